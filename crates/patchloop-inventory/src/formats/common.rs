@@ -1,0 +1,192 @@
+//! Building blocks every parser shares: a de-duplicating package set and
+//! the propagation of direct/transitive and scope along dependency edges.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use patchloop_model::{Package, Relation, Scope};
+
+/// Packages of one file, merged by id: the same package met twice (npm v1
+/// nested copies, repeated lines) becomes one entry with all its locations.
+#[derive(Debug, Default, Clone)]
+pub struct PackageSet {
+    index: HashMap<String, usize>,
+    packages: Vec<Package>,
+}
+
+impl PackageSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Insert or merge; returns the package's id.
+    pub fn insert(&mut self, p: Package) -> String {
+        let id = p.id.clone();
+        match self.index.get(&id) {
+            Some(&i) => {
+                let q = &mut self.packages[i];
+                for l in p.locations {
+                    if !q.locations.contains(&l) {
+                        q.locations.push(l);
+                    }
+                }
+                for d in p.dependencies {
+                    if !q.dependencies.contains(&d) {
+                        q.dependencies.push(d);
+                    }
+                }
+                for c in p.checksums {
+                    if !q.checksums.contains(&c) {
+                        q.checksums.push(c);
+                    }
+                }
+                q.scope = q.scope.merge(p.scope);
+                q.relation = merge_relation(q.relation, p.relation);
+            }
+            None => {
+                self.index.insert(id.clone(), self.packages.len());
+                self.packages.push(p);
+            }
+        }
+        id
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Package> {
+        self.index.get(id).map(|&i| &self.packages[i])
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Package> {
+        self.index.get(id).map(|&i| &mut self.packages[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Package> {
+        self.packages.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Package> {
+        self.packages.iter_mut()
+    }
+
+    /// The packages, sorted by name then version, with dependency lists
+    /// de-duplicated, sorted, and pruned of ids not in the set.
+    pub fn into_sorted(self) -> Vec<Package> {
+        let ids: HashSet<String> = self.index.into_keys().collect();
+        let mut v = self.packages;
+        for p in &mut v {
+            p.dependencies.retain(|d| ids.contains(d) && *d != p.id);
+            p.dependencies.sort();
+            p.dependencies.dedup();
+            p.locations.sort();
+        }
+        v.sort_by(|a, b| {
+            (a.name.as_str(), a.version.as_str(), a.id.as_str()).cmp(&(
+                b.name.as_str(),
+                b.version.as_str(),
+                b.id.as_str(),
+            ))
+        });
+        v
+    }
+}
+
+fn merge_relation(a: Relation, b: Relation) -> Relation {
+    match (a, b) {
+        (Relation::Direct, _) | (_, Relation::Direct) => Relation::Direct,
+        (Relation::Transitive, _) | (_, Relation::Transitive) => Relation::Transitive,
+        _ => Relation::Unknown,
+    }
+}
+
+/// Set `relation` and `scope` of every package from the project's direct
+/// dependencies and the edges between packages.
+///
+/// `direct` lists (id, scope of that direct edge). A package reachable from
+/// a direct dependency is `Transitive` (unless itself direct); its scope is
+/// the most demanding scope of the direct dependencies it is reachable
+/// from (reachable from a runtime dependency → runtime; only from dev
+/// dependencies → dev). Packages reachable from nothing keep their scope
+/// and get `Unknown` unless they already say otherwise.
+pub fn propagate(packages: &mut PackageSet, direct: &[(String, Scope)]) {
+    let mut scope_of: HashMap<String, Scope> = HashMap::new();
+    let direct_ids: HashSet<&str> = direct.iter().map(|(id, _)| id.as_str()).collect();
+    // Most demanding first, so the first scope assigned is the final one.
+    for s in [Scope::Runtime, Scope::Optional, Scope::Build, Scope::Dev] {
+        let mut queue: VecDeque<String> = direct
+            .iter()
+            .filter(|(id, sc)| *sc == s && packages.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        while let Some(id) = queue.pop_front() {
+            if scope_of.contains_key(&id) {
+                continue;
+            }
+            scope_of.insert(id.clone(), s);
+            if let Some(p) = packages.get(&id) {
+                for d in &p.dependencies {
+                    if !scope_of.contains_key(d) {
+                        queue.push_back(d.clone());
+                    }
+                }
+            }
+        }
+    }
+    for p in packages.iter_mut() {
+        if direct_ids.contains(p.id.as_str()) {
+            p.relation = Relation::Direct;
+        } else if scope_of.contains_key(&p.id) {
+            p.relation = Relation::Transitive;
+        }
+        if let Some(s) = scope_of.get(&p.id) {
+            p.scope = *s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchloop_model::Ecosystem;
+
+    fn pkg(n: &str) -> Package {
+        Package::new(Ecosystem::NPM, n, "1.0.0")
+    }
+
+    #[test]
+    fn merge_and_propagate() {
+        let mut set = PackageSet::new();
+        let mut a = pkg("a");
+        let mut b = pkg("b");
+        let c = pkg("c");
+        let d = pkg("d");
+        a.dependencies.push(c.id.clone());
+        b.dependencies.push(c.id.clone());
+        b.dependencies.push(d.id.clone());
+        let (ida, idb, idc, idd) = (a.id.clone(), b.id.clone(), c.id.clone(), d.id.clone());
+        set.insert(a);
+        set.insert(b);
+        set.insert(c.clone().with_location("x", Some(3)));
+        set.insert(c.with_location("x", Some(9)));
+        set.insert(d);
+        propagate(
+            &mut set,
+            &[(ida.clone(), Scope::Runtime), (idb.clone(), Scope::Dev)],
+        );
+        assert_eq!(set.get(&idc).unwrap().locations.len(), 2);
+        assert_eq!(set.get(&idc).unwrap().scope, Scope::Runtime);
+        assert_eq!(set.get(&idd).unwrap().scope, Scope::Dev);
+        assert_eq!(set.get(&idd).unwrap().relation, Relation::Transitive);
+        assert_eq!(set.get(&ida).unwrap().relation, Relation::Direct);
+        assert_eq!(set.into_sorted().len(), 4);
+    }
+}

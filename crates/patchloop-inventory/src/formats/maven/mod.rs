@@ -1,0 +1,2 @@
+pub mod gradle;
+pub mod pom;

@@ -1,0 +1,4 @@
+pub mod bun;
+pub mod package_lock;
+pub mod pnpm;
+pub mod yarn;

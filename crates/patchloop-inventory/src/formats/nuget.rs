@@ -1,0 +1,16 @@
+//! TODO(helper): replace with the real parser.
+
+use crate::error::ParseError;
+use crate::input::{Input, ParseResult};
+
+pub fn parse_lock(_input: &Input) -> ParseResult {
+    Err(ParseError::new("this format is not implemented yet"))
+}
+
+pub fn parse_project(_input: &Input) -> ParseResult {
+    Err(ParseError::new("this format is not implemented yet"))
+}
+
+pub fn parse_central(_input: &Input) -> ParseResult {
+    Err(ParseError::new("this format is not implemented yet"))
+}

@@ -1,0 +1,18 @@
+//! SBOMs in and out: CycloneDX (JSON 1.4–1.6, XML) and SPDX 2.3 JSON.
+
+pub mod cyclonedx;
+pub mod spdx;
+
+/// Settings for SBOM export. Timestamps and serial numbers are inputs so
+/// that output is reproducible in tests.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Name of the described project (SBOM metadata component / document).
+    pub name: String,
+    /// RFC 3339 creation time.
+    pub timestamp: String,
+    /// Unique document id (a UUID); generated when None.
+    pub serial: Option<String>,
+    /// Tool version recorded as the creator.
+    pub tool_version: String,
+}

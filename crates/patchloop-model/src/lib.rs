@@ -1,0 +1,14 @@
+//! patchloop's shared vocabulary: ecosystems, packages and purls, and the
+//! inventory that later stages (matching, prioritization, remediation,
+//! ledger) work on. No I/O happens here.
+
+pub mod ecosystem;
+pub mod package;
+pub mod purl;
+
+pub use ecosystem::{Ecosystem, EcosystemKind};
+pub use package::{
+    Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
+    Resolution, Root, Scope, SourceFile,
+};
+pub use purl::{PurlError, PurlParts, parse_purl, pep503_normalize, purl_for};

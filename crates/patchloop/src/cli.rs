@@ -1,0 +1,92 @@
+//! Command-line interface definition (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// patchloop: patch management that closes the loop, from inventory to
+/// verified deployment.
+#[derive(Debug, Parser)]
+#[command(name = "patchloop", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print less: only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more diagnostics on stderr (repeat for debug output).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colors (NO_COLOR in the environment means never unless
+    /// `always` is given).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the packages in use: reads lockfiles, manifests and SBOMs.
+    Inventory(InventoryArgs),
+    /// List the supported file formats.
+    Formats,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// A readable table per file.
+    Table,
+    /// patchloop's stable JSON (schema patchloop.inventory/v1).
+    Json,
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the report to FILE instead of stdout (written atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Files or directories to read (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Table)]
+    pub format: InventoryFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip paths matching GLOB (relative to each given directory; a bare
+    /// name matches at any depth). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Also walk .git, node_modules, target, vendor and virtualenvs.
+    #[arg(long)]
+    pub no_default_excludes: bool,
+    /// Treat unreadable or malformed files as a failure (exit 2).
+    #[arg(long)]
+    pub strict: bool,
+    /// Largest file read, in bytes; larger files are reported and skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Name of the project in SBOM output (default: the first path's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
