@@ -241,10 +241,7 @@ mod tests {
             assert_eq!(Ecosystem::parse(s).to_string(), s);
         }
         assert!(Ecosystem::parse("opam").is_unknown());
-        assert_eq!(
-            Ecosystem::parse("Debian:12").kind,
-            EcosystemKind::Debian
-        );
+        assert_eq!(Ecosystem::parse("Debian:12").kind, EcosystemKind::Debian);
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub enum Relation {
 
 /// What the package is needed for. When several apply, the most demanding
 /// wins: runtime > optional > build > dev.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Needed only to develop or test the project.

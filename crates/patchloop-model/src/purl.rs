@@ -127,10 +127,12 @@ pub struct PurlParts {
 /// Map a purl back to (ecosystem, ecosystem-spelled name, version).
 /// Unknown purl types map to [`EcosystemKind::Other`] named after the type.
 pub fn parse_purl(purl: &str) -> Result<PurlParts, PurlError> {
-    let p: PackageUrl = purl.parse().map_err(|e: packageurl::Error| PurlError::Invalid {
-        purl: purl.to_string(),
-        reason: e.to_string(),
-    })?;
+    let p: PackageUrl = purl
+        .parse()
+        .map_err(|e: packageurl::Error| PurlError::Invalid {
+            purl: purl.to_string(),
+            reason: e.to_string(),
+        })?;
     let ns = p.namespace().filter(|s| !s.is_empty());
     let join = |sep: &str| match ns {
         Some(ns) => format!("{ns}{sep}{}", p.name()),
@@ -155,7 +157,10 @@ pub fn parse_purl(purl: &str) -> Result<PurlParts, PurlError> {
                 Some(n) if n.eq_ignore_ascii_case("ubuntu") => EcosystemKind::Ubuntu,
                 _ => EcosystemKind::Debian,
             };
-            (distro_ecosystem(kind, distro.as_deref()), p.name().to_string())
+            (
+                distro_ecosystem(kind, distro.as_deref()),
+                p.name().to_string(),
+            )
         }
         "apk" => {
             let distro = p.qualifiers().get("distro").map(|s| s.to_string());
@@ -189,7 +194,11 @@ fn distro_ecosystem(kind: EcosystemKind, distro: Option<&str>) -> Ecosystem {
     let release = distro.and_then(|d| d.rsplit_once('-').map(|(_, r)| r.to_string()));
     match (kind, release) {
         (EcosystemKind::Alpine, Some(r)) => {
-            let r = if r.starts_with('v') { r } else { format!("v{r}") };
+            let r = if r.starts_with('v') {
+                r
+            } else {
+                format!("v{r}")
+            };
             Ecosystem::with_release(EcosystemKind::Alpine, r)
         }
         (k, Some(r)) => Ecosystem::with_release(k, r),
