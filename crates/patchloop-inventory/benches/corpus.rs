@@ -34,7 +34,12 @@ fn corpus(c: &mut Criterion) {
         "inventory of the corpus directory (walk + read + parse)",
         |b| {
             let opts = Options::default();
-            b.iter(|| black_box(patchloop_inventory::inventory(&[dir.clone()], &opts)))
+            b.iter(|| {
+                black_box(patchloop_inventory::inventory(
+                    std::slice::from_ref(&dir),
+                    &opts,
+                ))
+            })
         },
     );
     g.finish();
