@@ -2,10 +2,15 @@
 //! inventory that later stages (matching, prioritization, remediation,
 //! ledger) work on. No I/O happens here.
 
+pub mod advisory;
 pub mod ecosystem;
 pub mod package;
 pub mod purl;
 
+pub use advisory::{
+    Advisory, Affected, AffectedPackage, Credit, EpssScore, Event, KevEntry, Range, RangeType,
+    Reference, Severity,
+};
 pub use ecosystem::{Ecosystem, EcosystemKind};
 pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
