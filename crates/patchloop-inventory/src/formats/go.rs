@@ -350,7 +350,7 @@ pub fn parse_mod(input: &Input) -> ParseResult {
         if let Some(rep) = rep {
             p = p.with_location(input.display, Some(rep.line));
         }
-        let id = set.insert(p);
+        let id = insert_case_exact(&mut set, p);
         if !r.indirect {
             direct.push(id);
         }
@@ -367,6 +367,21 @@ pub fn parse_mod(input: &Input) -> ParseResult {
     }
     parsed.source.packages = set.into_sorted();
     Ok(parsed)
+}
+
+/// Insert a module. Module paths are case-sensitive but the golang purl
+/// is lower-cased, so a path with capitals gets a case-preserving id:
+/// two paths differing only in case (the classic
+/// `github.com/Sirupsen/logrus`) stay two packages.
+fn insert_case_exact(set: &mut PackageSet, mut p: Package) -> String {
+    if p.name.chars().any(|c| c.is_ascii_uppercase()) {
+        p.id = if p.version.is_empty() {
+            format!("pkg:golang/{}", p.name)
+        } else {
+            format!("pkg:golang/{}@{}", p.name, p.version)
+        };
+    }
+    set.insert(p)
 }
 
 /// A module at a version; a version that is not a Go module version
@@ -422,7 +437,7 @@ pub fn parse_sum(input: &Input) -> ParseResult {
         let mut p = Package::new(Ecosystem::GO, *module, osv_version(version))
             .with_location(input.display, Some(no));
         p.checksums.push((*hash).to_string());
-        set.insert(p);
+        insert_case_exact(&mut set, p);
     }
     if valid == 0
         && let Some(line) = first_bad
@@ -587,6 +602,13 @@ mod tests {
         assert_eq!(n.locations.len(), 2);
         assert_eq!(p.warnings.len(), 1);
         assert!(parse_sum(&Input::new("go.sum", "hello world\n")).is_err());
+        let p = parse_sum(&Input::new(
+            "go.sum",
+            "github.com/Sirupsen/logrus v1.0.0 h1:a=\ngithub.com/sirupsen/logrus v1.0.0 h1:b=\n",
+        ))
+        .unwrap();
+        assert_eq!(p.source.packages.len(), 2);
+        assert_ne!(p.source.packages[0].id, p.source.packages[1].id);
         assert!(
             parse_sum(&Input::new("go.sum", ""))
                 .unwrap()
