@@ -470,3 +470,116 @@ fn all_misc_formats_reject_garbage() {
         }
     }
 }
+
+#[test]
+fn real_files_parse_quickly() {
+    let files = [
+        ("lockfiles/Go/caddy-v2.4.0__go.mod", Format::GoMod),
+        ("lockfiles/Go/caddy-v2.4.0__go.sum", Format::GoSum),
+        (
+            "lockfiles/RubyGems/railsgoat-2020-12__Gemfile.lock",
+            Format::GemfileLock,
+        ),
+        (
+            "lockfiles/Packagist/bookstack-v0.30.0__composer.lock",
+            Format::ComposerLock,
+        ),
+    ];
+    let mut paths = Vec::new();
+    for (rel, f) in files {
+        let Some(p) = data(rel) else { return };
+        paths.push((p, f));
+    }
+    let start = std::time::Instant::now();
+    for (p, f) in &paths {
+        parse(p, "x", *f);
+    }
+    let took = start.elapsed();
+    eprintln!("go.mod + go.sum + Gemfile.lock + composer.lock: {took:?}");
+    // Generous: debug builds are ~10x slower than release.
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+}
+
+mod fuzzish {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made of pieces that matter to these formats, so random input
+    /// reaches deep into the parsers.
+    fn pieces() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "\n",
+            "  ",
+            "    ",
+            "      ",
+            "\t",
+            "(",
+            ")",
+            "{",
+            "}",
+            "[",
+            "]",
+            "%{",
+            ",",
+            ":",
+            " => ",
+            "\"",
+            "'",
+            "`",
+            "//",
+            "#",
+            "!",
+            "-",
+            "/",
+            "@",
+            "%",
+            "é",
+            "require ",
+            "replace ",
+            "module ",
+            "v1.2.3",
+            " // indirect",
+            "GEM\n",
+            "GIT\n",
+            "PATH\n",
+            "  remote: .\n",
+            "  specs:\n",
+            "DEPENDENCIES\n",
+            "CHECKSUMS\n",
+            "a (1.0-x86)",
+            "\"packages\": [",
+            "\"name\": \"a/b\"",
+            "\"version\": \"v1\"",
+            "packages:\n",
+            "source: sdk",
+            ":hex",
+            ":git",
+            "\"pins\": [",
+            "\"graph_lock\": {\"nodes\": {",
+            "\"0\": {",
+            "\"requires\": [\"1\"]",
+            "\"ref\": \"z/1@u/c#r\"",
+            "zlib/1.0#x%1",
+        ]);
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn never_panics(text in pieces()) {
+            for format in [
+                Format::GoMod,
+                Format::GoSum,
+                Format::GemfileLock,
+                Format::ComposerLock,
+                Format::PubspecLock,
+                Format::MixLock,
+                Format::PackageResolved,
+                Format::ConanLock,
+            ] {
+                let _ = parse_str(format, "t", &text);
+            }
+        }
+    }
+}
