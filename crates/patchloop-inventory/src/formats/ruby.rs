@@ -373,9 +373,9 @@ fn gemfile_scopes(input: &Input, parsed: &mut Parsed) -> Option<HashMap<String, 
     r
 }
 
-/// The Ruby literal words (`:sym`, `"str"`, `'str'`, `%i[a b]` items) in
-/// `s`, stopping at the first `key:` / `:key =>` after the first word when
-/// `stop_at_key` is set.
+/// The leading Ruby literal words (`:sym`, `"str"`, `'str'`, `%i[a b]`
+/// items) of `s`, stopping at anything else (a `key:`, a `:key =>`, a
+/// method call).
 fn literal_words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s;
@@ -388,8 +388,12 @@ fn literal_words(s: &str) -> Vec<String> {
             let end = r
                 .find(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .unwrap_or(r.len());
-            out.push(r[..end].to_string());
             rest = &r[end..];
+            if rest.trim_start().starts_with("=>") {
+                // `:key => value`: an option, not a word.
+                break;
+            }
+            out.push(r[..end].to_string());
         } else if let Some(q) = t.chars().next().filter(|c| *c == '"' || *c == '\'') {
             let r = &t[1..];
             let end = r.find(q).unwrap_or(r.len());
@@ -630,6 +634,7 @@ gem \"pg\" # db
 gem 'rubocop', require: false, group: :development
 gem 'byebug', groups: [:development, :test]
 gem 'foreman', :group => :production
+gem 'pry', :group => :development, :require => false
 
 group :development, :test do
   gem 'rspec-rails', '~> 6.0'
@@ -656,6 +661,7 @@ end
         assert_eq!(m["rubocop"], Scope::Dev);
         assert_eq!(m["byebug"], Scope::Dev);
         assert_eq!(m["foreman"], Scope::Runtime);
+        assert_eq!(m["pry"], Scope::Dev);
         assert_eq!(m["rspec-rails"], Scope::Dev);
         assert_eq!(m["debug"], Scope::Dev);
         assert_eq!(m["x"], Scope::Dev);
