@@ -95,9 +95,72 @@ mod tests {
     }
 
     #[test]
+    fn yaml_guard() {
+        assert!(yaml_depth_guard("a: [b, {c: d}]\n# [[[[\ne: '[[[['\n").is_ok());
+        let deep = "[".repeat(MAX_YAML_FLOW_DEPTH + 1);
+        assert_eq!(
+            yaml_depth_guard(&format!("x\n{deep}")).unwrap_err().line,
+            Some(2)
+        );
+    }
+
+    #[test]
     fn json_keys() {
         let t = "{\n  \"a\": 1,\n  \"b\\\"c\" : {\n    \"x\": [\"y\"]\n  }\n}";
         let keys = json_key_lines(t);
         assert_eq!(keys, vec![("a", 2), ("b\\\"c", 3), ("x", 4)]);
     }
+}
+
+/// Deepest YAML flow-collection nesting (`[`/`{` outside quoted scalars and
+/// comments) allowed before a document is handed to the YAML parser,
+/// whose run time grows badly with nesting depth.
+pub const MAX_YAML_FLOW_DEPTH: usize = 64;
+
+/// Refuse YAML whose flow collections nest deeper than
+/// [`MAX_YAML_FLOW_DEPTH`] (a cheap linear pre-check).
+pub fn yaml_depth_guard(text: &str) -> Result<(), crate::error::ParseError> {
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    let mut quote: Option<u8> = None;
+    let mut comment = false;
+    let mut prev = b'\n';
+    for &b in text.as_bytes() {
+        if b == b'\n' {
+            line = line.saturating_add(1);
+            comment = false;
+            if quote == Some(b'\'') || quote == Some(b'"') {
+                // Multi-line quoted scalars continue.
+            }
+            prev = b;
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                if b == q && !(q == b'"' && prev == b'\\') {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'#' if prev == b' ' || prev == b'\t' || prev == b'\n' => comment = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_FLOW_DEPTH {
+                        return Err(crate::error::ParseError::at(
+                            line,
+                            format!("YAML nested more than {MAX_YAML_FLOW_DEPTH} levels deep"),
+                        ));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = if prev == b'\\' && b == b'\\' { b' ' } else { b };
+    }
+    Ok(())
 }

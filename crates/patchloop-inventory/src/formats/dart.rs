@@ -103,6 +103,7 @@ pub fn parse(input: &Input) -> ParseResult {
     {
         return Ok(parsed);
     }
+    crate::text::yaml_depth_guard(input.text)?;
     let lock: Lock = serde_yaml::from_str(input.text).map_err(|e| ParseError::yaml(&e))?;
     let Some(packages) = lock.packages else {
         return Err(ParseError::new("not a pubspec.lock: no `packages:` map"));
