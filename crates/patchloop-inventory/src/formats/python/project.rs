@@ -223,6 +223,13 @@ impl NameIndex {
         }
     }
 
+    /// (id, version) of every locked package called `name`.
+    pub(crate) fn candidates(&self, name: &str) -> &[(String, String)] {
+        self.map
+            .get(&pep503_normalize(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Ids of the locked packages `name` may refer to: all of them, or when
     /// there are several, those whose version satisfies `constraint` (all
     /// again if the constraint matches none or cannot be read).
