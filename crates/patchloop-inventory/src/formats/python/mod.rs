@@ -8,3 +8,4 @@ pub mod uv;
 mod pep440;
 mod pep508;
 mod project;
+mod tomlscan;

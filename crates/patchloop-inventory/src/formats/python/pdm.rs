@@ -16,9 +16,10 @@ use toml::Spanned;
 
 use super::pep508;
 use super::project::{
-    Manifest, NameIndex, category_scope, dir_name, direct_and_root, mark_relations,
-    read_pyproject, sibling_manifest,
+    Manifest, NameIndex, category_scope, dir_name, direct_and_root, mark_relations, read_pyproject,
+    sibling_manifest,
 };
+use super::tomlscan;
 use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::{PackageSet, propagate};
@@ -64,18 +65,21 @@ struct PdmPackage {
 }
 
 pub fn parse(input: &Input) -> ParseResult {
-    let lock: Lock = toml::from_str(input.text).map_err(|e| ParseError::toml(&e, input.text))?;
+    let (lock, stripped) =
+        tomlscan::from_str::<Lock>(input.text, &["files"], true, |l| l.package.len())
+            .map_err(|e| ParseError::toml(&e, input.text))?;
     let mut source = SourceFile::new(input.display, Format::PdmLock.id(), Ecosystem::PYPI);
     source.format_version = lock.metadata.lock_version.clone();
     let mut parsed = Parsed::new(source);
-    let lines = LineIndex::new(input.text);
+    let parsed_text = stripped.as_ref().map_or(input.text, |s| s.text.as_str());
+    let lines = LineIndex::new(parsed_text);
     let manifest = sibling_manifest(input, &mut parsed, "pyproject.toml", read_pyproject);
 
     let mut set = PackageSet::new();
     let mut index = NameIndex::default();
     let mut entries: Vec<(String, u32, &PdmPackage)> = Vec::new();
     let mut lock_has_groups = false;
-    for pkg in &lock.package {
+    for (k, pkg) in lock.package.iter().enumerate() {
         let name = pkg.name.get_ref().trim();
         let line = lines.line(pkg.name.span().start);
         if name.is_empty() {
@@ -96,7 +100,10 @@ pub fn parse(input: &Input) -> ParseResult {
         };
         let version = pkg.version.clone().unwrap_or_default();
         if version.is_empty() && resolution.is_exact() {
-            parsed.warn(Some(line), format!("package `{name}` without a version skipped"));
+            parsed.warn(
+                Some(line),
+                format!("package `{name}` without a version skipped"),
+            );
             continue;
         }
         let scope = match &pkg.groups {
@@ -114,19 +121,45 @@ pub fn parse(input: &Input) -> ParseResult {
             .with_scope(scope)
             .with_location(input.display, Some(line));
         p.resolution = resolution;
-        p.checksums = pkg.files.iter().filter_map(|f| f.hash.clone()).collect();
+        p.checksums = match stripped.as_ref().and_then(|s| s.package_files.get(k)) {
+            Some(files) => files.iter().filter_map(|a| a.hash.clone()).collect(),
+            None => pkg.files.iter().filter_map(|f| f.hash.clone()).collect(),
+        };
         index.add(name, &version, &p.id);
         entries.push((p.id.clone(), line, pkg));
         set.insert(p);
     }
 
-    for (key, files) in &lock.metadata.files {
+    let metadata_files: Vec<(&str, Vec<String>)> = match &stripped {
+        Some(s) => s
+            .metadata_files
+            .iter()
+            .map(|(k, arts)| {
+                (
+                    k.as_str(),
+                    arts.iter().filter_map(|a| a.hash.clone()).collect(),
+                )
+            })
+            .collect(),
+        None => lock
+            .metadata
+            .files
+            .iter()
+            .map(|(k, fs)| {
+                (
+                    k.as_str(),
+                    fs.iter().filter_map(|f| f.hash.clone()).collect(),
+                )
+            })
+            .collect(),
+    };
+    for (key, hashes) in metadata_files {
         let Some((name, version)) = key.trim().rsplit_once(' ') else {
             continue;
         };
         for id in index.resolve_version(name.trim(), version.trim()) {
             if let Some(p) = set.get_mut(&id) {
-                p.checksums.extend(files.iter().filter_map(|f| f.hash.clone()));
+                p.checksums.extend(hashes.iter().cloned());
             }
         }
     }
@@ -342,7 +375,13 @@ groups = ["default"]
 
     #[test]
     fn bad_input() {
-        assert!(parse(&Input::new("pdm.lock", "[[package]]\nname = \"a\"\nversion = 1\n")).is_err());
+        assert!(
+            parse(&Input::new(
+                "pdm.lock",
+                "[[package]]\nname = \"a\"\nversion = 1\n"
+            ))
+            .is_err()
+        );
         let p = parse(&Input::new("pdm.lock", "[[package]]\nname = \"a\"\n")).unwrap();
         assert!(p.source.packages.is_empty());
         assert_eq!(p.warnings.len(), 1);

@@ -20,6 +20,10 @@ pub(crate) struct Version {
     dev: Option<u64>,
 }
 
+/// (epoch, release without trailing zeros, pre, post, dev), in PEP 440
+/// order.
+type SortKey<'a> = (u64, &'a [u64], (i8, u64), (u8, u64), (u8, u64));
+
 /// Most release segments accepted (keeps hostile input cheap).
 const MAX_SEGMENTS: usize = 32;
 
@@ -32,7 +36,10 @@ impl Version {
             Some((e, r)) => (e.parse().ok()?, r),
             None => (0, s),
         };
-        let mut c = Cursor { s: rest.as_bytes(), i: 0 };
+        let mut c = Cursor {
+            s: rest.as_bytes(),
+            i: 0,
+        };
         let mut release = vec![c.number()?];
         while c.peek() == Some(b'.') && c.peek_at(1).is_some_and(|b| b.is_ascii_digit()) {
             c.i += 1;
@@ -105,7 +112,7 @@ impl Version {
         &self.release[..n]
     }
 
-    fn key(&self) -> (u64, &[u64], (i8, u64), (u8, u64), (u8, u64)) {
+    fn key(&self) -> SortKey<'_> {
         let pre = match (self.pre, self.post, self.dev) {
             (Some((p, n)), _, _) => (p as i8, n),
             // 1.0.dev1 sorts before 1.0a1.
@@ -226,7 +233,11 @@ fn clauses(s: &str) -> Option<Vec<Clause<'_>>> {
         if rest.is_empty() {
             break;
         }
-        let op = OPS.iter().find(|op| rest.starts_with(**op)).copied().unwrap_or("");
+        let op = OPS
+            .iter()
+            .find(|op| rest.starts_with(**op))
+            .copied()
+            .unwrap_or("");
         rest = &rest[op.len()..];
         let mut end = rest.len();
         for (i, c) in rest.char_indices() {
@@ -327,8 +338,16 @@ mod tests {
     #[test]
     fn ordering() {
         let order = [
-            "1.0.dev1", "1.0a1", "1.0a2.dev1", "1.0a2", "1.0b1", "1.0rc1", "1.0", "1.0.post1",
-            "1.1", "2!0.1",
+            "1.0.dev1",
+            "1.0a1",
+            "1.0a2.dev1",
+            "1.0a2",
+            "1.0b1",
+            "1.0rc1",
+            "1.0",
+            "1.0.post1",
+            "1.1",
+            "2!0.1",
         ];
         for w in order.windows(2) {
             assert!(v(w[0]) < v(w[1]), "{} < {}", w[0], w[1]);

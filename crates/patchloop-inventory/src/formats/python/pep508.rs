@@ -40,8 +40,14 @@ pub(crate) fn parse(s: &str) -> Result<Requirement<'_>, String> {
     let mut rest = s[name_end..].trim_start();
     let mut extras = Vec::new();
     if let Some(r) = rest.strip_prefix('[') {
-        let close = r.find(']').ok_or_else(|| format!("unclosed `[` in `{s}`"))?;
-        for e in r[..close].split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let close = r
+            .find(']')
+            .ok_or_else(|| format!("unclosed `[` in `{s}`"))?;
+        for e in r[..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             if !is_valid_name(e) {
                 return Err(format!("invalid extra `{e}` in `{s}`"));
             }
@@ -116,7 +122,8 @@ pub(crate) fn validate_spec(spec: &str) -> Result<(), String> {
         let v = clause[op.len()..].trim();
         let ok = !v.is_empty()
             && v.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '+' | '!' | '-' | '_' | '$' | '{' | '}')
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '.' | '*' | '+' | '!' | '-' | '_' | '$' | '{' | '}')
             });
         if !ok {
             return Err(format!("invalid version in `{clause}`"));

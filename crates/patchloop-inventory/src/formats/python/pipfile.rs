@@ -41,7 +41,10 @@ pub fn parse(input: &Input) -> ParseResult {
             continue;
         }
         let Some(entries) = entries.as_object() else {
-            parsed.warn(None, format!("section `{section}` is not an object; skipped"));
+            parsed.warn(
+                None,
+                format!("section `{section}` is not an object; skipped"),
+            );
             continue;
         };
         let scope = match section.as_str() {
@@ -306,7 +309,10 @@ mod tests {
                 rev: Some("0123abcd".into())
             }
         );
-        assert!(matches!(get(&p, "archive").resolution, Resolution::Url { .. }));
+        assert!(matches!(
+            get(&p, "archive").resolution,
+            Resolution::Url { .. }
+        ));
     }
 
     #[test]
@@ -330,7 +336,10 @@ mod tests {
 
     #[test]
     fn bad_input() {
-        assert_eq!(parse(&Input::new("Pipfile.lock", "[1]")).unwrap_err().line, Some(1));
+        assert_eq!(
+            parse(&Input::new("Pipfile.lock", "[1]")).unwrap_err().line,
+            Some(1)
+        );
         let e = parse(&Input::new("Pipfile.lock", "{\n\"default\": {\n")).unwrap_err();
         assert!(e.line.is_some());
         let p = parse(&Input::new("Pipfile.lock", "{\"default\": 3}")).unwrap();
@@ -339,7 +348,9 @@ mod tests {
 
     #[test]
     fn key_scanner() {
-        let lines = section_key_lines("{\"a\": {\"x\": {\"y\": 1}, \"z\\\"q\": [\"k\"]},\n\"b\": {\n\"x\" : 2}}");
+        let lines = section_key_lines(
+            "{\"a\": {\"x\": {\"y\": 1}, \"z\\\"q\": [\"k\"]},\n\"b\": {\n\"x\" : 2}}",
+        );
         assert_eq!(lines.get(&("a", "x")), Some(&1));
         assert_eq!(lines.get(&("a", "z\\\"q")), Some(&1));
         assert_eq!(lines.get(&("b", "x")), Some(&3));

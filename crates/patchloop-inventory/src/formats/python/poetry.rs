@@ -17,6 +17,7 @@ use super::pep508::artifact_name_version;
 use super::project::{
     NameIndex, dir_name, direct_and_root, mark_relations, read_pyproject, sibling_manifest,
 };
+use super::tomlscan;
 use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::{PackageSet, propagate};
@@ -79,17 +80,20 @@ struct Source {
 }
 
 pub fn parse(input: &Input) -> ParseResult {
-    let lock: Lock = toml::from_str(input.text).map_err(|e| ParseError::toml(&e, input.text))?;
+    let (lock, stripped) =
+        tomlscan::from_str::<Lock>(input.text, &["files"], true, |l| l.package.len())
+            .map_err(|e| ParseError::toml(&e, input.text))?;
     let mut source = SourceFile::new(input.display, Format::PoetryLock.id(), Ecosystem::PYPI);
     source.format_version = lock.metadata.lock_version.clone();
     let mut parsed = Parsed::new(source);
-    let lines = LineIndex::new(input.text);
+    let parsed_text = stripped.as_ref().map_or(input.text, |s| s.text.as_str());
+    let lines = LineIndex::new(parsed_text);
 
     let mut set = PackageSet::new();
     let mut index = NameIndex::default();
     let mut entries: Vec<(String, &LockPackage)> = Vec::new();
     let mut lock_has_scopes = false;
-    for pkg in &lock.package {
+    for (k, pkg) in lock.package.iter().enumerate() {
         let name = pkg.name.get_ref().trim();
         let line = lines.line(pkg.name.span().start);
         if name.is_empty() {
@@ -102,7 +106,9 @@ pub fn parse(input: &Input) -> ParseResult {
                     url: s.url.clone(),
                     rev: s.resolved_reference.clone().or_else(|| s.reference.clone()),
                 },
-                "directory" | "file" => Resolution::Path { path: s.url.clone() },
+                "directory" | "file" => Resolution::Path {
+                    path: s.url.clone(),
+                },
                 "url" => Resolution::Url { url: s.url.clone() },
                 // "legacy" and others: a package index.
                 _ => Resolution::Exact,
@@ -110,7 +116,10 @@ pub fn parse(input: &Input) -> ParseResult {
             None => Resolution::Exact,
         };
         if pkg.version.is_empty() && resolution.is_exact() {
-            parsed.warn(Some(line), format!("package `{name}` without a version skipped"));
+            parsed.warn(
+                Some(line),
+                format!("package `{name}` without a version skipped"),
+            );
             continue;
         }
         let scope = match (&pkg.groups, pkg.category.as_deref()) {
@@ -136,18 +145,44 @@ pub fn parse(input: &Input) -> ParseResult {
             .with_scope(scope)
             .with_location(input.display, Some(line));
         p.resolution = resolution;
-        p.checksums = pkg
-            .files
-            .iter()
-            .filter(|f| !f.hash.is_empty())
-            .map(|f| f.hash.clone())
-            .collect();
+        p.checksums = match stripped.as_ref().and_then(|s| s.package_files.get(k)) {
+            Some(files) => files.iter().filter_map(|a| a.hash.clone()).collect(),
+            None => pkg
+                .files
+                .iter()
+                .filter(|f| !f.hash.is_empty())
+                .map(|f| f.hash.clone())
+                .collect(),
+        };
         index.add(name, &pkg.version, &p.id);
         entries.push((p.id.clone(), pkg));
         set.insert(p);
     }
 
-    add_metadata_hashes(&lock.metadata, &index, &mut set);
+    let files: Vec<(&str, Vec<FileHash>)> = match &stripped {
+        Some(s) => s
+            .metadata_files
+            .iter()
+            .map(|(name, arts)| {
+                let files = arts
+                    .iter()
+                    .map(|a| FileHash {
+                        file: a.file.clone().unwrap_or_default(),
+                        hash: a.hash.clone().unwrap_or_default(),
+                    })
+                    .collect();
+                (name.as_str(), files)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let files = files.iter().map(|(n, f)| (*n, f.as_slice())).chain(
+        lock.metadata
+            .files
+            .iter()
+            .map(|(n, f)| (n.as_str(), f.as_slice())),
+    );
+    add_metadata_hashes(files, &lock.metadata.hashes, &index, &mut set);
 
     for (id, pkg) in &entries {
         let mut deps = Vec::new();
@@ -194,8 +229,13 @@ fn main_scope(optional: bool) -> Scope {
 /// lock-version 1.x keeps hashes in `[metadata.files]` by name; when a
 /// name is locked at several versions, each file goes to the version in
 /// its file name.
-fn add_metadata_hashes(meta: &Metadata, index: &NameIndex, set: &mut PackageSet) {
-    for (name, files) in &meta.files {
+fn add_metadata_hashes<'a>(
+    files: impl Iterator<Item = (&'a str, &'a [FileHash])>,
+    bare: &HashMap<String, Vec<String>>,
+    index: &NameIndex,
+    set: &mut PackageSet,
+) {
+    for (name, files) in files {
         let cands = index.candidates(name);
         for f in files.iter().filter(|f| !f.hash.is_empty()) {
             let target = match cands {
@@ -203,7 +243,9 @@ fn add_metadata_hashes(meta: &Metadata, index: &NameIndex, set: &mut PackageSet)
                 _ => artifact_name_version(&f.file).and_then(|(_, v)| {
                     cands
                         .iter()
-                        .find(|(_, cv)| cv == v || super::pep440::matches(&format!("=={v}"), cv) == Some(true))
+                        .find(|(_, cv)| {
+                            cv == v || super::pep440::matches(&format!("=={v}"), cv) == Some(true)
+                        })
                         .map(|(id, _)| id)
                 }),
             };
@@ -212,7 +254,7 @@ fn add_metadata_hashes(meta: &Metadata, index: &NameIndex, set: &mut PackageSet)
             }
         }
     }
-    for (name, hashes) in &meta.hashes {
+    for (name, hashes) in bare {
         // Without file names, hashes can only be attributed to a name
         // locked at a single version.
         if let [(id, _)] = index.candidates(name)
@@ -325,8 +367,14 @@ more-itertools = [
         );
         assert_eq!(get(&p, "lockfile", "0.12.2").scope, Scope::Optional);
         assert_eq!(get(&p, "msgpack", "1.0.0").scope, Scope::Dev);
-        assert_eq!(get(&p, "more-itertools", "5.0.0").checksums, vec!["sha256:m5"]);
-        assert_eq!(get(&p, "more-itertools", "8.5.0").checksums, vec!["sha256:m8"]);
+        assert_eq!(
+            get(&p, "more-itertools", "5.0.0").checksums,
+            vec!["sha256:m5"]
+        );
+        assert_eq!(
+            get(&p, "more-itertools", "8.5.0").checksums,
+            vec!["sha256:m8"]
+        );
         assert_eq!(get(&p, "more-itertools", "8.5.0").line(), Some(41));
         assert!(p.source.roots.is_empty());
     }
@@ -498,7 +546,11 @@ content-hash = "x"
 
     #[test]
     fn bad_input() {
-        let e = parse(&Input::new("poetry.lock", "[[package]]\nname = \"a\"\nversion = ")).unwrap_err();
+        let e = parse(&Input::new(
+            "poetry.lock",
+            "[[package]]\nname = \"a\"\nversion = ",
+        ))
+        .unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(parse(&Input::new("poetry.lock", "[[package]]\nversion = \"1\"\n")).is_err());
         let p = parse(&Input::new("poetry.lock", "[[package]]\nname = \"a\"\n")).unwrap();

@@ -258,7 +258,9 @@ impl NameIndex {
         };
         let hits: Vec<String> = cands
             .iter()
-            .filter(|(_, v)| v == version || pep440::matches(&format!("=={version}"), v) == Some(true))
+            .filter(|(_, v)| {
+                v == version || pep440::matches(&format!("=={version}"), v) == Some(true)
+            })
             .map(|(id, _)| id.clone())
             .collect();
         if hits.is_empty() {
@@ -300,7 +302,10 @@ pub(crate) fn sibling_manifest(
         },
         Ok(None) => None,
         Err(e) => {
-            parsed.warn(None, format!("{file} beside the lockfile not read: {}", e.message));
+            parsed.warn(
+                None,
+                format!("{file} beside the lockfile not read: {}", e.message),
+            );
             None
         }
     }
@@ -410,7 +415,14 @@ lint = ["ruff"]
 
     #[test]
     fn dev_names() {
-        for n in ["dev-requirements", "requirements-dev", "dev", "test", "requirements_tests", "docs"] {
+        for n in [
+            "dev-requirements",
+            "requirements-dev",
+            "dev",
+            "test",
+            "requirements_tests",
+            "docs",
+        ] {
             assert!(is_dev_name(n), "{n}");
         }
         for n in ["requirements", "prod", "base", "devices", "latest", "socks"] {
@@ -424,8 +436,14 @@ lint = ["ruff"]
         idx.add("more-itertools", "5.0.0", "a");
         idx.add("more_itertools", "8.5.0", "b");
         idx.add("six", "1.0", "c");
-        assert_eq!(idx.resolve("More.Itertools", Some(">=4.0.0,<6.0.0")), vec!["a"]);
-        assert_eq!(idx.resolve("more-itertools", Some(">=4.0.0")), vec!["a", "b"]);
+        assert_eq!(
+            idx.resolve("More.Itertools", Some(">=4.0.0,<6.0.0")),
+            vec!["a"]
+        );
+        assert_eq!(
+            idx.resolve("more-itertools", Some(">=4.0.0")),
+            vec!["a", "b"]
+        );
         assert_eq!(idx.resolve("more-itertools", Some(">=99")), vec!["a", "b"]);
         assert_eq!(idx.resolve("six", Some(">=99")), vec!["c"]);
         assert!(idx.resolve("nope", None).is_empty());

@@ -116,7 +116,10 @@ pub fn parse(input: &Input) -> ParseResult {
         };
         let version = pkg.version.clone().unwrap_or_default();
         if version.is_empty() && resolution.is_exact() {
-            parsed.warn(Some(line), format!("package `{name}` without a version skipped"));
+            parsed.warn(
+                Some(line),
+                format!("package `{name}` without a version skipped"),
+            );
             continue;
         }
         let scope = pkg
@@ -461,7 +464,11 @@ anything = true
             marker_scope("sys_platform == 'x or y' and 'dev' in dependency_groups", 0),
             Scope::Dev
         );
-        let deep = format!("{}'dev' in dependency_groups{}", "(".repeat(500), ")".repeat(500));
+        let deep = format!(
+            "{}'dev' in dependency_groups{}",
+            "(".repeat(500),
+            ")".repeat(500)
+        );
         let _ = marker_scope(&deep, 0);
         for odd in ["(", ")", "((", "'", "or", " and ", "(a) or (b", "é or ü"] {
             let _ = marker_scope(odd, 0);
@@ -471,8 +478,11 @@ anything = true
     #[test]
     fn bad_input() {
         assert!(parse(&Input::new("pylock.toml", "[[packages]]\nname = 1\n")).is_err());
-        let p = parse(&Input::new("pylock.toml", "lock-version = '1.0'\n[[packages]]\nname = 'a'\n"))
-            .unwrap();
+        let p = parse(&Input::new(
+            "pylock.toml",
+            "lock-version = '1.0'\n[[packages]]\nname = 'a'\n",
+        ))
+        .unwrap();
         assert!(p.source.packages.is_empty());
         assert_eq!(p.warnings.len(), 1);
     }

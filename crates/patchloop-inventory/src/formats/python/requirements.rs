@@ -9,7 +9,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use patchloop_model::{Ecosystem, Package, Relation, Resolution, Scope, SourceFile, pep503_normalize};
+use patchloop_model::{
+    Ecosystem, Package, Relation, Resolution, Scope, SourceFile, pep503_normalize,
+};
 
 use super::pep508;
 use super::project::is_dev_name;
@@ -30,7 +32,10 @@ pub fn parse(input: &Input) -> ParseResult {
         input,
         reqs: Vec::new(),
         constraints: Vec::new(),
-        stack: vec![file_key(input.fs_path.map(|p| p.to_path_buf()), input.display)],
+        stack: vec![file_key(
+            input.fs_path.map(|p| p.to_path_buf()),
+            input.display,
+        )],
         done: HashSet::new(),
         warnings: Vec::new(),
     };
@@ -160,7 +165,11 @@ impl Walker<'_, '_> {
             "-c" | "--constraint" => self.include(ctx, line_no, value, true, depth),
             "-e" | "--editable" => {
                 if ctx.constraint {
-                    self.warn(ctx, line_no, "editable requirement in a constraints file ignored");
+                    self.warn(
+                        ctx,
+                        line_no,
+                        "editable requirement in a constraints file ignored",
+                    );
                     return;
                 }
                 let (target, _) = split_req_options(value);
@@ -179,7 +188,14 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn include(&mut self, ctx: &FileCtx, line_no: u32, value: &str, constraint: bool, depth: usize) {
+    fn include(
+        &mut self,
+        ctx: &FileCtx,
+        line_no: u32,
+        value: &str,
+        constraint: bool,
+        depth: usize,
+    ) {
         let path = unquote(value.trim());
         if path.is_empty() {
             self.warn(ctx, line_no, "include without a file name");
@@ -190,7 +206,11 @@ impl Walker<'_, '_> {
             return;
         }
         if depth >= MAX_DEPTH {
-            self.warn(ctx, line_no, format!("`{path}` not read: includes nested too deep"));
+            self.warn(
+                ctx,
+                line_no,
+                format!("`{path}` not read: includes nested too deep"),
+            );
             return;
         }
         let rel = join_rel(ctx.dir(), path);
@@ -207,7 +227,11 @@ impl Walker<'_, '_> {
         };
         let key = file_key(Some(fs_path), &rel);
         if self.stack.contains(&key) {
-            self.warn(ctx, line_no, format!("include cycle: `{path}` is already being read"));
+            self.warn(
+                ctx,
+                line_no,
+                format!("include cycle: `{path}` is already being read"),
+            );
             return;
         }
         if !self.done.insert((key.clone(), constraint)) {
@@ -276,7 +300,14 @@ impl Walker<'_, '_> {
                 },
             ),
         };
-        self.push(ctx, line_no, r.name.to_string(), version, resolution, checksums);
+        self.push(
+            ctx,
+            line_no,
+            r.name.to_string(),
+            version,
+            resolution,
+            checksums,
+        );
     }
 
     fn push(
@@ -313,8 +344,12 @@ impl Walker<'_, '_> {
             return;
         }
         let lower = text.to_ascii_lowercase();
-        let is_vcs = ["git+", "hg+", "svn+", "bzr+"].iter().any(|p| lower.starts_with(p));
-        let is_url = ["http://", "https://", "ftp://"].iter().any(|p| lower.starts_with(p));
+        let is_vcs = ["git+", "hg+", "svn+", "bzr+"]
+            .iter()
+            .any(|p| lower.starts_with(p));
+        let is_url = ["http://", "https://", "ftp://"]
+            .iter()
+            .any(|p| lower.starts_with(p));
         let is_file = lower.starts_with("file:");
         // Environment markers: after "; " for URLs, after ";" for paths.
         let text = if is_vcs || is_url || is_file {
@@ -386,7 +421,11 @@ impl Walker<'_, '_> {
             )
         };
         let Some(found_name) = found_name.filter(|n| pep508::is_valid_name(n)) else {
-            self.warn(ctx, line_no, format!("cannot tell the package name of `{text}`"));
+            self.warn(
+                ctx,
+                line_no,
+                format!("cannot tell the package name of `{text}`"),
+            );
             return;
         };
         if guessed {
@@ -497,7 +536,9 @@ fn logical_lines(text: &str) -> Vec<(u32, String)> {
             }
         } else {
             let part = &raw[..raw.len() - 1];
-            cur.get_or_insert_with(|| (n, String::new())).1.push_str(part);
+            cur.get_or_insert_with(|| (n, String::new()))
+                .1
+                .push_str(part);
         }
     }
     if let Some(last) = cur {
@@ -529,10 +570,7 @@ fn split_option(line: &str) -> (&str, &str) {
         let rest = rest.strip_prefix('=').unwrap_or(rest);
         (&line[..end], rest.trim())
     } else {
-        let end = line
-            .char_indices()
-            .nth(2)
-            .map_or(line.len(), |(i, _)| i);
+        let end = line.char_indices().nth(2).map_or(line.len(), |(i, _)| i);
         (&line[..end], line[end..].trim())
     }
 }
@@ -575,9 +613,11 @@ fn hashes(opts: &str) -> Vec<String> {
 /// A line that is a URL, VCS reference or local path rather than a name.
 fn looks_like_target(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
-    ["git+", "hg+", "svn+", "bzr+", "http://", "https://", "ftp://", "file:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    [
+        "git+", "hg+", "svn+", "bzr+", "http://", "https://", "ftp://", "file:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
         || t.starts_with(['.', '/', '~', '\\'])
         || t.as_bytes().get(1..3) == Some(b":\\")
 }
@@ -694,7 +734,9 @@ mod tests {
         assert_eq!(f.purl, "pkg:pypi/flask");
         assert_eq!(
             find(&p, "click").resolution,
-            Resolution::Requirement { spec: String::new() }
+            Resolution::Requirement {
+                spec: String::new()
+            }
         );
         assert_eq!(find(&p, "attrs").version, "");
         assert_eq!(find(&p, "six").version, "");
@@ -789,7 +831,10 @@ git+https://github.com/org/guessme.git
         );
         assert_eq!(find(&p, "pkg").version, "");
         assert_eq!(find(&p, "pkg").line(), Some(6));
-        assert!(matches!(find(&p, "other").resolution, Resolution::Path { .. }));
+        assert!(matches!(
+            find(&p, "other").resolution,
+            Resolution::Path { .. }
+        ));
         let t = find(&p, "thing");
         assert_eq!(t.version, "0.1");
         assert_eq!(
@@ -803,7 +848,10 @@ git+https://github.com/org/guessme.git
             find(&p, "sub").resolution,
             Resolution::Path { path: ".".into() }
         );
-        assert!(matches!(find(&p, "guessme").resolution, Resolution::Vcs { .. }));
+        assert!(matches!(
+            find(&p, "guessme").resolution,
+            Resolution::Vcs { .. }
+        ));
         assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
         assert_eq!(p.warnings[0].line, Some(10));
         assert_eq!(p.source.packages.len(), 10);
@@ -891,7 +939,11 @@ git+https://github.com/org/guessme.git
         // urllib3 is only constrained: not a package in use.
         assert_eq!(
             names,
-            vec![("pytest", "8.0.0"), ("requests", "2.31.0"), ("six", "1.16.0")]
+            vec![
+                ("pytest", "8.0.0"),
+                ("requests", "2.31.0"),
+                ("six", "1.16.0")
+            ]
         );
         let six = find(&p, "six");
         assert_eq!(
@@ -921,7 +973,9 @@ git+https://github.com/org/guessme.git
         );
         assert_eq!(find(&p, "pytest").scope, Scope::Dev);
         assert!(
-            p.warnings.iter().any(|w| w.message.contains("include cycle")),
+            p.warnings
+                .iter()
+                .any(|w| w.message.contains("include cycle")),
             "{:?}",
             p.warnings
         );
@@ -950,16 +1004,24 @@ git+https://github.com/org/guessme.git
         assert_eq!(join_rel("a", "/abs/y.txt"), "/abs/y.txt");
         assert_eq!(split_option("-rfile.txt"), ("-r", "file.txt"));
         assert_eq!(split_option("--requirement = x"), ("--requirement", "= x"));
-        assert_eq!(split_option("--constraint=c.txt"), ("--constraint", "c.txt"));
+        assert_eq!(
+            split_option("--constraint=c.txt"),
+            ("--constraint", "c.txt")
+        );
         assert_eq!(split_option("-é"), ("-é", ""));
         assert_eq!(strip_comment("a #b"), "a ");
         assert_eq!(strip_comment("a#b"), "a#b");
-        assert_eq!(split_vcs_rev("git+https://h/r.git"), ("git+https://h/r.git", None));
+        assert_eq!(
+            split_vcs_rev("git+https://h/r.git"),
+            ("git+https://h/r.git", None)
+        );
     }
 
     #[test]
     fn no_panic_on_odd_bytes() {
-        for t in ["\\", "-", "--", "-r", "é\\\né", "x @ ", "-e", "#\\\n\\", "git+", "a;b", "[", "é==1"] {
+        for t in [
+            "\\", "-", "--", "-r", "é\\\né", "x @ ", "-e", "#\\\n\\", "git+", "a;b", "[", "é==1",
+        ] {
             let _ = run("requirements.txt", t);
         }
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::project::{NameIndex, dir_name};
+use super::tomlscan;
 use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::{PackageSet, propagate};
@@ -89,21 +90,29 @@ fn value_text(v: &Value) -> String {
 }
 
 pub fn parse(input: &Input) -> ParseResult {
-    let lock: Lock = toml::from_str(input.text).map_err(|e| ParseError::toml(&e, input.text))?;
+    let (lock, stripped) =
+        tomlscan::from_str::<Lock>(input.text, &["sdist", "wheels"], false, |l| l.package.len())
+            .map_err(|e| ParseError::toml(&e, input.text))?;
     let mut source = SourceFile::new(input.display, Format::UvLock.id(), Ecosystem::PYPI);
     source.format_version = lock.version.as_ref().map(|v| match &lock.revision {
         Some(r) => format!("{} (revision {})", value_text(v), value_text(r)),
         None => value_text(v),
     });
     let mut parsed = Parsed::new(source);
-    let lines = LineIndex::new(input.text);
-    let members: HashSet<String> = lock.manifest.members.iter().map(|m| pep503_normalize(m)).collect();
+    let parsed_text = stripped.as_ref().map_or(input.text, |s| s.text.as_str());
+    let lines = LineIndex::new(parsed_text);
+    let members: HashSet<String> = lock
+        .manifest
+        .members
+        .iter()
+        .map(|m| pep503_normalize(m))
+        .collect();
 
     let mut set = PackageSet::new();
     let mut index = NameIndex::default();
     let mut roots: Vec<&UvPackage> = Vec::new();
     let mut entries: Vec<(String, &UvPackage)> = Vec::new();
-    for pkg in &lock.package {
+    for (k, pkg) in lock.package.iter().enumerate() {
         let name = pkg.name.get_ref().trim();
         let line = lines.line(pkg.name.span().start);
         if name.is_empty() {
@@ -139,18 +148,24 @@ pub fn parse(input: &Input) -> ParseResult {
         };
         let version = pkg.version.clone().unwrap_or_default();
         if version.is_empty() && resolution.is_exact() {
-            parsed.warn(Some(line), format!("package `{name}` without a version skipped"));
+            parsed.warn(
+                Some(line),
+                format!("package `{name}` without a version skipped"),
+            );
             continue;
         }
         let mut p = Package::new(Ecosystem::PYPI, name, version.as_str())
             .with_location(input.display, Some(line));
         p.resolution = resolution;
-        p.checksums = pkg
-            .sdist
-            .iter()
-            .chain(&pkg.wheels)
-            .filter_map(|a| a.hash.clone())
-            .collect();
+        p.checksums = match stripped.as_ref().and_then(|s| s.package_files.get(k)) {
+            Some(files) => files.iter().filter_map(|a| a.hash.clone()).collect(),
+            None => pkg
+                .sdist
+                .iter()
+                .chain(&pkg.wheels)
+                .filter_map(|a| a.hash.clone())
+                .collect(),
+        };
         index.add(name, &version, &p.id);
         entries.push((p.id.clone(), pkg));
         set.insert(p);
@@ -365,7 +380,10 @@ source = { registry = "https://pypi.org/simple" }
             .iter()
             .map(|r| (r.name.as_str(), r.path.as_deref()))
             .collect();
-        assert_eq!(roots, vec![("app", Some(".")), ("lib", Some("packages/lib"))]);
+        assert_eq!(
+            roots,
+            vec![("app", Some(".")), ("lib", Some("packages/lib"))]
+        );
         assert_eq!(
             p.source.roots[0].dependencies,
             vec![
@@ -388,7 +406,10 @@ source = { registry = "https://pypi.org/simple" }
         assert_eq!(r.checksums, vec!["sha256:55", "sha256:70"]);
         assert_eq!(r.dependencies, vec!["pkg:pypi/urllib3@2.2.3"]);
         let u = get(&p, "urllib3", "2.2.3");
-        assert_eq!((u.relation, u.scope), (Relation::Transitive, Scope::Runtime));
+        assert_eq!(
+            (u.relation, u.scope),
+            (Relation::Transitive, Scope::Runtime)
+        );
         assert_eq!(u.dependencies, vec!["pkg:pypi/pysocks@1.7.1"]);
         // Reached at run time through urllib3[socks] and optionally from app.
         let s = get(&p, "pysocks", "1.7.1");
@@ -412,7 +433,10 @@ source = { registry = "https://pypi.org/simple" }
             }
         );
         assert_eq!(get(&p, "localwheel", "0.3").relation, Relation::Unknown);
-        assert!(matches!(get(&p, "remote", "1.0").resolution, Resolution::Url { .. }));
+        assert!(matches!(
+            get(&p, "remote", "1.0").resolution,
+            Resolution::Url { .. }
+        ));
     }
 
     #[test]
@@ -434,7 +458,13 @@ source = { registry = "https://pypi.org/simple" }
 
     #[test]
     fn bad_input() {
-        assert!(parse(&Input::new("uv.lock", "version = 1\n[[package]]\nname = 3\n")).is_err());
+        assert!(
+            parse(&Input::new(
+                "uv.lock",
+                "version = 1\n[[package]]\nname = 3\n"
+            ))
+            .is_err()
+        );
         let e = parse(&Input::new("uv.lock", "version = 1\n\n[[package]\n")).unwrap_err();
         assert_eq!(e.line, Some(3));
     }
