@@ -9,20 +9,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use patchloop_model::{Ecosystem, Package, Resolution, Scope, SourceFile};
+use patchloop_model::{Ecosystem, Resolution, Scope, SourceFile};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::pep508::artifact_name_version;
 use super::project::{
-    NameIndex, dir_name, direct_and_root, mark_relations, read_pyproject, sibling_manifest,
+    NameIndex, dir_name, direct_and_root, entry_name, locked_package, mark_relations,
+    read_pyproject, sibling_manifest,
 };
 use super::tomlscan;
-use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::{PackageSet, propagate};
 use crate::input::{Input, ParseResult, Parsed};
-use crate::text::LineIndex;
 
 #[derive(Deserialize)]
 struct Lock {
@@ -80,26 +79,20 @@ struct Source {
 }
 
 pub fn parse(input: &Input) -> ParseResult {
-    let (lock, stripped) =
-        tomlscan::from_str::<Lock>(input.text, &["files"], true, |l| l.package.len())
-            .map_err(|e| ParseError::toml(&e, input.text))?;
+    let (lock, stripped, lines) =
+        tomlscan::parse_lock::<Lock>(input, &["files"], true, |l| l.package.len())?;
     let mut source = SourceFile::new(input.display, Format::PoetryLock.id(), Ecosystem::PYPI);
     source.format_version = lock.metadata.lock_version.clone();
     let mut parsed = Parsed::new(source);
-    let parsed_text = stripped.as_ref().map_or(input.text, |s| s.text.as_str());
-    let lines = LineIndex::new(parsed_text);
 
     let mut set = PackageSet::new();
     let mut index = NameIndex::default();
     let mut entries: Vec<(String, &LockPackage)> = Vec::new();
     let mut lock_has_scopes = false;
     for (k, pkg) in lock.package.iter().enumerate() {
-        let name = pkg.name.get_ref().trim();
-        let line = lines.line(pkg.name.span().start);
-        if name.is_empty() {
-            parsed.warn(Some(line), "package without a name skipped");
+        let Some((name, line)) = entry_name(&pkg.name, &lines, &mut parsed) else {
             continue;
-        }
+        };
         let resolution = match &pkg.source {
             Some(s) => match s.kind.as_str() {
                 "git" => Resolution::Vcs {
@@ -115,13 +108,6 @@ pub fn parse(input: &Input) -> ParseResult {
             },
             None => Resolution::Exact,
         };
-        if pkg.version.is_empty() && resolution.is_exact() {
-            parsed.warn(
-                Some(line),
-                format!("package `{name}` without a version skipped"),
-            );
-            continue;
-        }
         let scope = match (&pkg.groups, pkg.category.as_deref()) {
             (Some(groups), _) => {
                 lock_has_scopes = true;
@@ -141,12 +127,19 @@ pub fn parse(input: &Input) -> ParseResult {
             }
             (None, None) => main_scope(pkg.optional),
         };
-        let mut p = Package::new(Ecosystem::PYPI, name, pkg.version.as_str())
-            .with_scope(scope)
-            .with_location(input.display, Some(line));
-        p.resolution = resolution;
-        p.checksums = match stripped.as_ref().and_then(|s| s.package_files.get(k)) {
-            Some(files) => files.iter().filter_map(|a| a.hash.clone()).collect(),
+        let Some(mut p) = locked_package(
+            name,
+            &pkg.version,
+            resolution,
+            input.display,
+            line,
+            &mut parsed,
+        ) else {
+            continue;
+        };
+        p.scope = scope;
+        p.checksums = match stripped.as_ref().and_then(|s| s.hashes(k)) {
+            Some(h) => h,
             None => pkg
                 .files
                 .iter()
@@ -274,7 +267,7 @@ fn add_metadata_hashes<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::Relation;
+    use patchloop_model::{Package, Relation};
 
     const V1: &str = r#"[[package]]
 name = "cachecontrol"

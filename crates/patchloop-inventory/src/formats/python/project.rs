@@ -6,12 +6,13 @@
 use std::collections::{HashMap, HashSet};
 
 use patchloop_model::purl::pep503_normalize;
-use patchloop_model::{Root, Scope};
+use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope};
 use toml::{Table, Value};
 
 use super::{pep440, pep508};
 use crate::formats::common::{PackageSet, propagate};
 use crate::input::{Input, Parsed};
+use crate::text::LineIndex;
 
 /// One direct dependency declared by the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,6 +336,44 @@ pub(crate) fn direct_and_root(
         dependencies: ids,
     };
     (direct, root)
+}
+
+/// The trimmed name and 1-based line of a lock entry; `None` (with a
+/// warning) when the name is empty.
+pub(crate) fn entry_name<'a>(
+    name: &'a toml::Spanned<String>,
+    lines: &LineIndex,
+    parsed: &mut Parsed,
+) -> Option<(&'a str, u32)> {
+    let line = lines.line(name.span().start);
+    let n = name.get_ref().trim();
+    if n.is_empty() {
+        parsed.warn(Some(line), "package without a name skipped");
+        return None;
+    }
+    Some((n, line))
+}
+
+/// A locked package located at `line`; `None` (with a warning) for a
+/// registry package without a version.
+pub(crate) fn locked_package(
+    name: &str,
+    version: &str,
+    resolution: Resolution,
+    display: &str,
+    line: u32,
+    parsed: &mut Parsed,
+) -> Option<Package> {
+    if version.is_empty() && resolution.is_exact() {
+        parsed.warn(
+            Some(line),
+            format!("package `{name}` without a version skipped"),
+        );
+        return None;
+    }
+    let mut p = Package::new(Ecosystem::PYPI, name, version).with_location(display, Some(line));
+    p.resolution = resolution;
+    Some(p)
 }
 
 /// Name of the directory holding the file, for a project without a name.

@@ -10,11 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope, SourceFile};
+use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
-use super::project::{NameIndex, dir_name, mark_relations};
+use super::project::{NameIndex, dir_name, entry_name, locked_package, mark_relations};
 use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::PackageSet;
@@ -79,12 +79,9 @@ pub fn parse(input: &Input) -> ParseResult {
     let mut entries: Vec<(String, &LockPackage)> = Vec::new();
     let mut roots: Vec<&LockPackage> = Vec::new();
     for pkg in &lock.packages {
-        let name = pkg.name.get_ref().trim();
-        let line = lines.line(pkg.name.span().start);
-        if name.is_empty() {
-            parsed.warn(Some(line), "package without a name skipped");
+        let Some((name, line)) = entry_name(&pkg.name, &lines, &mut parsed) else {
             continue;
-        }
+        };
         if pkg
             .directory
             .as_ref()
@@ -115,21 +112,15 @@ pub fn parse(input: &Input) -> ParseResult {
             Resolution::Exact
         };
         let version = pkg.version.clone().unwrap_or_default();
-        if version.is_empty() && resolution.is_exact() {
-            parsed.warn(
-                Some(line),
-                format!("package `{name}` without a version skipped"),
-            );
+        let Some(mut p) =
+            locked_package(name, &version, resolution, input.display, line, &mut parsed)
+        else {
             continue;
-        }
-        let scope = pkg
+        };
+        p.scope = pkg
             .marker
             .as_deref()
             .map_or(Scope::Runtime, |m| marker_scope(m, 0));
-        let mut p = Package::new(Ecosystem::PYPI, name, version.as_str())
-            .with_scope(scope)
-            .with_location(input.display, Some(line));
-        p.resolution = resolution;
         p.checksums = pkg
             .archive
             .iter()
@@ -292,7 +283,7 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::Relation;
+    use patchloop_model::{Package, Relation};
 
     // Written from the PEP 751 specification (no real file in the corpus).
     const LOCK: &str = r#"lock-version = '1.0'

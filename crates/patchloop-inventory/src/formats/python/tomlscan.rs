@@ -331,6 +331,30 @@ fn value(lx: &mut Lexer, text: &str) -> Option<Vec<Artifact>> {
     }
 }
 
+impl Stripped {
+    /// Hashes of the stripped values of the `k`-th `[[package]]`.
+    pub(crate) fn hashes(&self, k: usize) -> Option<Vec<String>> {
+        self.package_files
+            .get(k)
+            .map(|files| files.iter().filter_map(|a| a.hash.clone()).collect())
+    }
+}
+
+/// A lockfile with `[[package]]` tables, read through [`from_str`], and
+/// the line index of the text that was parsed.
+pub(crate) fn parse_lock<T: serde::de::DeserializeOwned>(
+    input: &crate::input::Input,
+    package_keys: &[&str],
+    metadata_files: bool,
+    packages: impl Fn(&T) -> usize,
+) -> Result<(T, Option<Stripped>, crate::text::LineIndex), crate::error::ParseError> {
+    let (lock, stripped) = from_str(input.text, package_keys, metadata_files, packages)
+        .map_err(|e| crate::error::ParseError::toml(&e, input.text))?;
+    let lines =
+        crate::text::LineIndex::new(stripped.as_ref().map_or(input.text, |s| s.text.as_str()));
+    Ok((lock, stripped, lines))
+}
+
 /// Deserialize `text` after [`strip`]ping it, falling back to the
 /// original text when the pass gives up, when the stripped text does not
 /// parse (so errors are reported on the original) or when `packages`

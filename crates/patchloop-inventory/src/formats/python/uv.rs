@@ -8,17 +8,15 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope, SourceFile, pep503_normalize};
+use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile, pep503_normalize};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::project::{NameIndex, dir_name};
+use super::project::{NameIndex, dir_name, entry_name, locked_package};
 use super::tomlscan;
-use crate::error::ParseError;
 use crate::formats::Format;
 use crate::formats::common::{PackageSet, propagate};
 use crate::input::{Input, ParseResult, Parsed};
-use crate::text::LineIndex;
 
 #[derive(Deserialize)]
 struct Lock {
@@ -90,17 +88,14 @@ fn value_text(v: &Value) -> String {
 }
 
 pub fn parse(input: &Input) -> ParseResult {
-    let (lock, stripped) =
-        tomlscan::from_str::<Lock>(input.text, &["sdist", "wheels"], false, |l| l.package.len())
-            .map_err(|e| ParseError::toml(&e, input.text))?;
+    let (lock, stripped, lines) =
+        tomlscan::parse_lock::<Lock>(input, &["sdist", "wheels"], false, |l| l.package.len())?;
     let mut source = SourceFile::new(input.display, Format::UvLock.id(), Ecosystem::PYPI);
     source.format_version = lock.version.as_ref().map(|v| match &lock.revision {
         Some(r) => format!("{} (revision {})", value_text(v), value_text(r)),
         None => value_text(v),
     });
     let mut parsed = Parsed::new(source);
-    let parsed_text = stripped.as_ref().map_or(input.text, |s| s.text.as_str());
-    let lines = LineIndex::new(parsed_text);
     let members: HashSet<String> = lock
         .manifest
         .members
@@ -113,12 +108,9 @@ pub fn parse(input: &Input) -> ParseResult {
     let mut roots: Vec<&UvPackage> = Vec::new();
     let mut entries: Vec<(String, &UvPackage)> = Vec::new();
     for (k, pkg) in lock.package.iter().enumerate() {
-        let name = pkg.name.get_ref().trim();
-        let line = lines.line(pkg.name.span().start);
-        if name.is_empty() {
-            parsed.warn(Some(line), "package without a name skipped");
+        let Some((name, line)) = entry_name(&pkg.name, &lines, &mut parsed) else {
             continue;
-        }
+        };
         let s = &pkg.source;
         let local = s.editable.as_ref().or(s.virtual_.as_ref());
         if local.is_some_and(|p| p == ".") || members.contains(&pep503_normalize(name)) {
@@ -147,18 +139,13 @@ pub fn parse(input: &Input) -> ParseResult {
             Resolution::Exact
         };
         let version = pkg.version.clone().unwrap_or_default();
-        if version.is_empty() && resolution.is_exact() {
-            parsed.warn(
-                Some(line),
-                format!("package `{name}` without a version skipped"),
-            );
+        let Some(mut p) =
+            locked_package(name, &version, resolution, input.display, line, &mut parsed)
+        else {
             continue;
-        }
-        let mut p = Package::new(Ecosystem::PYPI, name, version.as_str())
-            .with_location(input.display, Some(line));
-        p.resolution = resolution;
-        p.checksums = match stripped.as_ref().and_then(|s| s.package_files.get(k)) {
-            Some(files) => files.iter().filter_map(|a| a.hash.clone()).collect(),
+        };
+        p.checksums = match stripped.as_ref().and_then(|s| s.hashes(k)) {
+            Some(h) => h,
             None => pkg
                 .sdist
                 .iter()
@@ -251,7 +238,7 @@ pub fn parse(input: &Input) -> ParseResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::Relation;
+    use patchloop_model::{Package, Relation};
 
     const LOCK: &str = r#"version = 1
 revision = 2
