@@ -363,3 +363,29 @@ fn requirements_fuzzish_lines_never_panic() {
         }
     }
 }
+
+#[test]
+fn hostile_nesting_is_an_error_not_a_crash() {
+    let deep_toml = format!(
+        "[[package]]\nname = \"a\"\nversion = \"1\"\nwheels = {}",
+        "[".repeat(100_000)
+    );
+    let deep_toml2 = format!("x = {}{}", "[".repeat(50_000), "]".repeat(50_000));
+    for format in [
+        Format::PoetryLock,
+        Format::UvLock,
+        Format::PdmLock,
+        Format::PyLock,
+    ] {
+        assert!(patchloop_inventory::parse_str(format, "x", &deep_toml).is_err());
+        let _ = patchloop_inventory::parse_str(format, "x", &deep_toml2);
+    }
+    let deep_json = format!("{{\"default\": {}", "[".repeat(100_000));
+    assert!(patchloop_inventory::parse_str(Format::PipfileLock, "x", &deep_json).is_err());
+    let marker = format!(
+        "[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = \"{}'a' in extras{}\"\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    assert!(patchloop_inventory::parse_str(Format::PyLock, "x", &marker).is_ok());
+}

@@ -267,7 +267,8 @@ fn add_metadata_hashes<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::{Package, Relation};
+    use crate::formats::python::project::find as get;
+    use patchloop_model::Relation;
 
     const V1: &str = r#"[[package]]
 name = "cachecontrol"
@@ -330,14 +331,6 @@ more-itertools = [
     {file = "more_itertools-8.5.0-py3-none-any.whl", hash = "sha256:m8"},
 ]
 "#;
-
-    fn get<'a>(p: &'a Parsed, name: &str, version: &str) -> &'a Package {
-        p.source
-            .packages
-            .iter()
-            .find(|x| x.name == name && x.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} missing"))
-    }
 
     #[test]
     fn lock_v1() {

@@ -385,6 +385,16 @@ pub(crate) fn dir_name(display: &str) -> &str {
         .unwrap_or("project")
 }
 
+/// Test helper: the package called `name` at `version`.
+#[cfg(test)]
+pub(crate) fn find<'a>(p: &'a Parsed, name: &str, version: &str) -> &'a Package {
+    p.source
+        .packages
+        .iter()
+        .find(|x| x.name == name && x.version == version)
+        .unwrap_or_else(|| panic!("{name} {version} missing"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,7 +283,8 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::{Package, Relation};
+    use crate::formats::python::project::find as get;
+    use patchloop_model::Relation;
 
     // Written from the PEP 751 specification (no real file in the corpus).
     const LOCK: &str = r#"lock-version = '1.0'
@@ -376,14 +377,6 @@ hashes = {sha256 = 'ab12'}
 [tool.example-locker]
 anything = true
 "#;
-
-    fn get<'a>(p: &'a Parsed, name: &str, version: &str) -> &'a Package {
-        p.source
-            .packages
-            .iter()
-            .find(|x| x.name == name && x.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} missing"))
-    }
 
     #[test]
     fn pep751_example() {

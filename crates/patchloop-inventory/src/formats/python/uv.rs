@@ -238,7 +238,8 @@ pub fn parse(input: &Input) -> ParseResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchloop_model::{Package, Relation};
+    use crate::formats::python::project::find as get;
+    use patchloop_model::Relation;
 
     const LOCK: &str = r#"version = 1
 revision = 2
@@ -348,14 +349,6 @@ source = { url = "https://example.com/remote-1.0.tar.gz" }
 name = "nover"
 source = { registry = "https://pypi.org/simple" }
 "#;
-
-    fn get<'a>(p: &'a Parsed, name: &str, version: &str) -> &'a Package {
-        p.source
-            .packages
-            .iter()
-            .find(|x| x.name == name && x.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} missing"))
-    }
 
     #[test]
     fn workspace_roots_scopes_and_forks() {
