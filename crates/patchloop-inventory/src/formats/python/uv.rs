@@ -420,6 +420,14 @@ source = { registry = "https://pypi.org/simple" }
     }
 
     #[test]
+    fn crlf_line_endings() {
+        let unix = parse(&Input::new("uv.lock", LOCK)).unwrap();
+        let crlf = LOCK.replace('\n', "\r\n");
+        let dos = parse(&Input::new("uv.lock", &crlf)).unwrap();
+        assert_eq!(unix.source.packages, dos.source.packages);
+    }
+
+    #[test]
     fn optional_only() {
         let lock = "version = 1\n[[package]]\nname = \"app\"\nversion = \"1\"\nsource = { virtual = \".\" }\n[package.optional-dependencies]\nx = [{ name = \"a\" }]\n[[package]]\nname = \"a\"\nversion = \"1\"\nsource = { registry = \"r\" }\n";
         let p = parse(&Input::new("uv.lock", lock)).unwrap();
