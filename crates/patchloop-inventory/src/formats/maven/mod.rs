@@ -1,2 +1,4 @@
 pub mod gradle;
+pub(crate) mod interp;
 pub mod pom;
+pub(crate) mod xml;
