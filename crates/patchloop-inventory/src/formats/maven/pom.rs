@@ -12,6 +12,7 @@ use patchloop_model::{
 };
 
 use super::interp::{Interp, Syntax, Unresolved};
+use super::related::{dir_of, join_path};
 use super::xml::{self, XmlEvent};
 use crate::error::ParseError;
 use crate::formats::common::PackageSet;
@@ -546,32 +547,6 @@ impl External {
     fn coords(&self) -> String {
         format!("{}:{}", self.name, self.version)
     }
-}
-
-fn dir_of(path: &str) -> &str {
-    match path.rfind('/') {
-        Some(i) => &path[..i],
-        None => "",
-    }
-}
-
-/// Join `rel` to `dir` and normalize `.` and `..` lexically.
-fn join_path(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in dir.split('/').chain(rel.split('/')) {
-        match c {
-            "" | "." => {}
-            ".." => {
-                if matches!(parts.last(), Some(p) if *p != "..") {
-                    parts.pop();
-                } else {
-                    parts.push("..");
-                }
-            }
-            c => parts.push(c),
-        }
-    }
-    parts.join("/")
 }
 
 // ---------------------------------------------------------------------------
@@ -1761,13 +1736,5 @@ mod tests {
         let p = parse(&Input::new("pom.xml", odd)).unwrap();
         assert!(p.source.packages.is_empty());
         assert_eq!(p.warnings.len(), 1);
-    }
-
-    #[test]
-    fn paths() {
-        assert_eq!(join_path("a/b", "../pom.xml"), "a/pom.xml");
-        assert_eq!(join_path("", "../pom.xml"), "../pom.xml");
-        assert_eq!(join_path("..", "../x/./pom.xml"), "../../x/pom.xml");
-        assert_eq!(join_path("a", "b/pom.xml"), "a/b/pom.xml");
     }
 }
