@@ -285,3 +285,72 @@ fn corpus_is_fast() {
     // Generous even for a debug build; release is well under 5 ms.
     assert!(start.elapsed().as_millis() < 2000, "{:?}", start.elapsed());
 }
+
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SAMPLES: &[(Format, &str)] = &[
+        (
+            Format::PomXml,
+            "<project><parent><groupId>p</groupId><artifactId>q</artifactId><version>1</version></parent>\
+             <artifactId>a</artifactId><properties><v>${w}</v><w>2</w></properties>\
+             <dependencyManagement><dependencies><dependency><groupId>g</groupId><artifactId>m</artifactId>\
+             <version>${v}</version><scope>test</scope></dependency></dependencies></dependencyManagement>\
+             <dependencies><dependency><groupId>g</groupId><artifactId>m</artifactId></dependency>\
+             <dependency><groupId>g</groupId><artifactId>r</artifactId><version>[1,2)</version>\
+             <scope>system</scope><systemPath>${basedir}/x.jar</systemPath></dependency></dependencies>\
+             <profiles><profile><id>x</id><dependencies><dependency><groupId>h</groupId>\
+             <artifactId>i</artifactId><version>é</version></dependency></dependencies></profile></profiles></project>",
+        ),
+        (
+            Format::GradleLockfile,
+            "# c\na:b:1=compileClasspath,testRuntimeClasspath\nc:d:2=annotationProcessor\nempty=x\n",
+        ),
+        (
+            Format::NugetLock,
+            "{\"version\":2,\"dependencies\":{\"net6.0\":{\"A\":{\"type\":\"Direct\",\"requested\":\"[1.0, )\",\
+             \"resolved\":\"1.0\",\"contentHash\":\"x\",\"dependencies\":{\"b\":\"2.0\"}},\
+             \"B\":{\"type\":\"Transitive\",\"resolved\":\"2.0\"},\"p\":{\"type\":\"Project\"}}}}",
+        ),
+        (
+            Format::MsBuildProject,
+            "<Project><PropertyGroup><V>1.0</V></PropertyGroup><ItemGroup>\
+             <PackageReference Include=\"A\" Version=\"$(V)\" PrivateAssets=\"all\"/>\
+             <PackageReference Include=\"B\"><Version>[1.0,2.0)</Version></PackageReference>\
+             <PackageReference Update=\"A\" Version=\"2\"/><ProjectReference Include=\"..\\x\\x.csproj\"/>\
+             </ItemGroup></Project>",
+        ),
+        (
+            Format::DirectoryPackagesProps,
+            "<Project><ItemGroup><PackageVersion Include=\"A\" Version=\"1.0\"/>\
+             <GlobalPackageReference Include=\"G\" Version=\"3\"/></ItemGroup></Project>",
+        ),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn mutated_inputs_never_panic(
+            which in 0..SAMPLES.len(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..8),
+        ) {
+            let (format, text) = SAMPLES[which];
+            let mut bytes = text.as_bytes().to_vec();
+            for (at, byte, op) in edits {
+                if bytes.is_empty() {
+                    break;
+                }
+                let i = at.index(bytes.len());
+                match op {
+                    0 => bytes[i] = byte,
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    _ => bytes.insert(i, byte),
+                }
+            }
+            let _ = parse_bytes(format, "m", &bytes);
+        }
+    }
+}
