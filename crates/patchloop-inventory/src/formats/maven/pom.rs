@@ -7,9 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use patchloop_model::{
-    Ecosystem, Location, Package, Relation, Resolution, Root, Scope, SourceFile,
-};
+use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile};
 
 use super::interp::{Interp, Syntax, Unresolved};
 use super::related::{dir_of, join_path};
@@ -93,14 +91,20 @@ struct RawParent {
     line: u32,
 }
 
+/// What the project body and each profile declare.
 #[derive(Debug, Default, Clone)]
-struct Profile {
-    id: String,
-    active_by_default: bool,
+struct Section {
     properties: Vec<(String, String)>,
     dep_mgmt: Vec<RawDep>,
     deps: Vec<RawDep>,
     modules: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Profile {
+    id: String,
+    active_by_default: bool,
+    body: Section,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -112,10 +116,7 @@ struct RawPom {
     packaging: Option<String>,
     line: u32,
     parent: Option<RawParent>,
-    properties: Vec<(String, String)>,
-    dep_mgmt: Vec<RawDep>,
-    deps: Vec<RawDep>,
-    modules: Vec<String>,
+    body: Section,
     profiles: Vec<Profile>,
 }
 
@@ -138,9 +139,25 @@ impl RawPom {
         self.artifact_id.as_deref().unwrap_or("")
     }
 
-    /// Active-by-default profiles (merged into the model).
-    fn active_profiles(&self) -> impl Iterator<Item = &Profile> {
-        self.profiles.iter().filter(|p| p.active_by_default)
+    /// The sections in effect: active-by-default profiles (which are
+    /// merged over the body, so they come first), then the body.
+    fn sections(&self) -> Vec<&Section> {
+        let mut v: Vec<&Section> = self
+            .profiles
+            .iter()
+            .filter(|p| p.active_by_default)
+            .map(|p| &p.body)
+            .collect();
+        v.push(&self.body);
+        v
+    }
+
+    fn section_mut(&mut self, in_profile: bool) -> Option<&mut Section> {
+        if in_profile {
+            self.profiles.last_mut().map(|p| &mut p.body)
+        } else {
+            Some(&mut self.body)
+        }
     }
 }
 
@@ -187,23 +204,14 @@ fn parse_raw(text: &str, warnings: &mut Vec<(Option<u32>, String)>) -> Result<Ra
                     return;
                 }
                 let (in_profile, rest) = split_profile(path);
+                if let Some((_, None)) = dep_path(rest) {
+                    cur_dep = Some(RawDep {
+                        line,
+                        ..RawDep::default()
+                    });
+                    return;
+                }
                 match rest {
-                    [d, x] if d == "dependencies" && x == "dependency" => {
-                        cur_dep = Some(RawDep {
-                            line,
-                            ..RawDep::default()
-                        });
-                    }
-                    [m, d, x]
-                        if m == "dependencyManagement"
-                            && d == "dependencies"
-                            && x == "dependency" =>
-                    {
-                        cur_dep = Some(RawDep {
-                            line,
-                            ..RawDep::default()
-                        });
-                    }
                     [p] if !in_profile && p == "parent" => {
                         pom.parent = Some(RawParent {
                             line,
@@ -219,67 +227,46 @@ fn parse_raw(text: &str, warnings: &mut Vec<(Option<u32>, String)>) -> Result<Ra
                     return;
                 }
                 let (in_profile, rest) = split_profile(path);
-                let profile_idx = pom.profiles.len().checked_sub(1);
+                match dep_path(rest) {
+                    Some((_, Some(field))) => {
+                        if let Some(dep) = cur_dep.as_mut() {
+                            set_dep_field(dep, field, text);
+                        }
+                        return;
+                    }
+                    Some((managed, None)) => {
+                        if let (Some(dep), Some(sec)) =
+                            (cur_dep.take(), pom.section_mut(in_profile))
+                        {
+                            if managed {
+                                sec.dep_mgmt.push(dep);
+                            } else {
+                                sec.deps.push(dep);
+                            }
+                        }
+                        return;
+                    }
+                    None => {}
+                }
                 match rest {
-                    [d, x, f] if d == "dependencies" && x == "dependency" => {
-                        if let Some(dep) = cur_dep.as_mut() {
-                            set_dep_field(dep, f, text);
-                        }
-                    }
-                    [m, d, x, f]
-                        if m == "dependencyManagement"
-                            && d == "dependencies"
-                            && x == "dependency" =>
-                    {
-                        if let Some(dep) = cur_dep.as_mut() {
-                            set_dep_field(dep, f, text);
-                        }
-                    }
-                    [d, x] if d == "dependencies" && x == "dependency" => {
-                        if let Some(dep) = cur_dep.take() {
-                            match (in_profile, profile_idx) {
-                                (true, Some(i)) => pom.profiles[i].deps.push(dep),
-                                (true, None) => {}
-                                (false, _) => pom.deps.push(dep),
-                            }
-                        }
-                    }
-                    [m, d, x]
-                        if m == "dependencyManagement"
-                            && d == "dependencies"
-                            && x == "dependency" =>
-                    {
-                        if let Some(dep) = cur_dep.take() {
-                            match (in_profile, profile_idx) {
-                                (true, Some(i)) => pom.profiles[i].dep_mgmt.push(dep),
-                                (true, None) => {}
-                                (false, _) => pom.dep_mgmt.push(dep),
-                            }
-                        }
-                    }
                     [p, name] if p == "properties" => {
-                        let prop = (name.clone(), text.to_string());
-                        match (in_profile, profile_idx) {
-                            (true, Some(i)) => pom.profiles[i].properties.push(prop),
-                            (true, None) => {}
-                            (false, _) => pom.properties.push(prop),
+                        if let Some(sec) = pom.section_mut(in_profile) {
+                            sec.properties.push((name.clone(), text.to_string()));
                         }
                     }
                     [m, x] if m == "modules" && x == "module" && !text.is_empty() => {
-                        match (in_profile, profile_idx) {
-                            (true, Some(i)) => pom.profiles[i].modules.push(text.to_string()),
-                            (true, None) => {}
-                            (false, _) => pom.modules.push(text.to_string()),
+                        if let Some(sec) = pom.section_mut(in_profile) {
+                            sec.modules.push(text.to_string());
                         }
                     }
                     [f] if in_profile && f == "id" => {
-                        if let Some(i) = profile_idx {
-                            pom.profiles[i].id = text.to_string();
+                        if let Some(p) = pom.profiles.last_mut() {
+                            p.id = text.to_string();
                         }
                     }
                     [a, f] if in_profile && a == "activation" && f == "activeByDefault" => {
-                        if let Some(i) = profile_idx {
-                            pom.profiles[i].active_by_default = text.eq_ignore_ascii_case("true");
+                        if let Some(p) = pom.profiles.last_mut() {
+                            p.active_by_default = text.eq_ignore_ascii_case("true");
                         }
                     }
                     [p, f] if !in_profile && p == "parent" => {
@@ -309,6 +296,26 @@ fn parse_raw(text: &str, warnings: &mut Vec<(Option<u32>, String)>) -> Result<Ra
     match root_err {
         Some(e) => Err(e),
         None => Ok(pom),
+    }
+}
+
+/// `dependencies/dependency[/field]` or
+/// `dependencyManagement/dependencies/dependency[/field]`: whether it is a
+/// managed entry, and the field.
+fn dep_path(rest: &[String]) -> Option<(bool, Option<&str>)> {
+    let (managed, tail) = match rest {
+        [d, x, tail @ ..] if d == "dependencies" && x == "dependency" => (false, tail),
+        [m, d, x, tail @ ..]
+            if m == "dependencyManagement" && d == "dependencies" && x == "dependency" =>
+        {
+            (true, tail)
+        }
+        _ => return None,
+    };
+    match tail {
+        [] => Some((managed, None)),
+        [f] => Some((managed, Some(f.as_str()))),
+        _ => None,
     }
 }
 
@@ -493,12 +500,12 @@ impl Loader<'_, '_> {
         let mut out = HashMap::new();
         let mut dirs: Vec<String> = Vec::new();
         for pom in chain {
-            let modules = pom
+            for m in pom
                 .raw
-                .modules
-                .iter()
-                .chain(pom.raw.active_profiles().flat_map(|p| p.modules.iter()));
-            for m in modules {
+                .sections()
+                .into_iter()
+                .flat_map(|s| s.modules.iter())
+            {
                 let m = m.trim().replace('\\', "/");
                 if m.starts_with('/') || m.get(1..2) == Some(":") {
                     continue;
@@ -586,13 +593,11 @@ struct Resolver {
 fn props_of(chain: &[Rc<Pom>]) -> HashMap<String, String> {
     let mut props: HashMap<String, String> = HashMap::new();
     for pom in chain.iter().rev() {
-        for (k, v) in pom
-            .raw
-            .properties
-            .iter()
-            .chain(pom.raw.active_profiles().flat_map(|p| p.properties.iter()))
-        {
-            props.insert(k.clone(), v.clone());
+        // Body first, then the profiles that override it.
+        for sec in pom.raw.sections().into_iter().rev() {
+            for (k, v) in &sec.properties {
+                props.insert(k.clone(), v.clone());
+            }
         }
     }
     if let Some(me) = chain.first() {
@@ -632,11 +637,6 @@ fn interp_for(props: Rc<HashMap<String, String>>) -> Interp<impl Fn(&str) -> Opt
     Interp::new(Syntax::Dollar, move |n: &str| props.get(n).cloned())
 }
 
-/// `groupId:artifactId:type:classifier`, the key Maven manages by.
-fn mgmt_key(g: &str, a: &str, ty: &str, classifier: &str) -> String {
-    format!("{g}:{a}:{ty}:{classifier}")
-}
-
 fn is_import(d: &RawDep) -> bool {
     d.scope.as_deref() == Some("import")
 }
@@ -660,12 +660,12 @@ impl Resolver {
         // main section (they are merged over it).
         let mut imports: Vec<(Rc<Pom>, RawDep)> = Vec::new();
         for pom in &chain {
-            let sections = pom
+            for d in pom
                 .raw
-                .active_profiles()
-                .map(|p| &p.dep_mgmt)
-                .chain(std::iter::once(&pom.raw.dep_mgmt));
-            for d in sections.flatten() {
+                .sections()
+                .into_iter()
+                .flat_map(|s| s.dep_mgmt.iter())
+            {
                 if is_import(d) {
                     imports.push((pom.clone(), d.clone()));
                     continue;
@@ -690,12 +690,8 @@ impl Resolver {
         d: &RawDep,
         bom_depth: usize,
     ) {
-        let g = interp
-            .resolve(&d.group_id)
-            .unwrap_or_else(|_| d.group_id.clone());
-        let a = interp
-            .resolve(&d.artifact_id)
-            .unwrap_or_else(|_| d.artifact_id.clone());
+        let g = or_raw(interp, &d.group_id);
+        let a = or_raw(interp, &d.artifact_id);
         let v = d.version.as_deref().map(|v| interp.resolve(v));
         let version_text = match &v {
             Some(Ok(v)) => v.clone(),
@@ -786,7 +782,6 @@ impl Resolver {
         let mut interp = interp_for(self.props.clone());
         let mut packages = PackageSet::new();
         let mut direct: Vec<String> = Vec::new();
-        let mut used_keys: HashSet<String> = HashSet::new();
 
         let group = self.resolve_or_raw(&mut interp, me.raw.group(), loader, me.raw.line);
         let artifact = me.raw.artifact().to_string();
@@ -795,33 +790,20 @@ impl Resolver {
         // Effective dependencies: nearest POM wins for the same key.
         let mut seen: HashSet<String> = HashSet::new();
         let chain = self.chain.clone();
-        let mut reactor: Option<HashMap<String, Rc<Pom>>> = None;
+        let mut state = DepState::default();
         for pom in &chain {
-            let deps = pom
-                .raw
-                .active_profiles()
-                .flat_map(|p| p.deps.iter())
-                .chain(pom.raw.deps.iter());
-            for d in deps {
-                let Some(p) = self.dependency(
-                    &mut interp,
-                    loader,
-                    &chain,
-                    &mut reactor,
-                    pom,
-                    d,
-                    &mut used_keys,
-                    &mut seen,
-                    None,
-                ) else {
-                    continue;
-                };
-                direct.push(packages.insert(p));
+            for d in pom.raw.sections().into_iter().flat_map(|s| s.deps.iter()) {
+                if let Some(p) =
+                    self.dependency(&mut interp, loader, &mut state, pom, d, &mut seen, false)
+                {
+                    direct.push(packages.insert(p));
+                }
             }
         }
         // Profiles that are not active by default: their own properties and
         // managed versions apply; scope at most optional.
         for profile in me.raw.profiles.iter().filter(|p| !p.active_by_default) {
+            let profile = &profile.body;
             if profile.deps.is_empty() {
                 continue;
             }
@@ -849,22 +831,9 @@ impl Resolver {
             }
             let mut pseen = HashSet::new();
             for d in &profile.deps {
-                let label = if profile.id.is_empty() {
-                    "(no id)"
-                } else {
-                    profile.id.as_str()
-                };
-                if let Some(p) = sub.dependency(
-                    &mut pinterp,
-                    loader,
-                    &chain,
-                    &mut reactor,
-                    &me,
-                    d,
-                    &mut used_keys,
-                    &mut pseen,
-                    Some(label),
-                ) {
+                if let Some(p) =
+                    sub.dependency(&mut pinterp, loader, &mut state, &me, d, &mut pseen, true)
+                {
                     direct.push(packages.insert(p));
                 }
             }
@@ -872,16 +841,16 @@ impl Resolver {
 
         // This POM's own managed-only entries, the external parent and
         // BOM imports that are not in the tree.
-        let sections = me
+        for d in me
             .raw
-            .active_profiles()
-            .map(|p| &p.dep_mgmt)
-            .chain(std::iter::once(&me.raw.dep_mgmt));
-        for d in sections.flatten() {
+            .sections()
+            .into_iter()
+            .flat_map(|s| s.dep_mgmt.iter())
+        {
             if is_import(d) {
                 continue;
             }
-            let Some((key, m)) = managed_entry(&mut interp, d) else {
+            let Ok(c) = coords(&mut interp, d) else {
                 loader.warn(
                     Some(d.line),
                     format!(
@@ -891,43 +860,26 @@ impl Resolver {
                 );
                 continue;
             };
-            if used_keys.contains(&key) {
+            if state.used_keys.contains(&c.key) {
                 continue;
             }
-            let (g, a) = (interp.resolve(&d.group_id), interp.resolve(&d.artifact_id));
-            let (Ok(g), Ok(a)) = (g, a) else { continue };
-            let ty = d
-                .type_
-                .as_deref()
-                .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-            let cl = d
-                .classifier
-                .as_deref()
-                .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-            let mut p = match m.version.clone() {
-                Some(Ok(v)) => versioned(&g, &a, &v, ty.as_deref(), cl.as_deref()),
+            let p = match d.version.as_deref().map(|v| interp.resolve(v)) {
+                Some(Ok(v)) => c.package(&v),
                 Some(Err(e)) => {
                     loader.warn(
                         Some(d.line),
-                        format!("{g}:{a}: managed version unresolved: {e}"),
+                        format!("{}: managed version unresolved: {e}", c.name),
                     );
-                    unresolved(
-                        &g,
-                        &a,
-                        ty.as_deref(),
-                        cl.as_deref(),
-                        format!("unresolved: {}", unresolved_text(&e)),
-                    )
+                    c.unresolved(format!("unresolved: {}", unresolved_text(&e)))
                 }
                 None => continue,
             };
-            p.scope = scope_of(m.scope.as_deref(), None, loader, d.line).0;
-            p.relation = Relation::Unknown;
-            p.locations.push(Location {
-                path: me.display.clone(),
-                line: Some(d.line),
-            });
-            packages.insert(p);
+            let scope = scope_of(d.scope.as_deref(), None, loader, d.line).0;
+            packages.insert(
+                p.with_scope(scope)
+                    .with_relation(Relation::Unknown)
+                    .with_location(&me.display, Some(d.line)),
+            );
         }
         let mut externals: Vec<External> = self.external_parent.iter().cloned().collect();
         externals.extend(self.external_boms.iter().cloned());
@@ -942,8 +894,7 @@ impl Resolver {
                 );
                 continue;
             }
-            let ver = interp.resolve(&e.version);
-            let mut p = match ver {
+            let p = match interp.resolve(&e.version) {
                 Ok(v) if !v.is_empty() => versioned(g, a, &v, Some("pom"), None),
                 _ => unresolved(
                     g,
@@ -953,13 +904,13 @@ impl Resolver {
                     format!("unresolved: {}", e.version),
                 ),
             };
-            p.scope = Scope::Build;
-            p.relation = Relation::Direct;
-            p.locations.push(Location {
-                path: e.display.clone(),
-                line: Some(e.line),
-            });
-            direct.push(packages.insert(p));
+            direct.push(
+                packages.insert(
+                    p.with_scope(Scope::Build)
+                        .with_relation(Relation::Direct)
+                        .with_location(&e.display, Some(e.line)),
+                ),
+            );
         }
         direct.sort();
         direct.dedup();
@@ -997,78 +948,57 @@ impl Resolver {
         &self,
         interp: &mut Interp<impl Fn(&str) -> Option<String>>,
         loader: &mut Loader,
-        chain: &[Rc<Pom>],
-        reactor: &mut Option<HashMap<String, Rc<Pom>>>,
+        state: &mut DepState,
         from: &Pom,
         d: &RawDep,
-        used_keys: &mut HashSet<String>,
         seen: &mut HashSet<String>,
-        profile: Option<&str>,
+        in_profile: bool,
     ) -> Option<Package> {
         let here = from.rel.is_empty();
-        let wline = |l: u32| Some(l).filter(|_| here);
+        let wline = Some(d.line).filter(|_| here);
         let where_ = if here {
             String::new()
         } else {
             format!("{}:{}: ", from.display, d.line)
         };
-        let (g, a) = match (interp.resolve(&d.group_id), interp.resolve(&d.artifact_id)) {
-            (Ok(g), Ok(a)) if !g.is_empty() && !a.is_empty() => (g, a),
-            (Err(e), _) | (_, Err(e)) => {
+        let c = match coords(interp, d) {
+            Ok(c) => c,
+            Err(why) => {
+                let why = why
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "groupId/artifactId missing".into());
                 loader.warn(
-                    wline(d.line),
+                    wline,
                     format!(
-                        "{where_}dependency {}:{} skipped: {e}",
+                        "{where_}dependency `{}:{}` skipped: {why}",
                         d.group_id, d.artifact_id
                     ),
                 );
                 return None;
             }
-            _ => {
-                loader.warn(
-                    wline(d.line),
-                    format!("{where_}dependency without groupId/artifactId skipped"),
-                );
-                return None;
-            }
         };
-        let ty = d
-            .type_
-            .as_deref()
-            .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-        let cl = d
-            .classifier
-            .as_deref()
-            .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-        let key = mgmt_key(
-            &g,
-            &a,
-            ty.as_deref().unwrap_or("jar"),
-            cl.as_deref().unwrap_or(""),
-        );
-        if !seen.insert(key.clone()) {
+        if !seen.insert(c.key.clone()) {
             // Overridden by a nearer POM (or repeated).
             return None;
         }
-        used_keys.insert(key.clone());
-        let managed = self.managed_for(&key);
+        state.used_keys.insert(c.key.clone());
+        let managed = self.managed_for(&c.key);
         let raw_scope = d
             .scope
             .as_deref()
-            .or(managed.and_then(|m| m.scope.as_deref()));
-        let raw_scope = raw_scope.map(|s| interp.resolve(s).unwrap_or_else(|_| s.to_string()));
+            .or(managed.and_then(|m| m.scope.as_deref()))
+            .map(|s| or_raw(interp, s));
         let optional = d
             .optional
             .as_deref()
-            .map(|o| interp.resolve(o).unwrap_or_else(|_| o.to_string()))
-            .is_some_and(|o| o.trim().eq_ignore_ascii_case("true"));
+            .is_some_and(|o| or_raw(interp, o).trim().eq_ignore_ascii_case("true"));
         let version: Option<Val> = match &d.version {
             Some(v) => Some(interp.resolve(v)),
             None => managed.and_then(|m| m.version.clone()),
         };
-        let name = format!("{g}:{a}");
+        let name = &c.name;
         let mut p = match version {
-            Some(Ok(v)) if !v.is_empty() => versioned(&g, &a, &v, ty.as_deref(), cl.as_deref()),
+            Some(Ok(v)) if !v.is_empty() => c.package(&v),
             Some(Err(e)) => {
                 let mut spec = format!("unresolved: {}", unresolved_text(&e));
                 // Only a parent passes properties on (not a BOM import).
@@ -1077,11 +1007,8 @@ impl Resolver {
                 {
                     spec.push_str(&format!(" (may be defined by parent {})", parent.coords()));
                 }
-                loader.warn(
-                    wline(d.line),
-                    format!("{where_}{name}: version unresolved: {e}"),
-                );
-                unresolved(&g, &a, ty.as_deref(), cl.as_deref(), spec)
+                loader.warn(wline, format!("{where_}{name}: version unresolved: {e}"));
+                c.unresolved(spec)
             }
             Some(Ok(_)) | None => {
                 let ext = self.externals();
@@ -1091,47 +1018,117 @@ impl Resolver {
                     format!("unresolved: managed by {}", ext.join(", "))
                 };
                 loader.warn(
-                    wline(d.line),
+                    wline,
                     format!(
                         "{where_}{name}: no version declared or managed in this tree ({})",
                         spec.trim_start_matches("unresolved: ")
                     ),
                 );
-                unresolved(&g, &a, ty.as_deref(), cl.as_deref(), spec)
+                c.unresolved(spec)
             }
         };
         let (scope, system) = scope_of(raw_scope.as_deref(), Some(optional), loader, d.line);
-        p.scope = match profile {
-            Some(_) => scope.min(Scope::Optional),
-            None => scope,
+        p.scope = if in_profile {
+            scope.min(Scope::Optional)
+        } else {
+            scope
         };
         p.relation = Relation::Direct;
         if system {
-            let sp = d
-                .system_path
-                .as_deref()
-                .map(|s| interp.resolve(s).unwrap_or_else(|_| s.to_string()));
             p.resolution = Resolution::Path {
-                path: sp.unwrap_or_default(),
+                path: d
+                    .system_path
+                    .as_deref()
+                    .map(|s| or_raw(interp, s))
+                    .unwrap_or_default(),
             };
-        } else if p.resolution.is_exact() && chain.iter().any(|c| c.raw.group() == g) {
+        } else if p.resolution.is_exact() && self.chain.iter().any(|m| m.raw.group() == c.group) {
             // A module of the same tree is a local project, not a registry
             // package.
-            if reactor.is_none() {
-                *reactor = Some(loader.reactor(chain));
-            }
-            if let Some(m) = reactor.as_ref().and_then(|r| r.get(&name)) {
+            let reactor = state
+                .reactor
+                .get_or_insert_with(|| loader.reactor(&self.chain));
+            if let Some(m) = reactor.get(name.as_str()) {
                 p.resolution = Resolution::Path {
                     path: dir_of(&m.display).to_string(),
                 };
             }
         }
-        p.locations.push(Location {
-            path: from.display.clone(),
-            line: Some(d.line),
-        });
-        Some(p)
+        Some(p.with_location(&from.display, Some(d.line)))
     }
+}
+
+/// What dependencies resolved so far share.
+#[derive(Default)]
+struct DepState {
+    /// Modules of the tree, read on first need.
+    reactor: Option<HashMap<String, Rc<Pom>>>,
+    /// Management keys used by a dependency.
+    used_keys: HashSet<String>,
+}
+
+/// Interpolated, or as written when it cannot be.
+fn or_raw(interp: &mut Interp<impl Fn(&str) -> Option<String>>, s: &str) -> String {
+    interp.resolve(s).unwrap_or_else(|_| s.to_string())
+}
+
+/// Interpolated coordinates of a dependency and its management key.
+struct Coords {
+    group: String,
+    artifact: String,
+    name: String,
+    type_: Option<String>,
+    classifier: Option<String>,
+    key: String,
+}
+
+impl Coords {
+    fn package(&self, version: &str) -> Package {
+        versioned(
+            &self.group,
+            &self.artifact,
+            version,
+            self.type_.as_deref(),
+            self.classifier.as_deref(),
+        )
+    }
+
+    fn unresolved(&self, spec: String) -> Package {
+        unresolved(
+            &self.group,
+            &self.artifact,
+            self.type_.as_deref(),
+            self.classifier.as_deref(),
+            spec,
+        )
+    }
+}
+
+/// `Err(None)`: groupId or artifactId missing.
+fn coords(
+    interp: &mut Interp<impl Fn(&str) -> Option<String>>,
+    d: &RawDep,
+) -> Result<Coords, Option<Unresolved>> {
+    let group = interp.resolve(&d.group_id).map_err(Some)?;
+    let artifact = interp.resolve(&d.artifact_id).map_err(Some)?;
+    if group.is_empty() || artifact.is_empty() {
+        return Err(None);
+    }
+    let type_ = d.type_.as_deref().map(|t| or_raw(interp, t));
+    let classifier = d.classifier.as_deref().map(|t| or_raw(interp, t));
+    let key = format!(
+        "{group}:{artifact}:{}:{}",
+        type_.as_deref().unwrap_or("jar"),
+        classifier.as_deref().unwrap_or("")
+    );
+    Ok(Coords {
+        name: format!("{group}:{artifact}"),
+        group,
+        artifact,
+        type_,
+        classifier,
+        key,
+    })
 }
 
 fn unresolved_text(e: &Unresolved) -> String {
@@ -1146,30 +1143,12 @@ fn managed_entry(
     interp: &mut Interp<impl Fn(&str) -> Option<String>>,
     d: &RawDep,
 ) -> Option<(String, Managed)> {
-    let g = interp.resolve(&d.group_id).ok()?;
-    let a = interp.resolve(&d.artifact_id).ok()?;
-    if g.is_empty() || a.is_empty() {
-        return None;
-    }
-    let ty = d
-        .type_
-        .as_deref()
-        .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-    let cl = d
-        .classifier
-        .as_deref()
-        .map(|t| interp.resolve(t).unwrap_or_else(|_| t.to_string()));
-    let key = mgmt_key(
-        &g,
-        &a,
-        ty.as_deref().unwrap_or("jar"),
-        cl.as_deref().unwrap_or(""),
-    );
+    let c = coords(interp, d).ok()?;
     let m = Managed {
         version: d.version.as_deref().map(|v| interp.resolve(v)),
         scope: d.scope.clone(),
     };
-    Some((key, m))
+    Some((c.key, m))
 }
 
 /// Scope of a Maven dependency scope (and `optional`); the flag says
@@ -1211,36 +1190,32 @@ fn maven_package(
     classifier: Option<&str>,
 ) -> Package {
     let mut p = Package::new(Ecosystem::MAVEN, format!("{g}:{a}"), version);
-    let ty = ty.filter(|t| !t.is_empty() && *t != "jar");
-    let classifier = classifier.filter(|c| !c.is_empty());
-    if ty.is_some() || classifier.is_some() {
-        let mut quals: Vec<(&str, &str)> = Vec::new();
-        if let Some(c) = classifier {
-            quals.push(("classifier", c));
-        }
-        if let Some(t) = ty {
-            quals.push(("type", t));
-        }
-        let q: Vec<String> = quals
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode_qualifier(v)))
-            .collect();
-        p.purl = format!("{}?{}", p.purl, q.join("&"));
-        p.id = p.purl.clone();
+    let quals: Vec<(&str, &str)> = [("classifier", classifier), ("type", ty)]
+        .into_iter()
+        .filter_map(|(k, v)| {
+            v.filter(|v| !(v.is_empty() || (k == "type" && *v == "jar")))
+                .map(|v| (k, v))
+        })
+        .collect();
+    if quals.is_empty() {
+        return p;
     }
+    let Ok(mut purl) = packageurl::PackageUrl::new("maven", a) else {
+        return p;
+    };
+    if !g.is_empty() {
+        purl.with_namespace(g);
+    }
+    if !version.is_empty() {
+        purl.with_version(version);
+    }
+    for (k, v) in quals {
+        // Keys are fixed and valid; a failure would only drop a qualifier.
+        let _ = purl.add_qualifier(k, v);
+    }
+    p.purl = purl.to_string();
+    p.id = p.purl.clone();
     p
-}
-
-fn encode_qualifier(v: &str) -> String {
-    let mut out = String::new();
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A package with a resolved version string: exact, `[x]` (exact), or a

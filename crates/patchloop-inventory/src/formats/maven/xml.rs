@@ -58,40 +58,33 @@ pub(crate) fn walk(
             }
         };
         let tag_line = || lines.line(tag_start(text, before));
-        match ev {
+        match &ev {
             Event::Start(_) | Event::Empty(_) if path.len() >= MAX_DEPTH => {
                 return Err(ParseError::at(
                     tag_line(),
                     format!("XML nested deeper than {MAX_DEPTH} elements"),
                 ));
             }
-            Event::Start(e) => {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(ev, Event::Empty(_));
                 let line = tag_line();
-                let frame = open(&e, line, warnings)?;
-                path.push(local_name(&e));
+                let frame = open(e, line, warnings)?;
+                path.push(local_name(e));
                 seen_root = true;
                 f(XmlEvent::Open {
                     path: &path,
                     attrs: &frame.attrs,
                     line,
                 });
-                frames.push(frame);
-            }
-            Event::Empty(e) => {
-                let line = tag_line();
-                let frame = open(&e, line, warnings)?;
-                path.push(local_name(&e));
-                seen_root = true;
-                f(XmlEvent::Open {
-                    path: &path,
-                    attrs: &frame.attrs,
-                    line,
-                });
-                f(XmlEvent::Close {
-                    path: &path,
-                    text: "",
-                });
-                path.pop();
+                if empty {
+                    f(XmlEvent::Close {
+                        path: &path,
+                        text: "",
+                    });
+                    path.pop();
+                } else {
+                    frames.push(frame);
+                }
             }
             Event::End(_) => {
                 // quick-xml checks that end names match their start.
@@ -108,7 +101,7 @@ pub(crate) fn walk(
                     match t.unescape() {
                         Ok(s) => frame.text.push_str(&s),
                         Err(e) => {
-                            let raw = String::from_utf8_lossy(&t);
+                            let raw = String::from_utf8_lossy(t);
                             warnings.push((
                                 Some(lines.line(before)),
                                 format!("text `{}` kept as written: {e}", raw.trim()),
@@ -120,7 +113,7 @@ pub(crate) fn walk(
             }
             Event::CData(c) => {
                 if let Some(frame) = frames.last_mut() {
-                    frame.text.push_str(&String::from_utf8_lossy(&c));
+                    frame.text.push_str(&String::from_utf8_lossy(c));
                 }
             }
             Event::Eof => break,

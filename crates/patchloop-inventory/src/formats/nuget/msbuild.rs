@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use patchloop_model::{
-    Ecosystem, Location, Package, Relation, Resolution, Root, Scope, SourceFile,
-};
+use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile};
 
 use super::package_for_version;
 use crate::error::ParseError;
@@ -357,17 +355,19 @@ fn versioned_package(
     }
 }
 
-pub fn parse_project(input: &Input) -> ParseResult {
+/// Read the input as an MSBuild document for the given format id.
+fn start(input: &Input, format: &str) -> Result<(Doc, Parsed), ParseError> {
     let mut warnings = Vec::new();
     let doc = parse_doc(input.text, &mut warnings)?;
-    let mut parsed = Parsed::new(SourceFile::new(
-        input.display,
-        "msbuild-project",
-        Ecosystem::NUGET,
-    ));
+    let mut parsed = Parsed::new(SourceFile::new(input.display, format, Ecosystem::NUGET));
     for (l, m) in warnings {
         parsed.warn(l, m);
     }
+    Ok((doc, parsed))
+}
+
+pub fn parse_project(input: &Input) -> ParseResult {
+    let (doc, mut parsed) = start(input, "msbuild-project")?;
     let central = load_central(input, &mut parsed);
     // Project properties are evaluated after the imported props.
     let props = property_map(
@@ -419,7 +419,7 @@ pub fn parse_project(input: &Input) -> ParseResult {
                 continue;
             }
         };
-        let mut p = match it.kind {
+        let p = match it.kind {
             Kind::PackageVersion => continue,
             Kind::ProjectReference => {
                 let path = name.replace('\\', "/");
@@ -444,20 +444,20 @@ pub fn parse_project(input: &Input) -> ParseResult {
                 )
             }
         };
-        p.scope = if it.kind == Kind::GlobalPackageReference || is_build_only(&it.meta) {
+        let scope = if is_test {
+            Scope::Dev
+        } else if it.kind == Kind::GlobalPackageReference || is_build_only(&it.meta) {
             Scope::Build
         } else {
             Scope::Runtime
         };
-        if is_test {
-            p.scope = p.scope.min(Scope::Dev);
-        }
-        p.relation = Relation::Direct;
-        p.locations.push(Location {
-            path: input.display.to_string(),
-            line: Some(it.line),
-        });
-        direct.push(set.insert(p));
+        direct.push(
+            set.insert(
+                p.with_scope(scope)
+                    .with_relation(Relation::Direct)
+                    .with_location(input.display, Some(it.line)),
+            ),
+        );
     }
     // Global package references of the central files apply to every
     // project (build tools, analyzers).
@@ -468,7 +468,7 @@ pub fn parse_project(input: &Input) -> ParseResult {
             .iter()
             .filter(|i| i.kind == Kind::GlobalPackageReference)
         {
-            let mut p = versioned_package(
+            let p = versioned_package(
                 &it.name,
                 it.meta.version.as_deref(),
                 &mut ip,
@@ -476,13 +476,14 @@ pub fn parse_project(input: &Input) -> ParseResult {
                 None,
                 "GlobalPackageReference without Version",
             );
-            p.scope = if is_test { Scope::Dev } else { Scope::Build };
-            p.relation = Relation::Direct;
-            p.locations.push(Location {
-                path: c.display.clone(),
-                line: Some(it.line),
-            });
-            direct.push(set.insert(p));
+            let scope = if is_test { Scope::Dev } else { Scope::Build };
+            direct.push(
+                set.insert(
+                    p.with_scope(scope)
+                        .with_relation(Relation::Direct)
+                        .with_location(&c.display, Some(it.line)),
+                ),
+            );
         }
     }
     direct.sort();
@@ -502,16 +503,7 @@ pub fn parse_project(input: &Input) -> ParseResult {
 }
 
 pub fn parse_central(input: &Input) -> ParseResult {
-    let mut warnings = Vec::new();
-    let doc = parse_doc(input.text, &mut warnings)?;
-    let mut parsed = Parsed::new(SourceFile::new(
-        input.display,
-        "directory-packages-props",
-        Ecosystem::NUGET,
-    ));
-    for (l, m) in warnings {
-        parsed.warn(l, m);
-    }
+    let (doc, mut parsed) = start(input, "directory-packages-props")?;
     let mut ip = interp(property_map(std::iter::once(&doc)));
     let mut set = PackageSet::new();
     for it in &doc.items {
@@ -536,7 +528,7 @@ pub fn parse_central(input: &Input) -> ParseResult {
                 continue;
             }
         };
-        let mut p = versioned_package(
+        let p = versioned_package(
             &it.name,
             it.meta.version.as_deref(),
             &mut ip,
@@ -544,13 +536,11 @@ pub fn parse_central(input: &Input) -> ParseResult {
             Some(it.line),
             "no Version",
         );
-        p.relation = relation;
-        p.scope = scope;
-        p.locations.push(Location {
-            path: input.display.to_string(),
-            line: Some(it.line),
-        });
-        set.insert(p);
+        set.insert(
+            p.with_scope(scope)
+                .with_relation(relation)
+                .with_location(input.display, Some(it.line)),
+        );
     }
     parsed.source.packages = set.into_sorted();
     Ok(parsed)
