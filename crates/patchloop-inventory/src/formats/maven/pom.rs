@@ -50,11 +50,14 @@ pub fn parse(input: &Input) -> ParseResult {
     for (line, msg) in loader.warnings {
         parsed.warn(line, msg);
     }
-    let mut root_name = format!("{}:{}", out.group, out.artifact);
     if out.artifact.is_empty() {
         parsed.warn(Some(me.raw.line), "the project has no artifactId");
-        root_name = out.group.clone();
     }
+    let root_name = match (out.group.is_empty(), out.artifact.is_empty()) {
+        (false, false) => format!("{}:{}", out.group, out.artifact),
+        (true, _) => out.artifact.clone(),
+        (false, true) => out.group.clone(),
+    };
     parsed.source.roots.push(Root {
         name: root_name,
         version: out.version,
@@ -1711,5 +1714,6 @@ mod tests {
         let p = parse(&Input::new("pom.xml", odd)).unwrap();
         assert!(p.source.packages.is_empty());
         assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.source.roots[0].name, "x");
     }
 }
