@@ -138,7 +138,9 @@ impl Format {
             Format::GemfileLock => "Gemfile.lock, gems.locked",
             Format::ComposerLock => "composer.lock",
             Format::PomXml => "pom.xml",
-            Format::GradleLockfile => "gradle.lockfile, gradle/dependency-locks/*.lockfile",
+            Format::GradleLockfile => {
+                "gradle.lockfile, *-gradle.lockfile, gradle/dependency-locks/*.lockfile"
+            }
             Format::NugetLock => "packages.lock.json",
             Format::MsBuildProject => {
                 "*.csproj, *.fsproj, *.vbproj (only without packages.lock.json)"
@@ -173,6 +175,8 @@ impl Format {
             "composer.lock" => Format::ComposerLock,
             "pom.xml" => Format::PomXml,
             "gradle.lockfile" => Format::GradleLockfile,
+            // buildscript-gradle.lockfile, settings-gradle.lockfile
+            n if n.ends_with("-gradle.lockfile") => Format::GradleLockfile,
             "packages.lock.json" => Format::NugetLock,
             "Directory.Packages.props" => Format::DirectoryPackagesProps,
             "pubspec.lock" => Format::PubspecLock,
@@ -268,6 +272,10 @@ mod tests {
         assert_eq!(
             Format::detect("x.cdx.json", None),
             Some(Format::CycloneDxJson)
+        );
+        assert_eq!(
+            Format::detect("buildscript-gradle.lockfile", None),
+            Some(Format::GradleLockfile)
         );
         for f in Format::ALL {
             assert_eq!(Format::from_id(f.id()), Some(*f));
