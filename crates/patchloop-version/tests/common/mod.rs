@@ -131,7 +131,7 @@ pub fn make_pairs(
         pairs.push((w[0].clone(), w[1].clone()));
     }
     while pairs.len() < total && !(corpus.is_empty() && edge.is_empty()) {
-        let mut side = |rng: &mut Rng| {
+        let side = |rng: &mut Rng| {
             if edge.is_empty() || (!corpus.is_empty() && rng.chance(85)) {
                 rng.pick(corpus)
             } else {
