@@ -145,12 +145,11 @@ fn label(s: &str) -> Label {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         let sig = digits.trim_start_matches('0');
-        if sig.len() <= 10 {
-            if let Ok(v) = s.parse::<i64>() {
-                if let Ok(v) = i32::try_from(v) {
-                    return Label::Num(v);
-                }
-            }
+        if sig.len() <= 10
+            && let Ok(v) = s.parse::<i64>()
+            && let Ok(v) = i32::try_from(v)
+        {
+            return Label::Num(v);
         }
     }
     Label::Str(s.to_ascii_uppercase().into())
@@ -198,13 +197,11 @@ pub fn parse(s: &str) -> Result<Version, VersionError> {
         return Err(err("empty version"));
     }
     let mut parts = [0u32; 4];
-    let mut n = 0;
-    for p in version.split('.') {
-        if n == 4 {
-            return Err(err("more than four numeric parts"));
-        }
-        parts[n] = number(p).ok_or_else(|| err("numeric part must be 0..=2147483647"))?;
-        n += 1;
+    for (n, p) in version.split('.').enumerate() {
+        let slot = parts
+            .get_mut(n)
+            .ok_or_else(|| err("more than four numeric parts"))?;
+        *slot = number(p).ok_or_else(|| err("numeric part must be 0..=2147483647"))?;
     }
     let label_text = labels.unwrap_or("");
     let labels: Vec<Label> = match labels {

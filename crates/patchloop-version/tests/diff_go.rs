@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
 use patchloop_version::go;
 
-const SEED: u64 = 0x60_5e_3e;
+const SEED: u64 = 0x0060_5e3e;
 const TOTAL: usize = 40_000;
 
 fn edge_cases() -> Vec<String> {

@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
 use patchloop_version::packagist;
 
-const SEED: u64 = 0xc0_3905e;
+const SEED: u64 = 0x0c03_905e;
 const TOTAL: usize = 40_000;
 
 fn lock_versions() -> Option<Vec<String>> {
@@ -203,7 +203,7 @@ fn edge_cases() -> Vec<String> {
         if rng.chance(15) {
             s.push('v');
         }
-        s.push_str(&rng.pick(&nums));
+        s.push_str(rng.pick(&nums));
         for _ in 0..rng.below(5) {
             s.push('.');
             s.push_str(if rng.chance(8) { "x" } else { rng.pick(&nums) });
@@ -213,7 +213,7 @@ fn edge_cases() -> Vec<String> {
             s.push_str(rng.pick(&stabs));
             if rng.chance(60) {
                 s.push_str(rng.pick(&seps));
-                s.push_str(&rng.pick(&nums));
+                s.push_str(rng.pick(&nums));
             }
         }
         if rng.chance(20) {

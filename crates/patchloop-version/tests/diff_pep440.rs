@@ -11,7 +11,7 @@ use std::process::Command;
 use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
 use patchloop_version::pep440;
 
-const SEED: u64 = 0x9e9_440;
+const SEED: u64 = 0x009e_9440;
 const TOTAL: usize = 40_000;
 
 fn edge_cases() -> Vec<String> {
@@ -210,32 +210,32 @@ fn edge_cases() -> Vec<String> {
             s.push('v');
         }
         if rng.chance(8) {
-            s.push_str(&rng.pick(&nums));
+            s.push_str(rng.pick(&nums));
             s.push('!');
         }
-        s.push_str(&rng.pick(&nums));
+        s.push_str(rng.pick(&nums));
         for _ in 0..rng.below(4) {
             s.push('.');
-            s.push_str(&rng.pick(&nums));
+            s.push_str(rng.pick(&nums));
         }
         if rng.chance(40) {
             s.push_str(rng.pick(&seps));
             s.push_str(rng.pick(&pre));
             s.push_str(rng.pick(&seps));
             if rng.chance(70) {
-                s.push_str(&rng.pick(&nums));
+                s.push_str(rng.pick(&nums));
             }
         }
         if rng.chance(30) {
             if rng.chance(30) {
                 s.push('-');
-                s.push_str(&rng.pick(&nums));
+                s.push_str(rng.pick(&nums));
             } else {
                 s.push_str(rng.pick(&seps));
                 s.push_str(rng.pick(&post));
                 s.push_str(rng.pick(&seps));
                 if rng.chance(70) {
-                    s.push_str(&rng.pick(&nums));
+                    s.push_str(rng.pick(&nums));
                 }
             }
         }
@@ -244,7 +244,7 @@ fn edge_cases() -> Vec<String> {
             s.push_str(if rng.chance(80) { "dev" } else { "DEV" });
             s.push_str(rng.pick(&seps));
             if rng.chance(70) {
-                s.push_str(&rng.pick(&nums));
+                s.push_str(rng.pick(&nums));
             }
         }
         if rng.chance(20) {

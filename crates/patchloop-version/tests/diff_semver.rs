@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
 use patchloop_version::semver;
 
-const SEED: u64 = 0x5e_3e_2000;
+const SEED: u64 = 0x5e3e_2000;
 const TOTAL: usize = 40_000;
 
 fn edge_cases() -> Vec<String> {

@@ -14,18 +14,19 @@ use patchloop_version::nuget;
 
 /// The documented rules, written independently of `nuget.rs`: returns
 /// `None` for invalid input.
-fn model_key(s: &str) -> Option<(Vec<u64>, Option<Vec<(u8, i64, String)>>)> {
+type ModelKey = (Vec<u64>, Option<Vec<(u8, i64, String)>>);
+
+fn model_key(s: &str) -> Option<ModelKey> {
     let s = s.trim();
     let (main, meta) = match s.find('+') {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
-    if let Some(m) = meta {
-        if m.split('.')
+    if let Some(m) = meta
+        && m.split('.')
             .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        {
-            return None;
-        }
+    {
+        return None;
     }
     let (nums, labels) = match main.find('-') {
         Some(i) => (&main[..i], Some(&main[i + 1..])),
