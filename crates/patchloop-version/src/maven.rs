@@ -30,6 +30,19 @@
 //! except for the empty string (which Maven also accepts; a deliberate
 //! difference).
 //!
+//! Maven's order is not transitive. Items of different kinds compare by
+//! kind alone (number > list > qualifier), while a list that is shorter
+//! compares by how the other's rest compares with "nothing"; the two
+//! disagree when, say, a qualifier that sorts after nothing (`sp`, `""`,
+//! unknown) meets a list or number whose rest sorts before nothing. So in
+//! maven-artifact 3.8.7 `1 < 1.x < 1-0alpha < 1` and
+//! `1.0.alpha.1 < 1 < 1.sp < 1.0.alpha.1`. A Rust `Ord` must be a total
+//! order (sorting may panic otherwise), so `Ord` changes one thing: where
+//! the deciding items are of different kinds, the rests of both lists are
+//! first compared with nothing, and only if they agree does the kind
+//! decide. The result is a lexicographic order (total). [`compare_maven`]
+//! keeps Maven's exact answer; the two differ only on pairs of that shape.
+//!
 //! Lower-casing uses Rust's Unicode tables. They agree with Java's
 //! `toLowerCase(Locale.ENGLISH)` except for the context-dependent capital
 //! sigma `Σ` (Unicode's Final_Sigma rule here, Java's word BreakIterator
@@ -205,26 +218,59 @@ impl Item {
         }
     }
 
-    /// `self.compareTo(other)`.
-    fn cmp_item(&self, other: &Item) -> Ordering {
+    /// `self.compareTo(other)` (lists compared with `total`, see
+    /// [`cmp_lists`]).
+    fn cmp_item(&self, other: &Item, total: bool) -> Ordering {
         use Item::*;
         match (self, other) {
             (Num(a), Num(b)) => a.cmp_num(b),
-            (Num(_), _) => Ordering::Greater,
             (Qual(a), Qual(b)) => a.cmp_qual(b),
-            (Qual(_), _) => Ordering::Less,
-            (List(_), Num(_)) => Ordering::Less,
-            (List(_), Qual(_)) => Ordering::Greater,
-            (List(a), List(b)) => cmp_lists(a, b),
+            (List(a), List(b)) => cmp_lists(a, b, total),
+            _ => self.kind().cmp(&other.kind()),
+        }
+    }
+
+    /// Maven's order between items of different kinds: qualifier < list <
+    /// number.
+    fn kind(&self) -> u8 {
+        match self {
+            Item::Qual(_) => 0,
+            Item::List(_) => 1,
+            Item::Num(_) => 2,
         }
     }
 }
 
-fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
+/// How `items[from..]` compares with nothing (Maven's `compareTo(null)`
+/// applied to the rest of a list).
+fn rest_vs_nothing(items: &[Item], from: usize) -> Ordering {
+    items
+        .get(from..)
+        .unwrap_or(&[])
+        .iter()
+        .map(Item::cmp_none)
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+/// Maven's `ListItem.compareTo(ListItem)`. With `total`, one change makes
+/// the order total: where the items at the deciding position are of
+/// different kinds, the rests of both lists are first compared with
+/// "nothing" (as Maven does when one list is shorter); Maven itself orders
+/// by kind alone there, which is not transitive (see the module docs).
+fn cmp_lists(a: &[Item], b: &[Item], total: bool) -> Ordering {
     let n = a.len().max(b.len());
     for i in 0..n {
         let o = match (a.get(i), b.get(i)) {
-            (Some(l), Some(r)) => l.cmp_item(r),
+            (Some(l), Some(r)) => {
+                if total && l.kind() != r.kind() {
+                    let signs = rest_vs_nothing(a, i).cmp(&rest_vs_nothing(b, i));
+                    if signs.is_ne() {
+                        return signs;
+                    }
+                }
+                l.cmp_item(r, total)
+            }
             (Some(l), None) => l.cmp_none(),
             (None, Some(r)) => r.cmp_none().reverse(),
             (None, None) => Ordering::Equal,
@@ -382,9 +428,17 @@ impl Version {
     }
 }
 
+/// Exactly Maven's `ComparableVersion.compareTo` (sign). Maven's order
+/// is not transitive on some odd versions (`1 < 1.x < 1-0alpha < 1`), so
+/// [`Version`]'s `Ord` differs from this on those (and only those) pairs;
+/// see the module documentation.
+pub fn compare_maven(a: &Version, b: &Version) -> Ordering {
+    cmp_lists(&a.items, &b.items, false)
+}
+
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_lists(&self.items, &other.items)
+        cmp_lists(&self.items, &other.items, true)
     }
 }
 
@@ -527,6 +581,23 @@ mod tests {
         assert_eq!(cmp("1.\u{0663}", "1.3"), Equal); // ARABIC-INDIC DIGIT THREE
         assert_eq!(cmp("1.\u{FF15}", "1.5"), Equal); // FULLWIDTH DIGIT FIVE
         assert_eq!(cmp("1-ÄBC", "1-äbc"), Equal);
+    }
+
+    #[test]
+    fn maven_cycle_is_broken_in_ord_only() {
+        let (one, x, zero_alpha) = (
+            parse("1").unwrap(),
+            parse("1.x").unwrap(),
+            parse("1-0alpha").unwrap(),
+        );
+        // maven-artifact 3.8.7: 1 < 1.x, 1.x < 1-0alpha, 1-0alpha < 1.
+        assert_eq!(compare_maven(&one, &x), Less);
+        assert_eq!(compare_maven(&x, &zero_alpha), Less);
+        assert_eq!(compare_maven(&zero_alpha, &one), Less);
+        // Ord: 1-0alpha < 1 < 1.x.
+        assert_eq!(zero_alpha.cmp(&one), Less);
+        assert_eq!(one.cmp(&x), Less);
+        assert_eq!(zero_alpha.cmp(&x), Less);
     }
 
     #[test]
