@@ -369,7 +369,15 @@ fn package_of(e: &Entry) -> Result<Package, String> {
                     .unwrap_or(parts.name);
                 Package::new(ecosystem, name, version)
             } else {
-                let mut p = Package::new(ecosystem, parts.name, version);
+                // Kept verbatim; the SBOM's name is used when it builds this
+                // very purl (names with `/` in ecosystems without rules).
+                let name = if !e.name.is_empty() && purl_for(&ecosystem, &e.name, &version) == purl
+                {
+                    e.name.clone()
+                } else {
+                    parts.name
+                };
+                let mut p = Package::new(ecosystem, name, version);
                 p.purl = purl.to_string();
                 p.id = p.purl.clone();
                 p
@@ -585,7 +593,8 @@ pub(super) fn most_common_ecosystem(packages: &[Package]) -> Ecosystem {
             best = Some((e, n));
         }
     }
-    best.map(|(e, _)| e.clone()).unwrap_or_else(generic_ecosystem)
+    best.map(|(e, _)| e.clone())
+        .unwrap_or_else(generic_ecosystem)
 }
 
 // ---------------------------------------------------------------------------
@@ -893,9 +902,7 @@ pub(super) fn normalized_timestamp(timestamp: &str) -> String {
     let t = OffsetDateTime::parse(timestamp.trim(), &Rfc3339)
         .unwrap_or_else(|_| OffsetDateTime::now_utc())
         .to_offset(time::UtcOffset::UTC);
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&fmt)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
@@ -916,7 +923,10 @@ pub(super) fn document_uuid(serial: Option<&str>) -> uuid::Uuid {
 
 /// Split an ecosystem-spelled name into CycloneDX `group` and `name`
 /// (Maven groupId, npm scope, Composer vendor); others have no group.
-pub(super) fn group_and_name<'a>(ecosystem: &Ecosystem, name: &'a str) -> (Option<&'a str>, &'a str) {
+pub(super) fn group_and_name<'a>(
+    ecosystem: &Ecosystem,
+    name: &'a str,
+) -> (Option<&'a str>, &'a str) {
     let split = match ecosystem.kind {
         EcosystemKind::Maven => name.split_once(':'),
         EcosystemKind::Npm if name.starts_with('@') => name.split_once('/'),
@@ -954,12 +964,15 @@ mod tests {
             #[serde(default)]
             c: LList<LStr>,
         }
-        let t: T = serde_json::from_str(r#"{"a": 12, "b": [1, {"x": 1}], "c": {"k": [1]}}"#).unwrap();
+        let t: T =
+            serde_json::from_str(r#"{"a": 12, "b": [1, {"x": 1}], "c": {"k": [1]}}"#).unwrap();
         assert_eq!(t.a.get(), Some("12"));
         assert!(t.b.0.is_none());
         assert!(t.c.0.is_empty());
-        let t: T = serde_json::from_str(r#"{"a": {"x": "y"}, "b": {"a": "in"}, "c": ["x", null, 3, [2]]}"#)
-            .unwrap();
+        let t: T = serde_json::from_str(
+            r#"{"a": {"x": "y"}, "b": {"a": "in"}, "c": ["x", null, 3, [2]]}"#,
+        )
+        .unwrap();
         assert_eq!(t.a.get(), None);
         assert_eq!(t.b.0.unwrap().a.get(), Some("in"));
         let c: Vec<Option<String>> = t.c.0.into_iter().map(|s| s.0).collect();
@@ -972,7 +985,10 @@ mod tests {
         let v = json_value_lines(t, &["bom-ref", "purl"]);
         assert_eq!(
             v,
-            vec![(0, "a".to_string(), 1), (1, "pkg:npm/%40s/b@".to_string(), 4)]
+            vec![
+                (0, "a".to_string(), 1),
+                (1, "pkg:npm/%40s/b@".to_string(), 4)
+            ]
         );
         // Unterminated strings end the scan without panicking.
         assert!(json_value_lines("{\"purl\": \"abc", &["purl"]).is_empty());
@@ -1003,7 +1019,10 @@ mod tests {
         // sha1 SRI (npm v1 lockfiles)
         assert_eq!(
             parse_checksum("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk="),
-            Some((HashAlg::Sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709".to_string()))
+            Some((
+                HashAlg::Sha1,
+                "da39a3ee5e6b4b0d3255bfef95601890afd80709".to_string()
+            ))
         );
         assert_eq!(parse_checksum("h1:abc="), None);
         assert_eq!(parse_checksum("sha256:abcd"), None);
@@ -1024,7 +1043,10 @@ mod tests {
             normalized_timestamp("2024-05-06T07:08:09.123+02:00"),
             "2024-05-06T05:08:09Z"
         );
-        assert_eq!(normalized_timestamp("2024-05-06T07:08:09Z"), "2024-05-06T07:08:09Z");
+        assert_eq!(
+            normalized_timestamp("2024-05-06T07:08:09Z"),
+            "2024-05-06T07:08:09Z"
+        );
         assert_eq!(normalized_timestamp("junk").len(), 20);
         let u = "3e671687-395b-41f5-a30f-a58921a69b79";
         assert_eq!(document_uuid(Some(u)).to_string(), u);
@@ -1052,7 +1074,10 @@ mod tests {
             ..Entry::default()
         };
         let p = package_of(&e).unwrap();
-        assert_eq!((p.name.as_str(), p.version.as_str()), ("@babel/core", "7.0.0"));
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("@babel/core", "7.0.0")
+        );
         let e = Entry {
             name: "something else".into(),
             purl: Some("pkg:maven/org.yaml/snakeyaml@2.2?type=jar".into()),
@@ -1068,7 +1093,10 @@ mod tests {
             ..Entry::default()
         };
         let p = package_of(&e).unwrap();
-        assert_eq!(p.ecosystem, Ecosystem::new(EcosystemKind::Other("rpm".into())));
+        assert_eq!(
+            p.ecosystem,
+            Ecosystem::new(EcosystemKind::Other("rpm".into()))
+        );
         assert_eq!(p.purl, "pkg:rpm/redhat/openssl@3.0.7-24.el9?arch=x86_64");
         assert_eq!(p.id, p.purl);
         let e = Entry {
@@ -1080,11 +1108,13 @@ mod tests {
         let p = package_of(&e).unwrap();
         assert_eq!(p.version, "");
         assert!(matches!(p.resolution, Resolution::Requirement { .. }));
-        assert!(package_of(&Entry {
-            purl: Some("not a purl".into()),
-            ..Entry::default()
-        })
-        .is_err());
+        assert!(
+            package_of(&Entry {
+                purl: Some("not a purl".into()),
+                ..Entry::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]
@@ -1093,8 +1123,14 @@ mod tests {
             group_and_name(&Ecosystem::MAVEN, "org.yaml:snakeyaml"),
             (Some("org.yaml"), "snakeyaml")
         );
-        assert_eq!(group_and_name(&Ecosystem::NPM, "@babel/core"), (Some("@babel"), "core"));
-        assert_eq!(group_and_name(&Ecosystem::NPM, "left-pad"), (None, "left-pad"));
+        assert_eq!(
+            group_and_name(&Ecosystem::NPM, "@babel/core"),
+            (Some("@babel"), "core")
+        );
+        assert_eq!(
+            group_and_name(&Ecosystem::NPM, "left-pad"),
+            (None, "left-pad")
+        );
         assert_eq!(
             group_and_name(&Ecosystem::GO, "github.com/a/b"),
             (None, "github.com/a/b")

@@ -15,8 +15,8 @@ use patchloop_model::{Ecosystem, Inventory, Resolution, Scope};
 
 use super::WriteOptions;
 use super::common::{
-    Edge, Entry, Graph, LList, LObj, LStr, build, checksum_string, document_uuid,
-    group_and_name, json_value_lines, merge_inventory, normalized_timestamp,
+    Edge, Entry, Graph, LList, LObj, LStr, build, checksum_string, document_uuid, group_and_name,
+    json_value_lines, merge_inventory, normalized_timestamp,
 };
 use crate::error::ParseError;
 use crate::input::{Input, ParseResult};
@@ -109,7 +109,9 @@ impl Fields {
             Some("requirement") => Some(Resolution::Requirement {
                 spec: text(PROP_REQUIREMENT),
             }),
-            Some("url") => Some(Resolution::Url { url: text(PROP_URL) }),
+            Some("url") => Some(Resolution::Url {
+                url: text(PROP_URL),
+            }),
             Some("vcs") => Some(Resolution::Vcs {
                 url: text(PROP_URL),
                 rev: self.prop(PROP_REV).map(str::to_string),
@@ -453,7 +455,8 @@ impl<'a> XmlState<'a> {
             self.stack.push(Tag::Bom);
             return Ok(());
         }
-        let in_ns = matches!(ns, ResolveResult::Bound(n) if Some(n.as_ref()) == self.bom_ns.as_deref());
+        let in_ns =
+            matches!(ns, ResolveResult::Bound(n) if Some(n.as_ref()) == self.bom_ns.as_deref());
         let parent = self.parent().unwrap_or(Tag::Other);
         let tag = if !in_ns {
             Tag::Other
@@ -579,17 +582,21 @@ impl<'a> XmlState<'a> {
                 }
             }
             Tag::Hash => {
-                if let (Some(t), Some(alg), Some((_, c))) =
-                    (self.text_buf.take(), self.attr.take(), self.comps.last_mut())
-                    && let Some(s) = checksum_string(&alg, &t)
+                if let (Some(t), Some(alg), Some((_, c))) = (
+                    self.text_buf.take(),
+                    self.attr.take(),
+                    self.comps.last_mut(),
+                ) && let Some(s) = checksum_string(&alg, &t)
                 {
                     c.checksums.push(s);
                 }
             }
             Tag::Property => {
-                if let (Some(t), Some(name), Some((_, c))) =
-                    (self.text_buf.take(), self.attr.take(), self.comps.last_mut())
-                {
+                if let (Some(t), Some(name), Some((_, c))) = (
+                    self.text_buf.take(),
+                    self.attr.take(),
+                    self.comps.last_mut(),
+                ) {
                     c.properties.push((name, t.trim().to_string()));
                 }
             }
@@ -656,20 +663,16 @@ pub fn parse_xml(input: &Input) -> ParseResult {
                 st.end();
             }
             Event::End(_) => st.end(),
-            Event::Text(t) => {
-                if st.text_buf.is_some() {
-                    let s = t.unescape().map_err(|e| ParseError::xml(e, text, pos))?;
-                    st.text(&s);
-                }
+            Event::Text(t) if st.text_buf.is_some() => {
+                let s = t.unescape().map_err(|e| ParseError::xml(e, text, pos))?;
+                st.text(&s);
             }
-            Event::CData(t) => {
-                if st.text_buf.is_some() {
-                    let bytes = t.into_inner();
-                    let s = std::str::from_utf8(&bytes)
-                        .map_err(|e| ParseError::xml(e, text, pos))?
-                        .to_string();
-                    st.text(&s);
-                }
+            Event::CData(t) if st.text_buf.is_some() => {
+                let bytes = t.into_inner();
+                let s = std::str::from_utf8(&bytes)
+                    .map_err(|e| ParseError::xml(e, text, pos))?
+                    .to_string();
+                st.text(&s);
             }
             Event::Eof => break,
             _ => {}
@@ -1091,7 +1094,10 @@ mod tests {
         );
         // The root, with its direct dependencies.
         assert_eq!(s.roots.len(), 1);
-        assert_eq!((s.roots[0].name.as_str(), s.roots[0].version.as_str()), ("app", "1.0.0"));
+        assert_eq!(
+            (s.roots[0].name.as_str(), s.roots[0].version.as_str()),
+            ("app", "1.0.0")
+        );
         assert_eq!(
             s.roots[0].dependencies,
             [
@@ -1118,24 +1124,39 @@ mod tests {
         assert_eq!(babel.locations[0].path, "sub/bom.json");
         assert_eq!(
             babel.line(),
-            Some(line_of(V15, "\"bom-ref\": \"pkg:npm/%40babel/core@7.24.0\""))
+            Some(line_of(
+                V15,
+                "\"bom-ref\": \"pkg:npm/%40babel/core@7.24.0\""
+            ))
         );
         assert_eq!(babel.line(), Some(19));
 
         let lodash = get(&s.packages, "lodash");
-        assert_eq!((lodash.relation, lodash.scope), (Relation::Direct, Scope::Runtime));
+        assert_eq!(
+            (lodash.relation, lodash.scope),
+            (Relation::Direct, Scope::Runtime)
+        );
         assert_eq!(lodash.line(), Some(line_of(V15, "\"bom-ref\": \"lodash\"")));
 
         let spring = get(&s.packages, "org.springframework:spring-core");
-        assert_eq!(spring.purl, "pkg:maven/org.springframework/spring-core@6.1.0");
+        assert_eq!(
+            spring.purl,
+            "pkg:maven/org.springframework/spring-core@6.1.0"
+        );
         assert_eq!(spring.ecosystem, Ecosystem::MAVEN);
         assert_eq!(spring.dependencies, ["pkg:maven/org.yaml/snakeyaml@2.2"]);
         let yaml = get(&s.packages, "org.yaml:snakeyaml");
-        assert_eq!((yaml.relation, yaml.scope), (Relation::Transitive, Scope::Runtime));
+        assert_eq!(
+            (yaml.relation, yaml.scope),
+            (Relation::Transitive, Scope::Runtime)
+        );
         assert_eq!(yaml.line(), Some(line_of(V15, "\"bom-ref\": \"nested\"")));
 
         let fsevents = get(&s.packages, "fsevents");
-        assert_eq!((fsevents.relation, fsevents.scope), (Relation::Direct, Scope::Optional));
+        assert_eq!(
+            (fsevents.relation, fsevents.scope),
+            (Relation::Direct, Scope::Optional)
+        );
 
         let vendored = get(&s.packages, "vendored-thing");
         assert_eq!(
@@ -1164,10 +1185,27 @@ mod tests {
         assert_eq!(flask.version, "7");
 
         let messages: Vec<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("invalid package URL `pkg:`")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("2 entries that are not software")));
-        assert!(messages.iter().any(|m| m.starts_with("1 packages without a purl")));
-        assert!(messages.iter().any(|m| m.starts_with("1 dependency references")));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("invalid package URL `pkg:`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("2 entries that are not software"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("1 packages without a purl"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("1 dependency references"))
+        );
         assert_eq!(parsed.warnings.len(), 4, "{messages:?}");
     }
 
@@ -1201,7 +1239,11 @@ mod tests {
         let e = parse_json(&Input::new("bom.json", r#"{"components":[]}"#)).unwrap_err();
         assert!(e.message.contains("not a CycloneDX BOM"));
         assert!(parse_json(&Input::new("bom.json", "[1]")).is_err());
-        let e = parse_json(&Input::new("bom.json", "{\"bomFormat\": \"CycloneDX\",\n\"components\": 3,\n,}")).unwrap_err();
+        let e = parse_json(&Input::new(
+            "bom.json",
+            "{\"bomFormat\": \"CycloneDX\",\n\"components\": 3,\n,}",
+        ))
+        .unwrap_err();
         assert!(e.message.starts_with("invalid JSON"));
         assert_eq!(e.line, Some(3));
         let e = parse_json(&Input::new("bom.json", &V15[..V15.len() / 2])).unwrap_err();
@@ -1231,7 +1273,12 @@ mod tests {
     fn json_nesting_is_bounded() {
         let parsed = parse_json(&Input::new("bom.json", &nested_json(40))).unwrap();
         assert_eq!(parsed.source.packages.len(), MAX_COMPONENT_DEPTH);
-        assert!(parsed.warnings.iter().any(|w| w.message.contains("nested deeper")));
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("nested deeper"))
+        );
         // Beyond serde_json's recursion limit: an error, not a stack overflow.
         assert!(parse_json(&Input::new("bom.json", &nested_json(5000))).is_err());
     }
@@ -1295,18 +1342,33 @@ mod tests {
         assert_eq!(s.format, "cyclonedx-xml");
         assert_eq!(s.format_version.as_deref(), Some("1.5"));
         let names: Vec<&str> = s.packages.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["@babel/core", "lodash", "openssl", "org.yaml:snakeyaml"]);
+        assert_eq!(
+            names,
+            ["@babel/core", "lodash", "openssl", "org.yaml:snakeyaml"]
+        );
         assert_eq!(s.roots.len(), 1);
-        assert_eq!((s.roots[0].name.as_str(), s.roots[0].version.as_str()), ("app", "2.0"));
+        assert_eq!(
+            (s.roots[0].name.as_str(), s.roots[0].version.as_str()),
+            ("app", "2.0")
+        );
         assert_eq!(s.roots[0].dependencies.len(), 2);
 
         let babel = get(&s.packages, "@babel/core");
         assert_eq!(babel.purl, "pkg:npm/%40babel/core@7.24.0");
-        assert_eq!((babel.relation, babel.scope), (Relation::Direct, Scope::Build));
-        assert_eq!(babel.checksums, ["sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"]);
+        assert_eq!(
+            (babel.relation, babel.scope),
+            (Relation::Direct, Scope::Build)
+        );
+        assert_eq!(
+            babel.checksums,
+            ["sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"]
+        );
         assert_eq!(
             babel.line(),
-            Some(line_of(XML, "<component type=\"library\" bom-ref=\"pkg:npm/%40babel"))
+            Some(line_of(
+                XML,
+                "<component type=\"library\" bom-ref=\"pkg:npm/%40babel"
+            ))
         );
         assert_eq!(babel.line(), Some(18));
 
@@ -1323,7 +1385,11 @@ mod tests {
         assert_eq!(lodash.relation, Relation::Unknown);
         assert_eq!(lodash.line(), Some(line_of(XML, "bom-ref=\"lodash\"")));
         assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
-        assert!(parsed.warnings[0].message.starts_with("1 entries that are not software"));
+        assert!(
+            parsed.warnings[0]
+                .message
+                .starts_with("1 entries that are not software")
+        );
     }
 
     #[test]

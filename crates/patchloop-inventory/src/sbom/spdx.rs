@@ -99,11 +99,18 @@ fn is_software_purpose(p: Option<&str>) -> bool {
 enum Rel {
     /// `(from depends on to, scope)` where from/to are element / related
     /// (`forward`) or the other way round.
-    Dep { forward: bool, scope: Scope },
+    Dep {
+        forward: bool,
+        scope: Scope,
+    },
     /// A CONTAINS B (forward) / B CONTAINED_BY A: an edge between packages
     /// only (a root containing everything says nothing about direct use).
-    Contains { forward: bool },
-    Describes { forward: bool },
+    Contains {
+        forward: bool,
+    },
+    Describes {
+        forward: bool,
+    },
     Other,
 }
 
@@ -138,13 +145,22 @@ fn relationship(ty: &str) -> Rel {
 }
 
 fn purl_of(p: &JPackage) -> Option<String> {
-    p.external_refs.0.iter().filter_map(|r| r.0.as_ref()).find_map(|r| {
-        let cat = r.category.get()?.trim().to_ascii_uppercase().replace('_', "-");
-        let ty = r.ty.get()?.trim();
-        (cat == "PACKAGE-MANAGER" && ty.eq_ignore_ascii_case("purl"))
-            .then(|| r.locator.non_empty().map(str::to_string))
-            .flatten()
-    })
+    p.external_refs
+        .0
+        .iter()
+        .filter_map(|r| r.0.as_ref())
+        .find_map(|r| {
+            let cat = r
+                .category
+                .get()?
+                .trim()
+                .to_ascii_uppercase()
+                .replace('_', "-");
+            let ty = r.ty.get()?.trim();
+            (cat == "PACKAGE-MANAGER" && ty.eq_ignore_ascii_case("purl"))
+                .then(|| r.locator.non_empty().map(str::to_string))
+                .flatten()
+        })
 }
 
 /// Read an SPDX 2.x JSON document (2.2 and 2.3; SPDX 3 JSON-LD is refused).
@@ -417,7 +433,9 @@ fn comment_of(p: &ExportPackage) -> Option<String> {
     }
     match p.resolution {
         Resolution::Exact => {}
-        Resolution::Requirement { spec } => parts.push(format!("not pinned; requirement: `{spec}`")),
+        Resolution::Requirement { spec } => {
+            parts.push(format!("not pinned; requirement: `{spec}`"))
+        }
         Resolution::Url { url } => parts.push(format!("installed from URL {url}")),
         Resolution::Vcs { url, rev } => match rev {
             Some(r) => parts.push(format!("installed from VCS {url} at {r}")),
@@ -593,4 +611,256 @@ pub fn write_json(inv: &Inventory, opts: &WriteOptions) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchloop_model::{Ecosystem, Package, Relation};
+
+    fn line_of(text: &str, needle: &str) -> u32 {
+        let at = text.find(needle).expect("needle in fixture");
+        u32::try_from(text[..at].matches('\n').count() + 1).unwrap()
+    }
+
+    fn get<'a>(pkgs: &'a [Package], name: &str) -> &'a Package {
+        pkgs.iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{name} not found"))
+    }
+
+    fn pkg(id: &str, name: &str, version: &str, purl: Option<&str>) -> String {
+        let refs = match purl {
+            Some(p) => format!(
+                r#", "externalRefs": [{{"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": "cpe:2.3:a:x:{name}:{version}:*:*:*:*:*:*:*"}}, {{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "{p}"}}]"#
+            ),
+            None => String::new(),
+        };
+        format!(
+            r#"    {{"name": "{name}", "SPDXID": "{id}", "versionInfo": "{version}", "downloadLocation": "NOASSERTION"{refs}}}"#
+        )
+    }
+
+    fn rel(a: &str, ty: &str, b: &str) -> String {
+        format!(
+            r#"    {{"spdxElementId": "{a}", "relationshipType": "{ty}", "relatedSpdxElement": "{b}"}}"#
+        )
+    }
+
+    /// Shaped like a GitHub dependency-graph export: one described root
+    /// package with a purl, every relationship type patchloop reads.
+    fn github_like() -> String {
+        let packages = [
+            pkg("SPDXRef-root", "com.github.acme/shop", "main", Some("pkg:github/acme/shop@main")),
+            pkg("SPDXRef-a", "express", "4.18.2", Some("pkg:npm/express@4.18.2")),
+            pkg("SPDXRef-b", "jest", "29.7.0", Some("pkg:npm/jest@29.7.0")),
+            pkg("SPDXRef-c", "typescript", "5.4.5", Some("pkg:npm/typescript@5.4.5")),
+            pkg("SPDXRef-d", "fsevents", "2.3.3", Some("pkg:npm/fsevents@2.3.3")),
+            pkg("SPDXRef-e", "body-parser", "1.20.1", Some("pkg:npm/body-parser@1.20.1")),
+            pkg("SPDXRef-f", "qs", "6.11.0", Some("pkg:npm/qs@6.11.0")),
+            pkg("SPDXRef-g", "Jinja2", "3.1.4", Some("pkg:pypi/jinja2@3.1.4")),
+            pkg("SPDXRef-h", "left-pad", "1.3.0", Some("pkg:npm/left-pad@1.3.0")),
+            pkg("SPDXRef-i", "internal-lib", "0.1", None),
+            pkg("SPDXRef-dup", "express", "4.18.2", Some("pkg:npm/express@4.18.2")),
+            r#"    {"name": "cfg.yaml", "SPDXID": "SPDXRef-file", "downloadLocation": "NOASSERTION", "primaryPackagePurpose": "FILE"}"#.to_string(),
+            r#"    {"name": "openssl", "SPDXID": "SPDXRef-deb", "versionInfo": "3.0.11", "downloadLocation": "NOASSERTION", "checksums": [{"algorithm": "SHA256", "checksumValue": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, {"algorithm": "SHA1", "checksumValue": "da39a3ee5e6b4b0d3255bfef95601890afd80709"}], "externalRefs": [{"referenceCategory": "PACKAGE_MANAGER", "referenceType": "purl", "referenceLocator": "pkg:deb/ubuntu/openssl@3.0.11?distro=ubuntu-22.04"}]}"#.to_string(),
+        ];
+        let rels = [
+            rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-root"),
+            rel("SPDXRef-root", "DEPENDS_ON", "SPDXRef-a"),
+            rel("SPDXRef-b", "DEV_DEPENDENCY_OF", "SPDXRef-root"),
+            rel("SPDXRef-c", "BUILD_DEPENDENCY_OF", "SPDXRef-root"),
+            rel("SPDXRef-d", "OPTIONAL_DEPENDENCY_OF", "SPDXRef-root"),
+            rel("SPDXRef-a", "DEPENDS_ON", "SPDXRef-e"),
+            rel("SPDXRef-f", "DEPENDENCY_OF", "SPDXRef-dup"),
+            rel("SPDXRef-a", "CONTAINS", "SPDXRef-g"),
+            rel("SPDXRef-root", "CONTAINS", "SPDXRef-h"),
+            rel("SPDXRef-b", "DEPENDS_ON", "SPDXRef-deb"),
+            rel("SPDXRef-a", "DEPENDS_ON", "SPDXRef-missing"),
+            rel("SPDXRef-a", "DEPENDS_ON", "NOASSERTION"),
+            rel("SPDXRef-a", "DEPENDS_ON", "SPDXRef-file"),
+            rel("SPDXRef-a", "GENERATED_FROM", "SPDXRef-h"),
+        ];
+        format!(
+            "{{\n  \"spdxVersion\": \"SPDX-2.3\",\n  \"dataLicense\": \"CC0-1.0\",\n  \"SPDXID\": \"SPDXRef-DOCUMENT\",\n  \"name\": \"shop\",\n  \"documentNamespace\": \"https://example.com/shop\",\n  \"creationInfo\": {{\"created\": \"2024-01-01T00:00:00Z\", \"creators\": [\"Tool: x\"]}},\n  \"packages\": [\n{}\n  ],\n  \"relationships\": [\n{}\n  ]\n}}\n",
+            packages.join(",\n"),
+            rels.join(",\n")
+        )
+    }
+
+    #[test]
+    fn github_like_document() {
+        let text = github_like();
+        let parsed = parse_json(&Input::new("deps.spdx.json", &text)).unwrap();
+        let s = &parsed.source;
+        assert_eq!(s.format, "spdx-json");
+        assert_eq!(s.format_version.as_deref(), Some("2.3"));
+        assert_eq!(s.ecosystem, Ecosystem::NPM);
+        assert_eq!(s.roots.len(), 1);
+        assert_eq!(s.roots[0].name, "acme/shop");
+        assert_eq!(s.roots[0].version, "main");
+        assert_eq!(
+            s.roots[0].dependencies,
+            [
+                "pkg:npm/express@4.18.2",
+                "pkg:npm/fsevents@2.3.3",
+                "pkg:npm/jest@29.7.0",
+                "pkg:npm/typescript@5.4.5"
+            ]
+        );
+        // 9 with a purl (express twice) + internal-lib; the FILE is skipped.
+        assert_eq!(s.packages.len(), 10, "{:#?}", s.packages);
+        let check = |name: &str, rel: Relation, scope: Scope| {
+            let p = get(&s.packages, name);
+            assert_eq!((p.relation, p.scope), (rel, scope), "{name}");
+        };
+        check("express", Relation::Direct, Scope::Runtime);
+        check("jest", Relation::Direct, Scope::Dev);
+        check("typescript", Relation::Direct, Scope::Build);
+        check("fsevents", Relation::Direct, Scope::Optional);
+        check("body-parser", Relation::Transitive, Scope::Runtime);
+        check("qs", Relation::Transitive, Scope::Runtime);
+        check("Jinja2", Relation::Transitive, Scope::Runtime);
+        check("openssl", Relation::Transitive, Scope::Dev);
+        check("left-pad", Relation::Unknown, Scope::Runtime);
+        check("internal-lib", Relation::Unknown, Scope::Runtime);
+
+        let express = get(&s.packages, "express");
+        assert_eq!(
+            express.dependencies,
+            [
+                "pkg:npm/body-parser@1.20.1",
+                "pkg:npm/qs@6.11.0",
+                "pkg:pypi/jinja2@3.1.4"
+            ]
+        );
+        // Both copies recorded, each at the line of its SPDXID.
+        let lines: Vec<Option<u32>> = express.locations.iter().map(|l| l.line).collect();
+        assert_eq!(
+            lines,
+            [
+                Some(line_of(&text, "\"SPDXRef-a\"")),
+                Some(line_of(&text, "\"SPDXRef-dup\""))
+            ]
+        );
+        assert_eq!(lines, [Some(10), Some(19)]);
+        let openssl = get(&s.packages, "openssl");
+        assert_eq!(openssl.ecosystem.to_string(), "Ubuntu:22.04");
+        assert_eq!(
+            openssl.purl,
+            "pkg:deb/ubuntu/openssl@3.0.11?distro=ubuntu-22.04"
+        );
+        assert_eq!(
+            openssl.checksums,
+            [
+                "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"
+            ]
+        );
+        let jinja = get(&s.packages, "Jinja2");
+        assert_eq!(jinja.purl, "pkg:pypi/jinja2@3.1.4");
+        let internal = get(&s.packages, "internal-lib");
+        assert!(internal.ecosystem.is_unknown());
+        let messages: Vec<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "1 entries that are not software packages (files, operating systems, devices, data...) and have no purl were skipped",
+                "1 packages without a purl kept with ecosystem `generic` (they cannot be matched against advisories)",
+                "1 dependency references name nothing read from this file"
+            ]
+        );
+    }
+
+    #[test]
+    fn described_packages_with_purls_are_reported() {
+        // Only the described package: it is what the document is about.
+        let one = format!(
+            "{{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\", \"documentDescribes\": [\"SPDXRef-x\"], \"packages\": [\n{}\n]}}",
+            pkg(
+                "SPDXRef-x",
+                "lodash",
+                "4.17.21",
+                Some("pkg:npm/lodash@4.17.21")
+            )
+        );
+        let parsed = parse_json(&Input::new("x.spdx.json", &one)).unwrap();
+        assert!(parsed.source.roots.is_empty());
+        assert_eq!(parsed.source.packages.len(), 1);
+        assert_eq!(parsed.source.packages[0].relation, Relation::Direct);
+        assert_eq!(parsed.source.packages[0].line(), Some(2));
+
+        // Several described packages with purls, plus a described directory.
+        let many = format!(
+            "{{\"spdxVersion\": \"SPDX-2.2\", \"SPDXID\": \"SPDXRef-DOCUMENT\", \"packages\": [\n{},\n{},\n{},\n{}\n], \"relationships\": [{}, {}, {}, {}]}}",
+            pkg("SPDXRef-dir", "/src", "", None),
+            pkg(
+                "SPDXRef-x",
+                "lodash",
+                "4.17.21",
+                Some("pkg:npm/lodash@4.17.21")
+            ),
+            pkg("SPDXRef-y", "rails", "7.1.0", Some("pkg:gem/rails@7.1.0")),
+            pkg("SPDXRef-z", "rack", "3.0.0", Some("pkg:gem/rack@3.0.0")),
+            rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-dir"),
+            rel("SPDXRef-x", "DESCRIBED_BY", "SPDXRef-DOCUMENT"),
+            rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-y"),
+            rel("SPDXRef-y", "DEPENDS_ON", "SPDXRef-z"),
+        );
+        let parsed = parse_json(&Input::new("x.spdx.json", &many)).unwrap();
+        let s = &parsed.source;
+        assert_eq!(s.format_version.as_deref(), Some("2.2"));
+        assert_eq!(s.roots.len(), 1);
+        assert_eq!(s.roots[0].name, "/src");
+        assert_eq!(s.ecosystem, Ecosystem::RUBYGEMS);
+        let rels: Vec<(&str, Relation)> = s
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.relation))
+            .collect();
+        assert_eq!(
+            rels,
+            [
+                ("lodash", Relation::Direct),
+                ("rack", Relation::Transitive),
+                ("rails", Relation::Direct)
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_and_versions() {
+        let e = parse_json(&Input::new(
+            "x.spdx.json",
+            r#"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}"#,
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("SPDX 3"));
+        let e =
+            parse_json(&Input::new("x.spdx.json", r#"{"bomFormat": "CycloneDX"}"#)).unwrap_err();
+        assert!(e.message.contains("not an SPDX JSON document"));
+        let parsed = parse_json(&Input::new(
+            "x.spdx.json",
+            r#"{"spdxVersion": "SPDX-2.1", "packages": 5}"#,
+        ))
+        .unwrap();
+        assert!(parsed.source.packages.is_empty());
+        assert_eq!(parsed.warnings.len(), 1);
+        let text = github_like();
+        let e = parse_json(&Input::new("x.spdx.json", &text[..text.len() / 2])).unwrap_err();
+        assert!(e.line.is_some());
+        for end in (0..text.len()).step_by(5) {
+            let _ = parse_json(&Input::new("x.spdx.json", &text[..end]));
+        }
+    }
+
+    #[test]
+    fn ids_are_safe_and_stable() {
+        assert_eq!(
+            sanitize("npm-@babel/core-7.0.0+ünï", 100),
+            "npm-babel-core-7.0.0-n"
+        );
+        assert_eq!(sanitize("a/b/c", 3), "a-b");
+        assert_eq!(sanitize("///", 10), "");
+    }
 }
