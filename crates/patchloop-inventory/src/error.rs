@@ -37,7 +37,9 @@ impl ParseError {
 
     /// From a toml error, with the line computed from its byte span.
     pub fn toml(e: &toml::de::Error, text: &str) -> Self {
-        let line = e.span().map(|s| crate::text::line_of_offset(text, s.start));
+        let line = e
+            .span()
+            .map(|s| crate::text::line_of_offset(text, s.start));
         ParseError {
             line,
             message: format!("invalid TOML: {}", e.message()),

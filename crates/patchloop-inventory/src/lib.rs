@@ -67,10 +67,7 @@ pub fn parse_bytes(format: Format, display: &str, bytes: &[u8]) -> ParseResult {
     parse_str(format, display, &text)
 }
 
-fn run_one(
-    c: &Candidate,
-    limits: Limits,
-) -> (Option<patchloop_model::SourceFile>, Vec<Diagnostic>) {
+fn run_one(c: &Candidate, limits: Limits) -> (Option<patchloop_model::SourceFile>, Vec<Diagnostic>) {
     match parse_path(&c.path, &c.display, c.format, limits) {
         Ok(parsed) => {
             let diags = parsed

@@ -4,10 +4,7 @@
 /// 1-based line of a byte offset.
 pub fn line_of_offset(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    let n = text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count();
+    let n = text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count();
     u32::try_from(n + 1).unwrap_or(u32::MAX)
 }
 

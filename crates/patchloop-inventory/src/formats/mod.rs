@@ -140,9 +140,7 @@ impl Format {
             Format::PomXml => "pom.xml",
             Format::GradleLockfile => "gradle.lockfile, gradle/dependency-locks/*.lockfile",
             Format::NugetLock => "packages.lock.json",
-            Format::MsBuildProject => {
-                "*.csproj, *.fsproj, *.vbproj (only without packages.lock.json)"
-            }
+            Format::MsBuildProject => "*.csproj, *.fsproj, *.vbproj (only without packages.lock.json)",
             Format::DirectoryPackagesProps => "Directory.Packages.props",
             Format::PubspecLock => "pubspec.lock",
             Format::MixLock => "mix.lock",
@@ -261,14 +259,8 @@ mod tests {
             Some(Format::Requirements)
         );
         assert_eq!(Format::detect("notes.txt", None), None);
-        assert_eq!(
-            Format::detect("App.csproj", None),
-            Some(Format::MsBuildProject)
-        );
-        assert_eq!(
-            Format::detect("x.cdx.json", None),
-            Some(Format::CycloneDxJson)
-        );
+        assert_eq!(Format::detect("App.csproj", None), Some(Format::MsBuildProject));
+        assert_eq!(Format::detect("x.cdx.json", None), Some(Format::CycloneDxJson));
         for f in Format::ALL {
             assert_eq!(Format::from_id(f.id()), Some(*f));
         }
