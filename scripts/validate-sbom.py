@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validate an SBOM against the official schemas with the reference tools.
 
-Usage: validate-sbom.py FORMAT FILE
+Usage: validate-sbom.py FORMAT FILE [FILE...]
 
 FORMAT is one of:
   cyclonedx      CycloneDX JSON, checked with cyclonedx-python-lib's
@@ -13,7 +13,8 @@ FORMAT is one of:
                  spdx_tools.spdx.parser.parse_anything and checked with
                  validate_full_spdx_document
 
-Exit status: 0 valid, 1 invalid (errors printed), 2 usage or unreadable file,
+Several files are checked in one run (the validators load once).
+Exit status: 0 all valid, 1 some invalid (errors printed), 2 usage or unreadable file,
 3 the validator libraries are not installed (see .ci/install-test-tools:
 cyclonedx-python-lib[json-validation,xml-validation]==11.*, spdx-tools==0.8.*).
 """
@@ -46,6 +47,16 @@ def schema_version(version):
         return None
 
 
+_VALIDATORS = {}
+
+
+def cached(kind, sv, make):
+    key = (kind, sv)
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = make(sv)
+    return _VALIDATORS[key]
+
+
 def validate_cyclonedx_json(path):
     try:
         from cyclonedx.validation.json import JsonStrictValidator
@@ -64,7 +75,7 @@ def validate_cyclonedx_json(path):
         print(f"{path}: unknown CycloneDX specVersion {version!r}")
         return EXIT_INVALID
     try:
-        errors = JsonStrictValidator(sv).validate_str(text, all_errors=True)
+        errors = cached("json", sv, JsonStrictValidator).validate_str(text, all_errors=True)
     except ImportError as e:
         return missing("cyclonedx-python-lib[json-validation]", e)
     errors = list(errors or [])
@@ -95,7 +106,7 @@ def validate_cyclonedx_xml(path):
         print(f"{path}: unknown CycloneDX version {m.group(1)!r}")
         return EXIT_INVALID
     try:
-        errors = XmlValidator(sv).validate_str(text, all_errors=True)
+        errors = cached("xml", sv, XmlValidator).validate_str(text, all_errors=True)
     except ImportError as e:
         return missing("cyclonedx-python-lib[xml-validation]", e)
     errors = list(errors or [])
@@ -131,20 +142,28 @@ def validate_spdx(path):
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("cyclonedx", "cyclonedx-xml", "spdx"):
+    if len(argv) < 3 or argv[1] not in ("cyclonedx", "cyclonedx-xml", "spdx"):
         print(__doc__.strip(), file=sys.stderr)
         return EXIT_USAGE
-    fmt, path = argv[1], argv[2]
-    try:
-        open(path, "rb").close()
-    except OSError as e:
-        print(f"validate-sbom: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    if fmt == "cyclonedx":
-        return validate_cyclonedx_json(path)
-    if fmt == "cyclonedx-xml":
-        return validate_cyclonedx_xml(path)
-    return validate_spdx(path)
+    fmt, paths = argv[1], argv[2:]
+    for path in paths:
+        try:
+            open(path, "rb").close()
+        except OSError as e:
+            print(f"validate-sbom: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    check = {
+        "cyclonedx": validate_cyclonedx_json,
+        "cyclonedx-xml": validate_cyclonedx_xml,
+        "spdx": validate_spdx,
+    }[fmt]
+    worst = 0
+    for path in paths:
+        rc = check(path)
+        if rc == EXIT_MISSING:
+            return rc
+        worst = max(worst, rc)
+    return worst
 
 
 if __name__ == "__main__":

@@ -367,10 +367,18 @@ fn package_of(e: &Entry) -> Result<Package, String> {
                     .into_iter()
                     .find(|c| !c.is_empty() && purl_for(&ecosystem, c, &version) == canonical)
                     .unwrap_or(parts.name);
-                Package::new(ecosystem, name, version)
+                let mut p = Package::new(ecosystem, name, version);
+                // Qualifiers and subpath (`?vcs_url=...`, `#v3`) tell
+                // packages apart: such purls are kept as written. Plain
+                // ones are rebuilt, which normalizes their spelling.
+                if purl.contains(['?', '#']) {
+                    p.purl = purl.to_string();
+                    p.id = p.purl.clone();
+                }
+                p
             } else {
-                // Kept verbatim; the SBOM's name is used when it builds this
-                // very purl (names with `/` in ecosystems without rules).
+                // Kept as written; the SBOM's name is used when it builds
+                // this very purl (names with `/` in ecosystems without rules).
                 let name = if !e.name.is_empty() && purl_for(&ecosystem, &e.name, &version) == purl
                 {
                     e.name.clone()
@@ -1086,7 +1094,30 @@ mod tests {
         };
         let p = package_of(&e).unwrap();
         assert_eq!(p.name, "org.yaml:snakeyaml");
-        assert_eq!(p.purl, "pkg:maven/org.yaml/snakeyaml@2.2");
+        assert_eq!(p.purl, "pkg:maven/org.yaml/snakeyaml@2.2?type=jar");
+        let e = Entry {
+            name: "reedline".into(),
+            purl: Some("pkg:cargo/reedline@0.49.0?vcs_url=git%2Bhttps://github.com/nushell/reedline%3Fbranch%3Dmain".into()),
+            software: true,
+            ..Entry::default()
+        };
+        let p = package_of(&e).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("reedline", "0.49.0")
+        );
+        assert_eq!(p.id, e.purl.clone().unwrap());
+        let e = Entry {
+            name: "Django".into(),
+            purl: Some("pkg:pypi/Django@5.0".into()),
+            software: true,
+            ..Entry::default()
+        };
+        let p = package_of(&e).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.purl.as_str()),
+            ("Django", "pkg:pypi/django@5.0")
+        );
         let e = Entry {
             purl: Some("pkg:rpm/redhat/openssl@3.0.7-24.el9?arch=x86_64".into()),
             software: true,

@@ -1101,7 +1101,7 @@ mod tests {
         assert_eq!(
             s.roots[0].dependencies,
             [
-                "pkg:maven/org.springframework/spring-core@6.1.0",
+                "pkg:maven/org.springframework/spring-core@6.1.0?type=jar",
                 "pkg:npm/%40babel/core@7.24.0",
                 "pkg:npm/fsevents@2.3.3",
                 "pkg:npm/lodash@4.17.21"
@@ -1141,7 +1141,7 @@ mod tests {
         let spring = get(&s.packages, "org.springframework:spring-core");
         assert_eq!(
             spring.purl,
-            "pkg:maven/org.springframework/spring-core@6.1.0"
+            "pkg:maven/org.springframework/spring-core@6.1.0?type=jar"
         );
         assert_eq!(spring.ecosystem, Ecosystem::MAVEN);
         assert_eq!(spring.dependencies, ["pkg:maven/org.yaml/snakeyaml@2.2"]);
