@@ -50,6 +50,11 @@ def schema_version(version):
 _VALIDATORS = {}
 
 
+def optional_dependency_missing(e):
+    """cyclonedx-python-lib raises this when an extra (jsonschema, lxml) is absent."""
+    return type(e).__name__ == "MissingOptionalDependencyException"
+
+
 def cached(kind, sv, make):
     key = (kind, sv)
     if key not in _VALIDATORS:
@@ -76,8 +81,10 @@ def validate_cyclonedx_json(path):
         return EXIT_INVALID
     try:
         errors = cached("json", sv, JsonStrictValidator).validate_str(text, all_errors=True)
-    except ImportError as e:
-        return missing("cyclonedx-python-lib[json-validation]", e)
+    except Exception as e:  # noqa: BLE001
+        if isinstance(e, ImportError) or optional_dependency_missing(e):
+            return missing("cyclonedx-python-lib[json-validation]", e)
+        raise
     errors = list(errors or [])
     for e in errors:
         inner = getattr(e, "data", e)
@@ -107,8 +114,10 @@ def validate_cyclonedx_xml(path):
         return EXIT_INVALID
     try:
         errors = cached("xml", sv, XmlValidator).validate_str(text, all_errors=True)
-    except ImportError as e:
-        return missing("cyclonedx-python-lib[xml-validation]", e)
+    except Exception as e:  # noqa: BLE001
+        if isinstance(e, ImportError) or optional_dependency_missing(e):
+            return missing("cyclonedx-python-lib[xml-validation]", e)
+        raise
     errors = list(errors or [])
     for e in errors:
         print(f"{path}: CycloneDX {m.group(1)} XML: {e}")

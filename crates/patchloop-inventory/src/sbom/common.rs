@@ -544,16 +544,13 @@ pub(super) fn build(
             }
         };
         if let Some(&ri) = root_index.get(edge.from.as_str()) {
-            if let Some(root) = roots.get_mut(ri)
-                && !root.dependencies.contains(&to)
-            {
+            if let Some(root) = roots.get_mut(ri) {
                 root.dependencies.push(to.clone());
             }
             direct.push((to, edge.scope));
         } else if let Some(from) = ref_to_id.get(edge.from.as_str()) {
-            if let Some(p) = set.get_mut(from)
-                && !p.dependencies.contains(&to)
-            {
+            // Duplicates are removed by `into_sorted`.
+            if let Some(p) = set.get_mut(from) {
                 p.dependencies.push(to);
             }
         } else if !skipped_refs.contains(edge.from.as_str()) {
@@ -580,6 +577,7 @@ pub(super) fn build(
     }
     for r in &mut roots {
         r.dependencies.sort();
+        r.dependencies.dedup();
     }
     let packages = set.into_sorted();
     parsed.source.ecosystem = most_common_ecosystem(&packages);
