@@ -1,5 +1,11 @@
 //! SBOMs in and out: CycloneDX (JSON 1.4–1.6, XML) and SPDX 2.3 JSON.
+//!
+//! The readers turn an SBOM into a [`patchloop_model::SourceFile`] like any
+//! lockfile parser; the writers print a whole [`patchloop_model::Inventory`]
+//! as one document, one component/package per distinct purl. See
+//! docs/formats/sbom.md for what is read and written.
 
+mod common;
 pub mod cyclonedx;
 pub mod spdx;
 
