@@ -79,39 +79,6 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines() {
-        let t = "a\nbb\n\nccc";
-        let idx = LineIndex::new(t);
-        assert_eq!(idx.line(0), 1);
-        assert_eq!(idx.line(2), 2);
-        assert_eq!(idx.line(5), 3);
-        assert_eq!(idx.line(6), 4);
-        assert_eq!(line_of_offset(t, 6), 4);
-    }
-
-    #[test]
-    fn yaml_guard() {
-        assert!(yaml_depth_guard("a: [b, {c: d}]\n# [[[[\ne: '[[[['\n").is_ok());
-        let deep = "[".repeat(MAX_YAML_FLOW_DEPTH + 1);
-        assert_eq!(
-            yaml_depth_guard(&format!("x\n{deep}")).unwrap_err().line,
-            Some(2)
-        );
-    }
-
-    #[test]
-    fn json_keys() {
-        let t = "{\n  \"a\": 1,\n  \"b\\\"c\" : {\n    \"x\": [\"y\"]\n  }\n}";
-        let keys = json_key_lines(t);
-        assert_eq!(keys, vec![("a", 2), ("b\\\"c", 3), ("x", 4)]);
-    }
-}
-
 /// Deepest YAML flow-collection nesting (`[`/`{` outside quoted scalars and
 /// comments) allowed before a document is handed to the YAML parser,
 /// whose run time grows badly with nesting depth.
@@ -163,4 +130,37 @@ pub fn yaml_depth_guard(text: &str) -> Result<(), crate::error::ParseError> {
         prev = if prev == b'\\' && b == b'\\' { b' ' } else { b };
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        let t = "a\nbb\n\nccc";
+        let idx = LineIndex::new(t);
+        assert_eq!(idx.line(0), 1);
+        assert_eq!(idx.line(2), 2);
+        assert_eq!(idx.line(5), 3);
+        assert_eq!(idx.line(6), 4);
+        assert_eq!(line_of_offset(t, 6), 4);
+    }
+
+    #[test]
+    fn yaml_guard() {
+        assert!(yaml_depth_guard("a: [b, {c: d}]\n# [[[[\ne: '[[[['\n").is_ok());
+        let deep = "[".repeat(MAX_YAML_FLOW_DEPTH + 1);
+        assert_eq!(
+            yaml_depth_guard(&format!("x\n{deep}")).unwrap_err().line,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn json_keys() {
+        let t = "{\n  \"a\": 1,\n  \"b\\\"c\" : {\n    \"x\": [\"y\"]\n  }\n}";
+        let keys = json_key_lines(t);
+        assert_eq!(keys, vec![("a", 2), ("b\\\"c", 3), ("x", 4)]);
+    }
 }
