@@ -8,6 +8,8 @@ fn dump() {
         ("jellyfin-web-master__package-lock.json", Format::PackageLock),
         ("excalidraw-master__yarn.lock", Format::YarnLock),
         ("prettier-3.0.0__yarn.lock", Format::YarnLock),
+        ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),
+        ("vuejs-core-main__pnpm-lock.yaml", Format::PnpmLock),
     ] {
         let Some(path) = patchloop_testdata::shared_data(&format!("lockfiles/npm/{f}")) else {
             return;

@@ -205,6 +205,7 @@ fn parse_classic(input: &Input) -> ParseResult {
     let mut parsed = Parsed::new(source);
     let mut set = PackageSet::new();
     let mut by_descriptor: HashMap<&str, String> = HashMap::new();
+    let mut by_name: HashMap<&str, Option<String>> = HashMap::new();
     let mut ids: Vec<Option<String>> = Vec::with_capacity(entries.len());
     for e in &entries {
         let Some((name, version, resolution)) = classic_identity(e) else {
@@ -224,9 +225,26 @@ fn parse_classic(input: &Input) -> ParseResult {
         let id = set.insert(p);
         for d in &e.descriptors {
             by_descriptor.insert(d, id.clone());
+            if let Some((n, _)) = split_ident(d) {
+                by_name
+                    .entry(n)
+                    .and_modify(|x: &mut Option<String>| {
+                        if x.as_ref() != Some(&id) {
+                            *x = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(id.clone()));
+            }
         }
         ids.push(Some(id));
     }
+    // A dependency whose descriptor is not in the file was redirected (a
+    // `resolutions` override); when only one entry has that name, it is it.
+    let lookup = |n: &str, r: &str| -> Option<&String> {
+        by_descriptor
+            .get(format!("{n}@{r}").as_str())
+            .or_else(|| by_name.get(n).and_then(Option::as_ref))
+    };
     let mut optional_edges = OptionalEdges::new();
     let mut unresolved = 0usize;
     for (e, id) in entries.iter().zip(&ids) {
@@ -234,7 +252,7 @@ fn parse_classic(input: &Input) -> ParseResult {
         let mut deps = Vec::new();
         for (list, optional) in [(&e.deps, false), (&e.optional_deps, true)] {
             for (n, r) in list {
-                match by_descriptor.get(format!("{n}@{r}").as_str()) {
+                match lookup(n, r) {
                     Some(d) => {
                         if optional {
                             optional_edges.entry(id.clone()).or_default().insert(d.clone());
@@ -264,7 +282,7 @@ fn parse_classic(input: &Input) -> ParseResult {
         };
         let mut direct = Vec::new();
         for (n, spec, scope) in &m.deps {
-            if let Some(id) = by_descriptor.get(format!("{n}@{spec}").as_str()) {
+            if let Some(id) = lookup(n, spec) {
                 direct.push((id.clone(), *scope));
                 if !root.dependencies.contains(id) {
                     root.dependencies.push(id.clone());
@@ -414,6 +432,7 @@ fn parse_berry(input: &Input) -> ParseResult {
     let mut nodes: Vec<(Node, &Y)> = Vec::new();
     let mut workspaces: Vec<Ws> = Vec::new();
     let mut by_descriptor: HashMap<&str, usize> = HashMap::new();
+    let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
     for (key, line, value) in doc.entries() {
         if key == "__metadata" {
             continue;
@@ -460,14 +479,28 @@ fn parse_berry(input: &Input) -> ParseResult {
         nodes.push((node, value));
         let idx = nodes.len() - 1;
         for d in key.split(',') {
-            by_descriptor.insert(d.trim(), idx);
+            let d = d.trim();
+            by_descriptor.insert(d, idx);
+            if let Some((n, _)) = split_ident(d) {
+                by_name
+                    .entry(n)
+                    .and_modify(|x| {
+                        if *x != Some(idx) {
+                            *x = None;
+                        }
+                    })
+                    .or_insert(Some(idx));
+            }
         }
     }
+    // As in classic: an overridden (`resolutions`) descriptor is not in the
+    // file; the only entry of that name is what it resolved to.
     let find = |name: &str, range: &str| -> Option<usize> {
         by_descriptor
             .get(format!("{name}@{range}").as_str())
             .or_else(|| by_descriptor.get(format!("{name}@npm:{range}").as_str()))
             .copied()
+            .or_else(|| by_name.get(name).copied().flatten())
     };
     let is_optional = |entry: &Y, dep: &str| -> bool {
         entry
@@ -598,6 +631,7 @@ fsevents@~2.3.0:
   resolved "https://registry.yarnpkg.com/fsevents/-/fsevents-2.3.2.tgz"
   dependencies:
     missing "^1"
+    b "^9.0.0"
 
 "g@github:u/g":
   version "0.3.0"
@@ -646,6 +680,11 @@ local@file:./local:
             Resolution::Path { path: "./local".into() }
         );
         assert!(s.roots.is_empty());
+        // b@^9.0.0 is not in the file: the only `b` entry is used
+        assert_eq!(
+            get(&p, "fsevents", "2.3.2").dependencies,
+            ["pkg:npm/b@2.0.1"]
+        );
         assert!(p.warnings.iter().any(|w| w.message.starts_with("1 dependencies")));
     }
 
@@ -718,6 +757,8 @@ __metadata:
 "b@npm:^2.0.0":
   version: 2.0.1
   resolution: "b@npm:2.0.1"
+  dependencies:
+    c-cjs: "npm:c@^3.9.0"
   languageName: node
   linkType: hard
 
@@ -795,7 +836,9 @@ __metadata:
         assert_eq!((a.relation, a.scope), (Relation::Direct, Scope::Runtime));
         let f = get(&p, "fsevents", "2.3.2");
         assert_eq!(f.locations.len(), 2);
-        assert_eq!(f.locations[1].line, Some(41));
+        assert_eq!(f.locations[1].line, Some(43));
+        // an overridden range (not in the file) falls back to the only entry
+        assert_eq!(get(&p, "b", "2.0.1").dependencies, ["pkg:npm/c@3.1.0"]);
         assert_eq!((f.relation, f.scope), (Relation::Transitive, Scope::Optional));
         assert_eq!(
             get(&p, "g", "0.3.0").resolution,
