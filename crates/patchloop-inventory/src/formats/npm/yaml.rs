@@ -669,6 +669,26 @@ mod tests {
         }
     }
 
+    /// The fast path must read the real lockfiles, and read them exactly as
+    /// serde_yaml does.
+    #[test]
+    fn fast_path_agrees_with_serde_yaml_on_real_files() {
+        for f in [
+            "lockfiles/npm/prettier-3.0.0__yarn.lock",
+            "lockfiles/npm/vuejs-core-v3.2.47__pnpm-lock.yaml",
+            "lockfiles/npm/vuejs-core-main__pnpm-lock.yaml",
+        ] {
+            let Some(path) = patchloop_testdata::shared_data(f) else {
+                return;
+            };
+            let text = std::fs::read_to_string(path).unwrap();
+            let y = fast(&text).unwrap_or_else(|_| panic!("{f}: fast path gave up"));
+            let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let z = from_value(v, 0).unwrap();
+            assert!(strip_lines(y) == strip_lines(z), "{f}: differs from serde_yaml");
+        }
+    }
+
     #[test]
     fn falls_back_for_other_yaml() {
         for t in [
