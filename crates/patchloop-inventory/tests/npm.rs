@@ -51,8 +51,14 @@ fn package_lock_v1_nodegoat() {
     assert_eq!((e.relation, e.scope), (Relation::Direct, Scope::Runtime));
     assert_eq!(e.dependencies.len(), 30);
     // statuses is nested under express (1.4.0), the hoisted one differs
-    assert!(e.dependencies.contains(&"pkg:npm/statuses@1.4.0".to_string()));
-    assert!(e.dependencies.contains(&"pkg:npm/accepts@1.3.5".to_string()));
+    assert!(
+        e.dependencies
+            .contains(&"pkg:npm/statuses@1.4.0".to_string())
+    );
+    assert!(
+        e.dependencies
+            .contains(&"pkg:npm/accepts@1.3.5".to_string())
+    );
     assert_eq!(s.roots.len(), 1);
     assert_eq!(s.roots[0].name, "owasp-nodejs-goat");
     assert_eq!(s.roots[0].dependencies.len(), 31);
@@ -119,7 +125,10 @@ fn package_lock_v2_nodegoat() {
 
 #[test]
 fn package_lock_v3_jellyfin() {
-    let Some(p) = parse("jellyfin-web-master__package-lock.json", Format::PackageLock) else {
+    let Some(p) = parse(
+        "jellyfin-web-master__package-lock.json",
+        Format::PackageLock,
+    ) else {
         return;
     };
     let s = &p.source;
@@ -260,7 +269,10 @@ fn pnpm_v5_vue() {
     // @babel/parser, estree-walker, source-map + dev @babel/types; the
     // `link:../shared` workspace dependency is not a package
     assert_eq!(cc.dependencies.len(), 4);
-    assert!(cc.dependencies.contains(&"pkg:npm/source-map@0.6.1".to_string()));
+    assert!(
+        cc.dependencies
+            .contains(&"pkg:npm/source-map@0.6.1".to_string())
+    );
     // 65 distinct name@version among importer dependencies
     assert_eq!(count(&p, |x| x.relation == Relation::Direct), 65);
     // dev flags: 861 distinct packages only for development
@@ -413,7 +425,10 @@ fn truncated_real_files_do_not_panic() {
     for (name, format) in [
         ("nodegoat-2021-01__package-lock.json", Format::PackageLock),
         ("nodegoat-master__package-lock.json", Format::PackageLock),
-        ("jellyfin-web-master__package-lock.json", Format::PackageLock),
+        (
+            "jellyfin-web-master__package-lock.json",
+            Format::PackageLock,
+        ),
         ("excalidraw-master__yarn.lock", Format::YarnLock),
         ("prettier-3.0.0__yarn.lock", Format::YarnLock),
         ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),

@@ -9,13 +9,12 @@ use serde::Deserialize;
 
 use super::json::{for_each_key, strip_jsonc};
 use super::shared::{
-    Lenient, OptionalEdges, Text, apply_graph, classify_source, npm_package, split_ident,
+    DepField, Lenient, OptionalEdges, Text, apply_graph, classify_source, dep_names, npm_package,
+    split_ident,
 };
 use crate::error::ParseError;
 use crate::formats::common::PackageSet;
 use crate::input::{Input, ParseResult, Parsed};
-
-type DepMap<'a> = HashMap<Cow<'a, str>, Text<'a>>;
 
 #[derive(Deserialize)]
 struct Lock<'a> {
@@ -40,13 +39,13 @@ struct Workspace<'a> {
 #[derive(Deserialize, Default)]
 struct Deps<'a> {
     #[serde(borrow, default)]
-    dependencies: Option<Lenient<DepMap<'a>>>,
+    dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "devDependencies")]
-    dev_dependencies: Option<Lenient<DepMap<'a>>>,
+    dev_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "optionalDependencies")]
-    optional_dependencies: Option<Lenient<DepMap<'a>>>,
+    optional_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "peerDependencies")]
-    peer_dependencies: Option<Lenient<DepMap<'a>>>,
+    peer_dependencies: DepField<'a>,
 }
 
 /// One element of a `packages` tuple.
@@ -56,15 +55,6 @@ enum Item<'a> {
     Str(#[serde(borrow)] Cow<'a, str>),
     Info(#[serde(borrow)] Deps<'a>),
     Other(serde::de::IgnoredAny),
-}
-
-fn names<'x>(m: &'x Option<Lenient<DepMap<'_>>>) -> Vec<&'x str> {
-    let mut v: Vec<&str> = match m {
-        Some(Lenient::Ok(m)) => m.keys().map(|k| k.as_ref()).collect(),
-        _ => Vec::new(),
-    };
-    v.sort_unstable();
-    v
 }
 
 /// A `packages` key split into package names: `a/@s/b/c` → [a, @s/b, c].
@@ -151,7 +141,10 @@ pub fn parse(input: &Input) -> ParseResult {
             Some(Item::Str(ident)) => split_ident(ident),
             _ => None,
         }) else {
-            parsed.warn(line, format!("package `{key}` has no `name@version`: skipped"));
+            parsed.warn(
+                line,
+                format!("package `{key}` has no `name@version`: skipped"),
+            );
             continue;
         };
         if reference.starts_with("workspace:") || reference.starts_with("root:") {
@@ -169,7 +162,14 @@ pub fn parse(input: &Input) -> ParseResult {
             ),
             None => (reference, None),
         };
-        let mut p = npm_package(name, version, resolution.clone(), input, line, Scope::Runtime);
+        let mut p = npm_package(
+            name,
+            version,
+            resolution.clone(),
+            input,
+            line,
+            Scope::Runtime,
+        );
         if resolution.is_none()
             && let Some(Item::Str(i)) = items.get(3)
             && !i.is_empty()
@@ -199,11 +199,14 @@ pub fn parse(input: &Input) -> ParseResult {
             (&info.optional_dependencies, 1),
             (&info.peer_dependencies, 2),
         ] {
-            for dep in names(list) {
+            for dep in dep_names(list) {
                 match resolve(&nodes, &from, dep) {
                     Some(Node::Package(d)) => {
                         if kind == 1 {
-                            optional_edges.entry(id.clone()).or_default().insert(d.clone());
+                            optional_edges
+                                .entry(id.clone())
+                                .or_default()
+                                .insert(d.clone());
                         }
                         deps.push(d.clone());
                     }
@@ -227,7 +230,10 @@ pub fn parse(input: &Input) -> ParseResult {
         let ws = match lock.workspaces.get(path) {
             Some(Lenient::Ok(ws)) => ws,
             _ => {
-                parsed.warn(None, format!("workspace `{path}` is not an object: skipped"));
+                parsed.warn(
+                    None,
+                    format!("workspace `{path}` is not an object: skipped"),
+                );
                 &empty
             }
         };
@@ -254,7 +260,7 @@ pub fn parse(input: &Input) -> ParseResult {
             (&ws.deps.peer_dependencies, Scope::Runtime),
             (&ws.deps.dev_dependencies, Scope::Dev),
         ] {
-            for dep in names(list) {
+            for dep in dep_names(list) {
                 match resolve(&nodes, &from, dep) {
                     Some(Node::Package(id)) => {
                         direct.push((id.clone(), scope));
@@ -271,7 +277,10 @@ pub fn parse(input: &Input) -> ParseResult {
         parsed.source.roots.push(root);
     }
     if unresolved > 0 {
-        parsed.warn(None, format!("{unresolved} dependencies have no package entry"));
+        parsed.warn(
+            None,
+            format!("{unresolved} dependencies have no package entry"),
+        );
     }
     apply_graph(&mut set, &direct, &optional_edges, true);
     parsed.source.packages = set.into_sorted();
@@ -381,7 +390,10 @@ mod tests {
         assert_eq!(chalk.line(), Some(31));
         assert_eq!(chalk.purl, "pkg:npm/chalk@4.1.2");
         assert_eq!(chalk.checksums, ["sha512-ccc=="]);
-        assert_eq!((chalk.relation, chalk.scope), (Relation::Direct, Scope::Runtime));
+        assert_eq!(
+            (chalk.relation, chalk.scope),
+            (Relation::Direct, Scope::Runtime)
+        );
         assert_eq!(
             chalk.dependencies,
             ["pkg:npm/ansi-styles@4.3.0", "pkg:npm/supports-color@7.2.0"]
@@ -411,7 +423,12 @@ mod tests {
             }
         );
         let local = get(&p, "local", "");
-        assert_eq!(local.resolution, Resolution::Path { path: "vendor/local".into() });
+        assert_eq!(
+            local.resolution,
+            Resolution::Path {
+                path: "vendor/local".into()
+            }
+        );
         assert_eq!(local.dependencies, ["pkg:npm/chalk@4.1.2"]);
         // the workspace member gets its nested supports-color 8
         let s8 = get(&p, "supports-color", "8.1.1");
@@ -440,7 +457,11 @@ mod tests {
 
     #[test]
     fn odd_input() {
-        let e = parse(&Input::new("bun.lock", "{\n  \"packages\": {\n    \"a\": [\"a@1\",\n")).unwrap_err();
+        let e = parse(&Input::new(
+            "bun.lock",
+            "{\n  \"packages\": {\n    \"a\": [\"a@1\",\n",
+        ))
+        .unwrap_err();
         assert!(e.line.is_some());
         assert!(parse(&Input::new("bun.lock", "[]")).is_err());
         let p = parse(&Input::new(
@@ -451,7 +472,11 @@ mod tests {
         assert_eq!(p.source.packages.len(), 1);
         assert_eq!(p.warnings.len(), 3);
         assert!(parse(&Input::new("bun.lock", "{} // empty\n")).is_err());
-        let p = parse(&Input::new("bun.lock", "{\"lockfileVersion\": 1} // empty\n")).unwrap();
+        let p = parse(&Input::new(
+            "bun.lock",
+            "{\"lockfileVersion\": 1} // empty\n",
+        ))
+        .unwrap();
         assert!(p.source.packages.is_empty());
     }
 }

@@ -7,14 +7,19 @@ use std::borrow::Cow;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Frame {
     /// An object; `expect_key` is true between `{`/`,` and the next key.
-    Object { expect_key: bool },
+    Object {
+        expect_key: bool,
+    },
     Array,
 }
 
 /// Call `f(path, key, line)` for every object key in `text`, where `path`
 /// holds the keys of the enclosing objects (`"[]"` for arrays) and `line`
 /// is the 1-based line of the key. Keys are passed unescaped.
-pub(crate) fn for_each_key<'a>(text: &'a str, mut f: impl FnMut(&[Cow<'a, str>], &Cow<'a, str>, u32)) {
+pub(crate) fn for_each_key<'a>(
+    text: &'a str,
+    mut f: impl FnMut(&[Cow<'a, str>], &Cow<'a, str>, u32),
+) {
     let b = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     // keys[d]: the current key of frame d (what the frame above sits under).

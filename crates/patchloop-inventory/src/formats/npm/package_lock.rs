@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::json::for_each_key;
 use super::shared::{
-    Flag, Lenient, Text, Manifest, OptionalEdges, apply_graph, classify_source, npm_alias, npm_package,
-    read_manifest, workspace_matches,
+    DepField, Flag, Lenient, Manifest, OptionalEdges, Text, apply_graph, classify_source,
+    dep_names, npm_alias, npm_package, read_manifest, workspace_matches,
 };
 use crate::error::ParseError;
 use crate::formats::common::PackageSet;
@@ -22,8 +22,6 @@ use crate::input::{Input, ParseResult, Parsed};
 /// Deepest v1 `dependencies` nesting followed (serde_json itself stops at
 /// 128 JSON levels, about 63 package levels; real trees stay under 20).
 const MAX_V1_DEPTH: usize = 48;
-
-type DepMap<'a> = HashMap<Cow<'a, str>, Text<'a>>;
 
 /// The file as v2/v3 read it (the legacy v1 tree in v2 files is skipped).
 #[derive(Deserialize)]
@@ -65,13 +63,13 @@ struct Entry<'a> {
     #[serde(default, rename = "devOptional")]
     dev_optional: Flag,
     #[serde(borrow, default)]
-    dependencies: Option<Lenient<DepMap<'a>>>,
+    dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "optionalDependencies")]
-    optional_dependencies: Option<Lenient<DepMap<'a>>>,
+    optional_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "peerDependencies")]
-    peer_dependencies: Option<Lenient<DepMap<'a>>>,
+    peer_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "devDependencies")]
-    dev_dependencies: Option<Lenient<DepMap<'a>>>,
+    dev_dependencies: DepField<'a>,
     #[serde(default)]
     workspaces: Option<serde_json::Value>,
 }
@@ -90,19 +88,9 @@ struct V1Entry<'a> {
     #[serde(default)]
     optional: Flag,
     #[serde(borrow, default)]
-    requires: Option<Lenient<DepMap<'a>>>,
+    requires: DepField<'a>,
     #[serde(borrow, default)]
     dependencies: Option<HashMap<Cow<'a, str>, Lenient<V1Entry<'a>>>>,
-}
-
-/// Dependency names of a map (ignoring odd values), sorted for stable output.
-fn dep_names<'x>(m: &'x Option<Lenient<DepMap<'_>>>) -> Vec<&'x str> {
-    let mut v: Vec<&str> = match m {
-        Some(Lenient::Ok(m)) => m.keys().map(|k| k.as_ref()).collect(),
-        _ => Vec::new(),
-    };
-    v.sort_unstable();
-    v
 }
 
 fn flags_scope(dev: bool, optional: bool, dev_optional: bool) -> Scope {
@@ -256,7 +244,10 @@ fn parse_v2(
         let entry = match packages.get(key) {
             Some(Lenient::Ok(e)) => e,
             _ => {
-                parsed.warn(line, format!("packages entry `{key}` is not an object: skipped"));
+                parsed.warn(
+                    line,
+                    format!("packages entry `{key}` is not an object: skipped"),
+                );
                 nodes.insert(key, Node::Skipped);
                 continue;
             }
@@ -266,14 +257,19 @@ fn parse_v2(
             roots.push((key, entry));
             continue;
         }
-        let install_name = key.rfind("node_modules/").map(|i| &key[i + "node_modules/".len()..]);
+        let install_name = key
+            .rfind("node_modules/")
+            .map(|i| &key[i + "node_modules/".len()..]);
         if entry.link.0 {
             match entry.resolved.as_deref() {
                 Some(r) => {
                     nodes.insert(key, Node::Link(link_target(r)));
                 }
                 None => {
-                    parsed.warn(line, format!("link `{key}` has no `resolved` target: skipped"));
+                    parsed.warn(
+                        line,
+                        format!("link `{key}` has no `resolved` target: skipped"),
+                    );
                     nodes.insert(key, Node::Skipped);
                 }
             }
@@ -311,7 +307,10 @@ fn parse_v2(
             _ => install_name,
         };
         if name.is_empty() {
-            parsed.warn(line, format!("packages entry `{key}` has no package name: skipped"));
+            parsed.warn(
+                line,
+                format!("packages entry `{key}` has no package name: skipped"),
+            );
             nodes.insert(key, Node::Skipped);
             continue;
         }
@@ -475,7 +474,10 @@ impl V1Walk<'_, '_> {
             let node_path = format!("{path}\u{0}{name}");
             let line = self.lines.get(&node_path).copied();
             let Some(Lenient::Ok(e)) = map.get(name) else {
-                parsed.warn(line, format!("dependency `{name}` is not an object: skipped"));
+                parsed.warn(
+                    line,
+                    format!("dependency `{name}` is not an object: skipped"),
+                );
                 continue;
             };
             let (real, version, resolution) = v1_identity(name, e);
@@ -525,7 +527,9 @@ impl V1Walk<'_, '_> {
                         self.depth_warned = true;
                         parsed.warn(
                             self.lines.get(&node_path).copied(),
-                            format!("dependencies nested deeper than {MAX_V1_DEPTH} levels: not read"),
+                            format!(
+                                "dependencies nested deeper than {MAX_V1_DEPTH} levels: not read"
+                            ),
                         );
                     }
                     continue;
@@ -796,8 +800,15 @@ mod tests {
         assert_eq!(
             names,
             [
-                "a@1.0.0", "b@1.1.0", "b@2.0.0", "c@1.0.0", "d@1.0.0", "gitdep@0.1.0",
-                "local@0.0.1", "o@1.0.0", "real@2.1.0"
+                "a@1.0.0",
+                "b@1.1.0",
+                "b@2.0.0",
+                "c@1.0.0",
+                "d@1.0.0",
+                "gitdep@0.1.0",
+                "local@0.0.1",
+                "o@1.0.0",
+                "real@2.1.0"
             ]
         );
         let a = get(&p, "a", "1.0.0");
@@ -834,7 +845,12 @@ mod tests {
             }
         );
         let l = get(&p, "local", "0.0.1");
-        assert_eq!(l.resolution, Resolution::Path { path: "../local".into() });
+        assert_eq!(
+            l.resolution,
+            Resolution::Path {
+                path: "../local".into()
+            }
+        );
         assert_eq!(l.line(), Some(77));
         assert_eq!(l.relation, Relation::Direct);
         // roots: the project and the workspace member
@@ -843,7 +859,10 @@ mod tests {
         assert_eq!(app.name, "app");
         assert_eq!(app.dependencies.len(), 6);
         let w = &s.roots[1];
-        assert_eq!((w.name.as_str(), w.path.as_deref()), ("@s/w", Some("packages/w")));
+        assert_eq!(
+            (w.name.as_str(), w.path.as_deref()),
+            ("@s/w", Some("packages/w"))
+        );
         assert_eq!(w.dependencies, ["pkg:npm/c@1.0.0"]);
         // missing-peer is a peer: no warning; nothing else is missing
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
@@ -851,11 +870,17 @@ mod tests {
 
     #[test]
     fn parent_locations() {
-        assert_eq!(parent_location("node_modules/a/node_modules/b"), Some("node_modules/a"));
+        assert_eq!(
+            parent_location("node_modules/a/node_modules/b"),
+            Some("node_modules/a")
+        );
         assert_eq!(parent_location("node_modules/@s/a"), Some(""));
         assert_eq!(parent_location("packages/w"), Some("packages"));
         assert_eq!(parent_location("packages"), Some(""));
-        assert_eq!(parent_location("packages/w/node_modules/x"), Some("packages/w"));
+        assert_eq!(
+            parent_location("packages/w/node_modules/x"),
+            Some("packages/w")
+        );
         assert_eq!(parent_location(""), None);
     }
 
@@ -953,7 +978,9 @@ mod tests {
     fn v1_deep_nesting_is_capped() {
         let mut t = String::from("{\"lockfileVersion\":1,\"dependencies\":");
         for _ in 0..60 {
-            t.push_str("{\"x\":{\"version\":\"1.0.0\",\"requires\":{\"x\":\"*\"},\"dependencies\":");
+            t.push_str(
+                "{\"x\":{\"version\":\"1.0.0\",\"requires\":{\"x\":\"*\"},\"dependencies\":",
+            );
         }
         t.push_str("{}");
         for _ in 0..60 {
@@ -962,8 +989,16 @@ mod tests {
         t.push('}');
         let p = run(&t);
         assert_eq!(p.source.packages.len(), 1);
-        assert!(p.warnings.iter().any(|w| w.message.contains("deeper than 48")));
-        let deep = format!("{}{{}}{}", "{\"dependencies\":".repeat(200), "}".repeat(200));
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.message.contains("deeper than 48"))
+        );
+        let deep = format!(
+            "{}{{}}{}",
+            "{\"dependencies\":".repeat(200),
+            "}".repeat(200)
+        );
         let e = parse(&Input::new("x", &deep)).unwrap_err();
         assert!(e.message.contains("recursion"), "{}", e.message);
     }
@@ -974,7 +1009,9 @@ mod tests {
         assert_eq!(e.line, Some(3));
         assert!(parse(&Input::new("x", "{}")).is_err());
         assert!(parse(&Input::new("x", "[]")).is_err());
-        let p = run("{\"lockfileVersion\": 3, \"packages\": {\"node_modules/a\": 1, \"node_modules/b\": {}}}");
+        let p = run(
+            "{\"lockfileVersion\": 3, \"packages\": {\"node_modules/a\": 1, \"node_modules/b\": {}}}",
+        );
         assert_eq!(p.source.packages.len(), 0);
         assert_eq!(p.warnings.len(), 2);
     }

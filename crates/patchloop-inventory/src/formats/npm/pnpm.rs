@@ -208,12 +208,20 @@ pub fn parse(input: &Input) -> ParseResult {
     // V9: ids whose every snapshot says `optional: true`.
     let mut only_optional: HashMap<String, bool> = HashMap::new();
     for n in &nodes {
-        if !(n.meta.is_map() || matches!(n.meta, Y::Null)) || !(n.graph.is_map() || matches!(n.graph, Y::Null)) {
-            parsed.warn(n.line, format!("package `{}` is not a mapping: skipped", n.key));
+        if !(n.meta.is_map() || matches!(n.meta, Y::Null))
+            || !(n.graph.is_map() || matches!(n.graph, Y::Null))
+        {
+            parsed.warn(
+                n.line,
+                format!("package `{}` is not a mapping: skipped", n.key),
+            );
             continue;
         }
         let Some((key_name, version_part)) = split_key(n.key, style) else {
-            parsed.warn(n.line, format!("cannot read package key `{}`: skipped", n.key));
+            parsed.warn(
+                n.line,
+                format!("cannot read package key `{}`: skipped", n.key),
+            );
             continue;
         };
         let base_version = strip_peers(version_part, style);
@@ -272,14 +280,19 @@ pub fn parse(input: &Input) -> ParseResult {
         let mut deps = Vec::new();
         for (field, optional) in [("dependencies", false), ("optionalDependencies", true)] {
             for (dep, _, v) in n.graph.get(field).map(Y::entries).unwrap_or_default() {
-                let Some(reference) = v.as_str() else { continue };
+                let Some(reference) = v.as_str() else {
+                    continue;
+                };
                 if reference.starts_with("link:") {
                     continue;
                 }
                 match lookup(dep, reference) {
                     Some(d) => {
                         if optional {
-                            optional_edges.entry(id.clone()).or_default().insert(d.clone());
+                            optional_edges
+                                .entry(id.clone())
+                                .or_default()
+                                .insert(d.clone());
                         }
                         deps.push(d.clone());
                     }
@@ -306,7 +319,10 @@ pub fn parse(input: &Input) -> ParseResult {
         // A single-project lockfile: the importer's lists are top-level.
         None => vec![(".", 0, &doc)],
     };
-    let importer_paths: HashSet<String> = importers.iter().map(|(k, _, _)| normalize_path(k)).collect();
+    let importer_paths: HashSet<String> = importers
+        .iter()
+        .map(|(k, _, _)| normalize_path(k))
+        .collect();
     let mut direct: Vec<(String, Scope)> = Vec::new();
     for (i, (path, line, imp)) in importers.iter().enumerate() {
         let norm = normalize_path(path);
@@ -351,7 +367,11 @@ pub fn parse(input: &Input) -> ParseResult {
                     if importer_paths.contains(&target) {
                         continue; // another workspace member
                     }
-                    let dl = if *dep_line > 0 { Some(*dep_line) } else { (*line > 0).then_some(*line) };
+                    let dl = if *dep_line > 0 {
+                        Some(*dep_line)
+                    } else {
+                        (*line > 0).then_some(*line)
+                    };
                     let p = npm_package(
                         dep,
                         "",
@@ -380,7 +400,10 @@ pub fn parse(input: &Input) -> ParseResult {
         parsed.source.roots.push(root);
     }
     if unresolved > 0 {
-        parsed.warn(None, format!("{unresolved} dependencies have no package entry"));
+        parsed.warn(
+            None,
+            format!("{unresolved} dependencies have no package entry"),
+        );
     }
 
     match style {
@@ -418,18 +441,30 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(split_key("/@babel/core/7.16.0", Style::V5), Some(("@babel/core", "7.16.0")));
+        assert_eq!(
+            split_key("/@babel/core/7.16.0", Style::V5),
+            Some(("@babel/core", "7.16.0"))
+        );
         assert_eq!(
             split_key("/acorn-jsx/5.3.2_acorn@7.4.1", Style::V5),
             Some(("acorn-jsx", "5.3.2_acorn@7.4.1"))
         );
-        assert_eq!(strip_peers("7.16.3_@babel+core@7.16.0", Style::V5), "7.16.3");
-        assert_eq!(split_key("/@s/a@1.0.0(b@2.0.0)", Style::V6), Some(("@s/a", "1.0.0(b@2.0.0)")));
+        assert_eq!(
+            strip_peers("7.16.3_@babel+core@7.16.0", Style::V5),
+            "7.16.3"
+        );
+        assert_eq!(
+            split_key("/@s/a@1.0.0(b@2.0.0)", Style::V6),
+            Some(("@s/a", "1.0.0(b@2.0.0)"))
+        );
         assert_eq!(strip_peers("1.0.0(b@2.0.0)(c@1.0.0)", Style::V9), "1.0.0");
         assert_eq!(split_key("@s", Style::V5), None);
         assert_eq!(split_key("/@s/a", Style::V5), None);
         assert_eq!(split_key("é/1", Style::V5), Some(("é", "1")));
-        assert_eq!(normalize_path("packages-private/dts/../../packages/vue"), "packages/vue");
+        assert_eq!(
+            normalize_path("packages-private/dts/../../packages/vue"),
+            "packages/vue"
+        );
         assert_eq!(normalize_path("."), "");
         assert_eq!(normalize_path("../x"), "../x");
     }
@@ -503,10 +538,23 @@ packages:
         let p = run(V54);
         let s = &p.source;
         assert_eq!(s.format_version.as_deref(), Some("5.4"));
-        let names: Vec<String> = s.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = s
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(
             names,
-            ["@s/e@3.0.0", "a@1.0.0", "b@2.0.0", "c@1.0.0", "d@1.0.0", "g@0.1.0", "loc@", "o@1.0.0"]
+            [
+                "@s/e@3.0.0",
+                "a@1.0.0",
+                "b@2.0.0",
+                "c@1.0.0",
+                "d@1.0.0",
+                "g@0.1.0",
+                "loc@",
+                "o@1.0.0"
+            ]
         );
         let a = get(&p, "a", "1.0.0");
         assert_eq!(a.line(), Some(26));
@@ -529,7 +577,12 @@ packages:
         );
         assert_eq!(g.relation, Relation::Unknown);
         let loc = get(&p, "loc", "");
-        assert_eq!(loc.resolution, Resolution::Path { path: "../loc".into() });
+        assert_eq!(
+            loc.resolution,
+            Resolution::Path {
+                path: "../loc".into()
+            }
+        );
         assert_eq!(loc.relation, Relation::Direct);
         assert_eq!(loc.line(), Some(13));
         assert_eq!(s.roots.len(), 2);
@@ -648,7 +701,11 @@ snapshots:
         assert_eq!((a.relation, a.scope), (Relation::Direct, Scope::Dev));
         assert_eq!(
             a.dependencies,
-            ["pkg:npm/b@2.0.0", "pkg:npm/fsevents@2.3.3", "pkg:npm/t@1.2.3"]
+            [
+                "pkg:npm/b@2.0.0",
+                "pkg:npm/fsevents@2.3.3",
+                "pkg:npm/t@1.2.3"
+            ]
         );
         let b = get(&p, "b", "2.0.0");
         assert_eq!(b.line(), Some(33));
@@ -656,9 +713,19 @@ snapshots:
         let f = get(&p, "fsevents", "2.3.3");
         assert_eq!((f.relation, f.scope), (Relation::Transitive, Scope::Dev));
         let t = get(&p, "t", "1.2.3");
-        assert_eq!(t.resolution, Resolution::Url { url: "https://example.com/t.tgz".into() });
+        assert_eq!(
+            t.resolution,
+            Resolution::Url {
+                url: "https://example.com/t.tgz".into()
+            }
+        );
         let v = get(&p, "v", "");
-        assert_eq!(v.resolution, Resolution::Path { path: "vendor/v".into() });
+        assert_eq!(
+            v.resolution,
+            Resolution::Path {
+                path: "vendor/v".into()
+            }
+        );
         assert_eq!(v.line(), Some(22));
         assert_eq!(s.roots.len(), 2);
         assert_eq!(s.roots[0].dependencies, ["pkg:npm/%40s/a@1.0.0"]);
@@ -696,9 +763,15 @@ snapshots:
     #[test]
     fn errors() {
         assert!(parse(&Input::new("p", "- a\n")).is_err());
-        let e = parse(&Input::new("p", "lockfileVersion: 5.4\npackages:\n  /a/1.0.0: {x: [\n")).unwrap_err();
+        let e = parse(&Input::new(
+            "p",
+            "lockfileVersion: 5.4\npackages:\n  /a/1.0.0: {x: [\n",
+        ))
+        .unwrap_err();
         assert!(e.line.is_some());
-        let p = run("lockfileVersion: 5.4\npackages:\n  /a/1.0.0: 5\n  nokey: {}\n  /b/1.0.0:\n    dependencies: 7\n");
+        let p = run(
+            "lockfileVersion: 5.4\npackages:\n  /a/1.0.0: 5\n  nokey: {}\n  /b/1.0.0:\n    dependencies: 7\n",
+        );
         assert_eq!(p.warnings.len(), 2);
         assert_eq!(p.source.packages.len(), 1);
         let p = run("packages:\n  /a/1.0.0: {}\n");

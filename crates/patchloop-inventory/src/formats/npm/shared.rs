@@ -67,14 +67,23 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             fn visit_none<E>(self) -> Result<Self::Value, E> {
                 Ok(Text(None))
             }
-            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
                 Text::deserialize(d)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
                 while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Text(None))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
                 while a
                     .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
                     .is_some()
@@ -180,7 +189,14 @@ pub(crate) fn classify_source(s: &str) -> Option<Resolution> {
     };
     let rev = frag.map(git_rev).filter(|r| !r.is_empty());
     let git_prefix = [
-        "git+", "git://", "git@", "ssh://", "github:", "gitlab:", "bitbucket:", "gist:",
+        "git+",
+        "git://",
+        "git@",
+        "ssh://",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
     ]
     .iter()
     .any(|p| s.starts_with(p));
@@ -235,56 +251,52 @@ pub(crate) fn npm_package(
     p
 }
 
-/// The dependency lists of a `package.json` (or of a lock's root entry).
+/// Dependency name → spec, tolerant of odd values.
+pub(crate) type DepMap<'a> = HashMap<Cow<'a, str>, Text<'a>>;
+
+/// A dependency list field (`dependencies`, ...) that may have any shape.
+pub(crate) type DepField<'a> = Option<Lenient<DepMap<'a>>>;
+
+/// Names of a dependency list (sorted, for stable output).
+pub(crate) fn dep_names<'x>(m: &'x DepField<'_>) -> Vec<&'x str> {
+    let mut v: Vec<&str> = match m {
+        Some(Lenient::Ok(m)) => m.keys().map(|k| k.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    v.sort_unstable();
+    v
+}
+
+/// The dependency lists of a `package.json`.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Manifest {
     pub name: Option<String>,
     pub version: Option<String>,
     /// (name, spec, scope of that edge) in a stable order.
     pub deps: Vec<(String, String, Scope)>,
-    pub workspaces: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
-pub(crate) struct RawManifest<'a> {
+struct RawManifest<'a> {
     #[serde(borrow, default)]
-    pub name: Option<Lenient<Cow<'a, str>>>,
+    name: Text<'a>,
     #[serde(borrow, default)]
-    pub version: Option<Lenient<Cow<'a, str>>>,
+    version: Text<'a>,
     #[serde(borrow, default)]
-    pub dependencies: Option<Lenient<HashMap<Cow<'a, str>, Lenient<Cow<'a, str>>>>>,
+    dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "devDependencies")]
-    pub dev_dependencies: Option<Lenient<HashMap<Cow<'a, str>, Lenient<Cow<'a, str>>>>>,
+    dev_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "optionalDependencies")]
-    pub optional_dependencies: Option<Lenient<HashMap<Cow<'a, str>, Lenient<Cow<'a, str>>>>>,
+    optional_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "peerDependencies")]
-    pub peer_dependencies: Option<Lenient<HashMap<Cow<'a, str>, Lenient<Cow<'a, str>>>>>,
-    #[serde(borrow, default)]
-    pub workspaces: Option<Lenient<Workspaces<'a>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Workspaces<'a> {
-    List(#[serde(borrow)] Vec<Lenient<Cow<'a, str>>>),
-    Object {
-        #[serde(borrow, default)]
-        packages: Vec<Lenient<Cow<'a, str>>>,
-    },
-}
-
-fn lenient_str<'x>(v: &'x Option<Lenient<Cow<'_, str>>>) -> Option<&'x str> {
-    match v {
-        Some(Lenient::Ok(s)) => Some(s.as_ref()),
-        _ => None,
-    }
+    peer_dependencies: DepField<'a>,
 }
 
 impl RawManifest<'_> {
-    pub fn to_manifest(&self) -> Manifest {
+    fn to_manifest(&self) -> Manifest {
         let mut m = Manifest {
-            name: lenient_str(&self.name).map(str::to_string),
-            version: lenient_str(&self.version).map(str::to_string),
+            name: self.name.as_deref().map(str::to_string),
+            version: self.version.as_deref().map(str::to_string),
             ..Manifest::default()
         };
         let lists = [
@@ -295,29 +307,12 @@ impl RawManifest<'_> {
         ];
         for (list, scope) in lists {
             if let Some(Lenient::Ok(map)) = list {
-                let mut v: Vec<(String, String, Scope)> = map
-                    .iter()
-                    .filter_map(|(k, s)| match s {
-                        Lenient::Ok(s) => Some((k.to_string(), s.to_string(), scope)),
-                        Lenient::Bad(_) => None,
-                    })
-                    .collect();
-                v.sort();
-                m.deps.extend(v);
+                for name in dep_names(list) {
+                    if let Some(spec) = map.get(name).and_then(Text::as_deref) {
+                        m.deps.push((name.to_string(), spec.to_string(), scope));
+                    }
+                }
             }
-        }
-        match &self.workspaces {
-            Some(Lenient::Ok(Workspaces::List(l)))
-            | Some(Lenient::Ok(Workspaces::Object { packages: l })) => {
-                m.workspaces = l
-                    .iter()
-                    .filter_map(|w| match w {
-                        Lenient::Ok(s) => Some(s.to_string()),
-                        Lenient::Bad(_) => None,
-                    })
-                    .collect();
-            }
-            _ => {}
         }
         m
     }
@@ -342,7 +337,10 @@ pub(crate) fn read_manifest(input: &Input, rel: &str, parsed: &mut Parsed) -> Op
         },
         Ok(None) => None,
         Err(e) => {
-            parsed.warn(None, format!("{}: {}", input.related_display(rel), e.message));
+            parsed.warn(
+                None,
+                format!("{}: {}", input.related_display(rel), e.message),
+            );
             None
         }
     }
@@ -540,21 +538,30 @@ mod tests {
         );
         assert_eq!(
             classify_source("file:../x"),
-            Some(Resolution::Path { path: "../x".into() })
+            Some(Resolution::Path {
+                path: "../x".into()
+            })
         );
         assert_eq!(classify_source("^1.2.3"), None);
     }
 
     #[test]
     fn globs() {
-        let pats = vec!["packages/*".to_string(), "./apps/**".to_string(), "tools/cli/".into()];
+        let pats = vec![
+            "packages/*".to_string(),
+            "./apps/**".to_string(),
+            "tools/cli/".into(),
+        ];
         assert!(workspace_matches(&pats, "packages/a"));
         assert!(!workspace_matches(&pats, "packages/a/b"));
         assert!(workspace_matches(&pats, "apps/x/y"));
         assert!(workspace_matches(&pats, "tools/cli"));
         assert!(!workspace_matches(&pats, "tools/other"));
         assert!(workspace_matches(&["p*-?x".to_string()], "pkg-ax"));
-        assert!(!workspace_matches(&["!packages/*".to_string()], "packages/a"));
+        assert!(!workspace_matches(
+            &["!packages/*".to_string()],
+            "packages/a"
+        ));
     }
 
     #[test]

@@ -249,7 +249,8 @@ fn split_key(t: &str) -> Option<(Cow<'_, str>, &str)> {
                 return None;
             }
             let b = t.as_bytes();
-            let i = (0..b.len()).find(|&i| b[i] == b':' && (i + 1 == b.len() || b[i + 1] == b' '))?;
+            let i =
+                (0..b.len()).find(|&i| b[i] == b':' && (i + 1 == b.len() || b[i + 1] == b' '))?;
             let k = t.get(..i)?.trim_end();
             if k.contains(" #") {
                 return None;
@@ -640,14 +641,21 @@ mod tests {
             e.get("resolution").unwrap().str("tarball"),
             Some("https://h/a.tgz")
         );
-        assert_eq!(e.get("engines").unwrap().str("node"), Some(">=6.9.0 || ^12"));
+        assert_eq!(
+            e.get("engines").unwrap().str("node"),
+            Some(">=6.9.0 || ^12")
+        );
         assert_eq!(e.get("cpu"), Some(&Y::Seq(vec![s("x64"), s("arm64")])));
         assert_eq!(e.flag("hasBin"), Some(true));
         assert_eq!(pk.get("b@2.0.0"), Some(&Y::Map(vec![])));
         assert_eq!(pk.get("cA"), Some(&Y::Null));
         assert_eq!(
             y.get("list"),
-            Some(&Y::Seq(vec![s("one"), s("it's"), Y::Seq(vec![s("nested")])]))
+            Some(&Y::Seq(vec![
+                s("one"),
+                s("it's"),
+                Y::Seq(vec![s("nested")])
+            ]))
         );
         // the same through serde_yaml
         let v: serde_yaml::Value = serde_yaml::from_str(t).unwrap();
@@ -685,7 +693,10 @@ mod tests {
             let y = fast(&text).unwrap_or_else(|_| panic!("{f}: fast path gave up"));
             let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
             let z = from_value(v, 0).unwrap();
-            assert!(strip_lines(y) == strip_lines(z), "{f}: differs from serde_yaml");
+            assert!(
+                strip_lines(y) == strip_lines(z),
+                "{f}: differs from serde_yaml"
+            );
         }
     }
 
@@ -713,8 +724,21 @@ mod tests {
         let e = parse("a: 1\n b: [\n").unwrap_err();
         assert!(e.line.is_some());
         for t in [
-            "", "\"", "'", "a: \"\\u12", "a: '", "a: {", "a: [b, {c: ]", ":", "- - -", "\t- a",
-            "a:\n\t- b", "ä: ö\n  ü: 1", "a: \"\\", "{a: b}", "a: {b: c}}",
+            "",
+            "\"",
+            "'",
+            "a: \"\\u12",
+            "a: '",
+            "a: {",
+            "a: [b, {c: ]",
+            ":",
+            "- - -",
+            "\t- a",
+            "a:\n\t- b",
+            "ä: ö\n  ü: 1",
+            "a: \"\\",
+            "{a: b}",
+            "a: {b: c}}",
         ] {
             let _ = parse(t);
         }

@@ -135,7 +135,10 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
         }
         if indent == 0 {
             let descriptors = header_descriptors(body).ok_or_else(|| {
-                ParseError::at(no, format!("expected an entry header `name@range:`, found `{body}`"))
+                ParseError::at(
+                    no,
+                    format!("expected an entry header `name@range:`, found `{body}`"),
+                )
             })?;
             entries.push(ClassicEntry {
                 line: no,
@@ -148,8 +151,8 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
         let Some(entry) = entries.last_mut() else {
             return Err(ParseError::at(no, "indented line before the first entry"));
         };
-        let (k, v) = field(body)
-            .ok_or_else(|| ParseError::at(no, format!("cannot read `{body}`")))?;
+        let (k, v) =
+            field(body).ok_or_else(|| ParseError::at(no, format!("cannot read `{body}`")))?;
         match (indent, v) {
             (2, None) => {
                 block = match k.as_ref() {
@@ -175,7 +178,10 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
             },
             (n, _) if n > 2 && block == Block::Other => {}
             _ => {
-                return Err(ParseError::at(no, format!("unexpected indentation in `{body}`")));
+                return Err(ParseError::at(
+                    no,
+                    format!("unexpected indentation in `{body}`"),
+                ));
             }
         }
     }
@@ -184,7 +190,7 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
 
 /// Name, version and source of an entry from its first descriptor and
 /// its fields.
-fn classic_identity<'e>(e: &'e ClassicEntry) -> Option<(&'e str, &'e str, Option<Resolution>)> {
+fn classic_identity(e: &ClassicEntry) -> Option<(&str, &str, Option<Resolution>)> {
     let (name, range) = split_ident(e.descriptors.first()?)?;
     let (name, range) = npm_alias(range).unwrap_or((name, range));
     let version = e.version.as_deref().unwrap_or("");
@@ -218,7 +224,14 @@ fn parse_classic(input: &Input) -> ParseResult {
             ids.push(None);
             continue;
         }
-        let mut p = npm_package(name, version, resolution, input, Some(e.line), Scope::Runtime);
+        let mut p = npm_package(
+            name,
+            version,
+            resolution,
+            input,
+            Some(e.line),
+            Scope::Runtime,
+        );
         if let Some(i) = &e.integrity {
             p.checksums.push(i.clone());
         }
@@ -255,7 +268,10 @@ fn parse_classic(input: &Input) -> ParseResult {
                 match lookup(n, r) {
                     Some(d) => {
                         if optional {
-                            optional_edges.entry(id.clone()).or_default().insert(d.clone());
+                            optional_edges
+                                .entry(id.clone())
+                                .or_default()
+                                .insert(d.clone());
                         }
                         deps.push(d.clone());
                     }
@@ -344,7 +360,9 @@ enum Locator {
 /// of non-registry packages). Patches are unwrapped to what they patch.
 fn locator(resolution: &str, version_field: Option<&str>, depth: usize) -> Option<Locator> {
     let (name, reference) = split_ident(resolution)?;
-    let version_field = version_field.filter(|v| *v != "0.0.0-use.local").unwrap_or("");
+    let version_field = version_field
+        .filter(|v| *v != "0.0.0-use.local")
+        .unwrap_or("");
     let pkg = |version: &str, resolution: Option<Resolution>| Locator::Package {
         name: name.to_string(),
         version: version.to_string(),
@@ -520,7 +538,10 @@ fn parse_berry(input: &Input) -> ParseResult {
             match find(name, range).map(|i| &nodes[i].0) {
                 Some(Node::Package(d)) => {
                     if is_optional(entry, name) {
-                        optional_edges.entry(id.clone()).or_default().insert(d.clone());
+                        optional_edges
+                            .entry(id.clone())
+                            .or_default()
+                            .insert(d.clone());
                     }
                     deps.push(d.clone());
                 }
@@ -533,7 +554,10 @@ fn parse_berry(input: &Input) -> ParseResult {
         }
     }
     if unresolved > 0 {
-        parsed.warn(None, format!("{unresolved} dependencies have no entry in the lockfile"));
+        parsed.warn(
+            None,
+            format!("{unresolved} dependencies have no entry in the lockfile"),
+        );
     }
 
     // Workspaces are the roots; their dependencies the direct ones.
@@ -575,7 +599,12 @@ fn parse_berry(input: &Input) -> ParseResult {
             path: (ws.path != ".").then(|| ws.path.clone()),
             dependencies: Vec::new(),
         };
-        for (name, range) in ws.entry.get("dependencies").map(dep_list).unwrap_or_default() {
+        for (name, range) in ws
+            .entry
+            .get("dependencies")
+            .map(dep_list)
+            .unwrap_or_default()
+        {
             if let Some(Node::Package(id)) = find(name, range).map(|i| &nodes[i].0) {
                 direct.push((id.clone(), scope_of(name)));
                 if !root.dependencies.contains(id) {
@@ -657,7 +686,11 @@ local@file:./local:
         assert_eq!(a.checksums, ["sha512-aaa=="]);
         assert_eq!(
             a.dependencies,
-            ["pkg:npm/b@2.0.1", "pkg:npm/c@3.1.0", "pkg:npm/fsevents@2.3.2"]
+            [
+                "pkg:npm/b@2.0.1",
+                "pkg:npm/c@3.1.0",
+                "pkg:npm/fsevents@2.3.2"
+            ]
         );
         assert_eq!(a.relation, Relation::Unknown);
         let c = get(&p, "c", "3.1.0");
@@ -677,7 +710,9 @@ local@file:./local:
         );
         assert_eq!(
             get(&p, "local", "0.0.1").resolution,
-            Resolution::Path { path: "./local".into() }
+            Resolution::Path {
+                path: "./local".into()
+            }
         );
         assert!(s.roots.is_empty());
         // b@^9.0.0 is not in the file: the only `b` entry is used
@@ -685,7 +720,11 @@ local@file:./local:
             get(&p, "fsevents", "2.3.2").dependencies,
             ["pkg:npm/b@2.0.1"]
         );
-        assert!(p.warnings.iter().any(|w| w.message.starts_with("1 dependencies")));
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.message.starts_with("1 dependencies"))
+        );
     }
 
     #[test]
@@ -707,7 +746,10 @@ local@file:./local:
         let b = get(&p, "b", "2.0.1");
         assert_eq!((b.relation, b.scope), (Relation::Direct, Scope::Runtime));
         let f = get(&p, "fsevents", "2.3.2");
-        assert_eq!((f.relation, f.scope), (Relation::Transitive, Scope::Optional));
+        assert_eq!(
+            (f.relation, f.scope),
+            (Relation::Transitive, Scope::Optional)
+        );
         let h = get(&p, "h", "1.0.0");
         assert_eq!((h.relation, h.scope), (Relation::Direct, Scope::Dev));
         assert_eq!(get(&p, "g", "0.3.0").relation, Relation::Unknown);
@@ -726,10 +768,20 @@ local@file:./local:
         assert_eq!(e.line, Some(1));
         let e = parse(&Input::new("yarn.lock", "\"a@^1:\n")).unwrap_err();
         assert_eq!(e.line, Some(1));
-        let p = parse(&Input::new("yarn.lock", "a@^1:\n  resolved \"x\"\n\"@\":\n  version \"1\"\n")).unwrap();
+        let p = parse(&Input::new(
+            "yarn.lock",
+            "a@^1:\n  resolved \"x\"\n\"@\":\n  version \"1\"\n",
+        ))
+        .unwrap();
         assert_eq!(p.source.packages.len(), 0);
         assert_eq!(p.warnings.len(), 2);
-        assert!(parse(&Input::new("yarn.lock", "")).unwrap().source.packages.is_empty());
+        assert!(
+            parse(&Input::new("yarn.lock", ""))
+                .unwrap()
+                .source
+                .packages
+                .is_empty()
+        );
     }
 
     const BERRY: &str = r#"# This file is generated by running "yarn install" inside your project.
@@ -824,14 +876,25 @@ __metadata:
             .collect();
         assert_eq!(
             names,
-            ["@s/a@1.2.0", "b@2.0.1", "c@3.1.0", "fsevents@2.3.2", "g@0.3.0", "l@"]
+            [
+                "@s/a@1.2.0",
+                "b@2.0.1",
+                "c@3.1.0",
+                "fsevents@2.3.2",
+                "g@0.3.0",
+                "l@"
+            ]
         );
         let a = get(&p, "@s/a", "1.2.0");
         assert_eq!(a.line(), Some(8));
         assert_eq!(a.checksums, ["0123abcd"]);
         assert_eq!(
             a.dependencies,
-            ["pkg:npm/b@2.0.1", "pkg:npm/c@3.1.0", "pkg:npm/fsevents@2.3.2"]
+            [
+                "pkg:npm/b@2.0.1",
+                "pkg:npm/c@3.1.0",
+                "pkg:npm/fsevents@2.3.2"
+            ]
         );
         assert_eq!((a.relation, a.scope), (Relation::Direct, Scope::Runtime));
         let f = get(&p, "fsevents", "2.3.2");
@@ -839,7 +902,10 @@ __metadata:
         assert_eq!(f.locations[1].line, Some(43));
         // an overridden range (not in the file) falls back to the only entry
         assert_eq!(get(&p, "b", "2.0.1").dependencies, ["pkg:npm/c@3.1.0"]);
-        assert_eq!((f.relation, f.scope), (Relation::Transitive, Scope::Optional));
+        assert_eq!(
+            (f.relation, f.scope),
+            (Relation::Transitive, Scope::Optional)
+        );
         assert_eq!(
             get(&p, "g", "0.3.0").resolution,
             Resolution::Vcs {
@@ -849,7 +915,9 @@ __metadata:
         );
         assert_eq!(
             get(&p, "l", "").resolution,
-            Resolution::Path { path: "./vendor/l".into() }
+            Resolution::Path {
+                path: "./vendor/l".into()
+            }
         );
         assert_eq!(s.roots.len(), 2);
         assert_eq!(s.roots[0].name, "app");
@@ -880,7 +948,11 @@ __metadata:
     #[test]
     fn locators() {
         assert_eq!(
-            locator("resolve@patch:resolve@npm%3A1.22.1#~builtin<compat/resolve>::version=1.22.1&hash=07638b", None, 0),
+            locator(
+                "resolve@patch:resolve@npm%3A1.22.1#~builtin<compat/resolve>::version=1.22.1&hash=07638b",
+                None,
+                0
+            ),
             Some(Locator::Package {
                 name: "resolve".into(),
                 version: "1.22.1".into(),
@@ -888,7 +960,11 @@ __metadata:
             })
         );
         assert_eq!(
-            locator("@s/x@patch:@s/x@npm%3A2.0.0#./patches/x.patch::locator=app%40workspace%3A.", None, 0),
+            locator(
+                "@s/x@patch:@s/x@npm%3A2.0.0#./patches/x.patch::locator=app%40workspace%3A.",
+                None,
+                0
+            ),
             Some(Locator::Package {
                 name: "@s/x".into(),
                 version: "2.0.0".into(),
@@ -901,12 +977,21 @@ __metadata:
         ));
         assert!(matches!(
             locator("t@https://example.com/t-1.0.0.tgz", Some("1.0.0"), 0),
-            Some(Locator::Package { resolution: Some(Resolution::Url { .. }), .. })
+            Some(Locator::Package {
+                resolution: Some(Resolution::Url { .. }),
+                ..
+            })
         ));
         assert_eq!(locator("nothing", None, 0), None);
         let mut nested = String::from("x@npm:1.0.0");
         for _ in 0..10 {
-            nested = format!("x@patch:{}#p", nested.replace('%', "%25").replace(':', "%3A").replace('#', "%23"));
+            nested = format!(
+                "x@patch:{}#p",
+                nested
+                    .replace('%', "%25")
+                    .replace(':', "%3A")
+                    .replace('#', "%23")
+            );
         }
         assert_eq!(locator(&nested, None, 0), None);
         assert_eq!(percent_decode("a%3Ab%2"), "a:b%2");
@@ -915,7 +1000,11 @@ __metadata:
 
     #[test]
     fn berry_errors() {
-        let e = parse(&Input::new("yarn.lock", "__metadata:\n  version: 6\n\"a@npm:1\": [\n")).unwrap_err();
+        let e = parse(&Input::new(
+            "yarn.lock",
+            "__metadata:\n  version: 6\n\"a@npm:1\": [\n",
+        ))
+        .unwrap_err();
         assert!(e.line.is_some());
         assert!(parse_berry(&Input::new("yarn.lock", "- a\n- b\n")).is_err());
         let p = parse(&Input::new(
