@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use patchloop_inventory::{Format, Limits, Parsed, parse_bytes, parse_path, parse_str};
-use patchloop_model::{Package, Relation, Resolution, Scope};
+use patchloop_model::{Ecosystem, Package, Relation, Resolution, Scope, purl_for};
 
 fn data(name: &str) -> Option<PathBuf> {
     patchloop_testdata::shared_data(&format!("lockfiles/npm/{name}"))
@@ -390,6 +390,29 @@ fn bun_lock_from_disk() {
     );
 }
 
+/// Every package has the purl `purl_for` gives (the parsers build common
+/// npm purls directly, for speed) and it is its id.
+#[test]
+fn purls_are_purl_for() {
+    for (name, format) in [
+        ("nodegoat-2021-01__package-lock.json", Format::PackageLock),
+        ("nodegoat-master__package-lock.json", Format::PackageLock),
+        ("jellyfin-web-master__package-lock.json", Format::PackageLock),
+        ("excalidraw-master__yarn.lock", Format::YarnLock),
+        ("prettier-3.0.0__yarn.lock", Format::YarnLock),
+        ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),
+        ("vuejs-core-main__pnpm-lock.yaml", Format::PnpmLock),
+    ] {
+        let Some(p) = parse(name, format) else { return };
+        for x in &p.source.packages {
+            assert_eq!(x.purl, purl_for(&Ecosystem::NPM, &x.name, &x.version));
+            assert_eq!(x.id, x.purl);
+            assert_eq!(x.ecosystem, Ecosystem::NPM);
+            assert!(x.locations.iter().all(|l| l.path == name && l.line.is_some()));
+        }
+    }
+}
+
 /// Truncated and corrupted copies never panic (Ok or Err are both fine).
 fn no_panic_on_truncation(format: Format, text: &str) {
     let bytes = text.as_bytes();
@@ -439,4 +462,37 @@ fn truncated_real_files_do_not_panic() {
         no_panic_on_truncation(format, &text);
     }
     no_panic_on_truncation(Format::BunLock, BUN_LOCK);
+}
+
+/// Timing of the npm corpus; run in release:
+/// `cargo test --release -p patchloop-inventory --test npm -- --ignored`.
+#[test]
+#[ignore = "timing, meaningful in release mode only"]
+fn corpus_timing() {
+    let files = [
+        ("nodegoat-2021-01__package-lock.json", Format::PackageLock),
+        ("nodegoat-master__package-lock.json", Format::PackageLock),
+        ("jellyfin-web-master__package-lock.json", Format::PackageLock),
+        ("excalidraw-master__yarn.lock", Format::YarnLock),
+        ("prettier-3.0.0__yarn.lock", Format::YarnLock),
+        ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),
+        ("vuejs-core-main__pnpm-lock.yaml", Format::PnpmLock),
+    ];
+    let mut texts = Vec::new();
+    for (name, format) in files {
+        let Some(path) = data(name) else { return };
+        texts.push((name, format, std::fs::read_to_string(path).unwrap()));
+    }
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        for (name, format, text) in &texts {
+            let t = std::time::Instant::now();
+            parse_str(*format, name, text).unwrap();
+            eprintln!("{name}: {:?}", t.elapsed());
+        }
+        best = best.min(start.elapsed());
+    }
+    eprintln!("npm corpus: {best:?}");
+    assert!(best < std::time::Duration::from_millis(60), "{best:?}");
 }

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
 
-use super::json::{for_each_key, strip_jsonc};
+use super::json::{for_each_key, pretty_section_keys, strip_jsonc};
 use super::shared::{
-    DepField, Lenient, OptionalEdges, Text, apply_graph, classify_source, dep_names, npm_package,
-    split_ident,
+    DepField, Lenient, LenientSeq, OptionalEdges, Ordered, Text, apply_graph, classify_source,
+    dep_names, npm_package, split_ident,
 };
 use crate::error::ParseError;
 use crate::formats::common::PackageSet;
@@ -21,9 +21,9 @@ struct Lock<'a> {
     #[serde(default, rename = "lockfileVersion")]
     lockfile_version: Option<serde_json::Value>,
     #[serde(borrow, default)]
-    workspaces: HashMap<Cow<'a, str>, Lenient<Workspace<'a>>>,
+    workspaces: Ordered<'a, Lenient<Workspace<'a>>>,
     #[serde(borrow, default)]
-    packages: HashMap<Cow<'a, str>, Lenient<Vec<Item<'a>>>>,
+    packages: Ordered<'a, LenientSeq<Vec<Item<'a>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -49,12 +49,57 @@ struct Deps<'a> {
 }
 
 /// One element of a `packages` tuple.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum Item<'a> {
-    Str(#[serde(borrow)] Cow<'a, str>),
-    Info(#[serde(borrow)] Deps<'a>),
-    Other(serde::de::IgnoredAny),
+    Str(Cow<'a, str>),
+    Info(Deps<'a>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Item<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an object")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Item::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Item::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deps::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(Item::Info)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Item::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Item::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Item::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Item::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Item::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Item::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A `packages` key split into package names: `a/@s/b/c` → [a, @s/b, c].
@@ -116,22 +161,23 @@ pub fn parse(input: &Input) -> ParseResult {
         _ => None,
     };
     let mut parsed = Parsed::new(source);
-    let mut lines: HashMap<String, u32> = HashMap::with_capacity(lock.packages.len());
-    for_each_key(&text, |path, key, line| {
-        if path.len() == 1 && path[0] == "packages" {
-            lines.entry(key.to_string()).or_insert(line);
-        }
-    });
+    let mut lines: HashMap<Cow<str>, u32> = HashMap::with_capacity(lock.packages.len());
+    match pretty_section_keys(&text, "packages") {
+        Some(found) if found.len() == lock.packages.len() => lines.extend(found),
+        _ => for_each_key(&text, |path, key, line| {
+            if path.len() == 1 && path[0] == "packages" {
+                lines.entry(key.clone()).or_insert(line);
+            }
+        }),
+    }
 
-    let mut keys: Vec<&str> = lock.packages.keys().map(|k| k.as_ref()).collect();
-    keys.sort_unstable();
     let mut set = PackageSet::new();
-    let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(keys.len());
+    let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(lock.packages.len());
     let mut infos: Vec<(&str, &Deps)> = Vec::new();
-    for &key in &keys {
+    for (key, value) in lock.packages.iter() {
         let line = lines.get(key).copied();
-        let items = match lock.packages.get(key) {
-            Some(Lenient::Ok(items)) => items,
+        let items = match value {
+            LenientSeq::Ok(items) => items,
             _ => {
                 parsed.warn(line, format!("package `{key}` is not an array: skipped"));
                 continue;
@@ -222,13 +268,11 @@ pub fn parse(input: &Input) -> ParseResult {
     }
 
     // Workspaces: roots and direct dependencies.
-    let mut ws_keys: Vec<&str> = lock.workspaces.keys().map(|k| k.as_ref()).collect();
-    ws_keys.sort_unstable();
     let empty = Workspace::default();
     let mut direct: Vec<(String, Scope)> = Vec::new();
-    for path in ws_keys {
-        let ws = match lock.workspaces.get(path) {
-            Some(Lenient::Ok(ws)) => ws,
+    for (path, value) in lock.workspaces.iter() {
+        let ws = match value {
+            Lenient::Ok(ws) => ws,
             _ => {
                 parsed.warn(
                     None,

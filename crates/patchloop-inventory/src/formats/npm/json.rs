@@ -33,30 +33,26 @@ pub(crate) fn for_each_key<'a>(
                 i += 1;
             }
             b'"' => {
+                // Valid JSON (the scanner runs after serde_json accepted
+                // the text) has no raw newline inside strings.
                 let start = i + 1;
                 let mut j = start;
                 let mut escaped = false;
-                let mut newlines = 0u32;
                 while j < b.len() {
-                    match b[j] {
-                        b'\\' => {
-                            escaped = true;
-                            if b.get(j + 1) == Some(&b'\n') {
-                                newlines += 1;
-                            }
-                            j += 2;
-                        }
-                        b'"' => break,
-                        b'\n' => {
-                            newlines += 1;
-                            j += 1;
-                        }
-                        _ => j += 1,
+                    let c = b[j];
+                    if c == b'"' {
+                        break;
+                    }
+                    if c == b'\\' {
+                        escaped = true;
+                        j += 2;
+                    } else {
+                        j += 1;
                     }
                 }
                 let end = j.min(b.len());
-                let raw = text.get(start..end).unwrap_or("");
                 if let Some(Frame::Object { expect_key: true }) = stack.last() {
+                    let raw = text.get(start..end).unwrap_or("");
                     let key = if escaped {
                         unescape(raw)
                     } else {
@@ -71,7 +67,6 @@ pub(crate) fn for_each_key<'a>(
                         *expect_key = false;
                     }
                 }
-                line = line.saturating_add(newlines);
                 i = end + 1;
             }
             b'{' => {
@@ -98,6 +93,91 @@ pub(crate) fn for_each_key<'a>(
             _ => i += 1,
         }
     }
+}
+
+/// Keys (with their lines) of the top-level object `section` in JSON
+/// pretty-printed with two-space indentation, as npm and bun write it:
+///
+/// ```text
+///   "packages": {
+///     "node_modules/a": {
+/// ```
+///
+/// A fast line-based alternative to [`for_each_key`]; `None` when the text
+/// is not laid out that way (the caller then scans it fully).
+pub(crate) fn pretty_section_keys<'a>(
+    text: &'a str,
+    section: &str,
+) -> Option<Vec<(Cow<'a, str>, u32)>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut inside = false;
+    let mut line: u32 = 0;
+    let mut pos = 0;
+    while pos < b.len() {
+        line = line.saturating_add(1);
+        let start = pos;
+        // Only the start of each line matters: find its end first.
+        let end = match b[pos..].iter().position(|&c| c == b'\n') {
+            Some(n) => pos + n,
+            None => b.len(),
+        };
+        pos = end + 1;
+        let mut indent = 0;
+        while start + indent < end && b[start + indent] == b' ' {
+            indent += 1;
+        }
+        let body = text.get(start + indent..end)?;
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        if !inside {
+            if indent == 2
+                && let Some(rest) = body.strip_prefix('"')
+                && let Some(rest) = rest.strip_prefix(section)
+                && let Some(rest) = rest.strip_prefix("\":")
+            {
+                match rest.trim() {
+                    "{" => inside = true,
+                    "{}" | "{}," => return Some(out),
+                    _ => return None,
+                }
+            }
+            continue;
+        }
+        if body.is_empty() || indent > 4 {
+            continue;
+        }
+        if indent == 2 && body.starts_with('}') {
+            return Some(out);
+        }
+        if indent != 4 {
+            return None;
+        }
+        if body.starts_with('}') || body.starts_with(']') {
+            continue; // the end of a multi-line value
+        }
+        let rest = body.strip_prefix('"')?;
+        let rb = rest.as_bytes();
+        let mut j = 0;
+        let mut escaped = false;
+        while j < rb.len() && rb[j] != b'"' {
+            if rb[j] == b'\\' {
+                escaped = true;
+                j += 1;
+            }
+            j += 1;
+        }
+        let raw = rest.get(..j)?;
+        if !rest.get(j + 1..)?.trim_start().starts_with(':') {
+            return None;
+        }
+        let key = if escaped {
+            unescape(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
+        out.push((key, line));
+    }
+    None
 }
 
 fn unescape(raw: &str) -> Cow<'_, str> {
@@ -206,6 +286,43 @@ mod tests {
                 (String::new(), "f".to_string(), 4),
             ]
         );
+    }
+
+    #[test]
+    fn pretty_sections() {
+        let t = "{\n  \"name\": \"x\",\n  \"packages\": {\n    \"\": {\n      \"a\": 1\n    },\n\n    \"node_modules/a\\u0041\": {}\n  },\n  \"z\": {}\n}";
+        let keys = pretty_section_keys(t, "packages").unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                (Cow::Borrowed(""), 4),
+                (Cow::Owned("node_modules/aA".to_string()), 8)
+            ]
+        );
+        assert_eq!(
+            pretty_section_keys("{\"packages\": {\"a\": 1}}", "packages"),
+            None
+        );
+        assert_eq!(
+            pretty_section_keys("{\n  \"packages\": {}\n}", "packages"),
+            Some(vec![])
+        );
+        assert_eq!(
+            pretty_section_keys("{\n  \"packages\": {\n   \"a\": 1\n", "packages"),
+            None
+        );
+        assert_eq!(
+            pretty_section_keys("{\n  \"packages\": {\n    \"a\"", "packages"),
+            None
+        );
+        for t in [
+            "",
+            "  \"packages\": {\n    \"",
+            "  \"packages\": {\n    \"\\",
+            "  \"packages\": {\n    \"é\\",
+        ] {
+            let _ = pretty_section_keys(t, "packages");
+        }
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::collections::{HashMap, HashSet};
 use patchloop_model::{Ecosystem, Relation, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
 
-use super::json::for_each_key;
+use super::json::{for_each_key, pretty_section_keys};
 use super::shared::{
-    DepField, Flag, Lenient, Manifest, OptionalEdges, Text, apply_graph, classify_source,
+    DepField, Flag, Lenient, Manifest, OptionalEdges, Ordered, Text, apply_graph, classify_source,
     dep_names, npm_alias, npm_package, read_manifest, workspace_matches,
 };
 use crate::error::ParseError;
@@ -33,15 +33,17 @@ struct Lock<'a> {
     #[serde(default, rename = "lockfileVersion")]
     lockfile_version: Option<serde_json::Value>,
     #[serde(borrow, default)]
-    packages: Option<HashMap<Cow<'a, str>, Lenient<Entry<'a>>>>,
+    packages: Option<Ordered<'a, Lenient<Entry<'a>>>>,
 }
 
 /// The nested tree, read only when there is no `packages` map.
 #[derive(Deserialize)]
 struct V1Lock<'a> {
     #[serde(borrow, default)]
-    dependencies: Option<HashMap<Cow<'a, str>, Lenient<V1Entry<'a>>>>,
+    dependencies: Option<Lenient<V1Map<'a>>>,
 }
+
+type V1Map<'a> = HashMap<Cow<'a, str>, Lenient<V1Entry<'a>>>;
 
 /// One value of the v2/v3 `packages` map.
 #[derive(Deserialize, Default)]
@@ -90,7 +92,7 @@ struct V1Entry<'a> {
     #[serde(borrow, default)]
     requires: DepField<'a>,
     #[serde(borrow, default)]
-    dependencies: Option<HashMap<Cow<'a, str>, Lenient<V1Entry<'a>>>>,
+    dependencies: Option<Lenient<V1Map<'a>>>,
 }
 
 fn flags_scope(dev: bool, optional: bool, dev_optional: bool) -> Scope {
@@ -139,14 +141,32 @@ enum Node {
     Skipped,
 }
 
+/// Start of the last `node_modules/` path segment of `path` (at the start
+/// or after a `/`). Cheaper than a substring search on these short paths.
+fn last_node_modules(path: &str) -> Option<usize> {
+    const NM: &str = "node_modules/";
+    let mut end = path.len();
+    loop {
+        // `i`: a '/' that may end a `node_modules/` segment
+        let i = path.get(..end)?.rfind('/')?;
+        if let Some(start) = (i + 1).checked_sub(NM.len())
+            && path.get(start..=i) == Some(NM)
+            && (start == 0 || path.as_bytes().get(start - 1) == Some(&b'/'))
+        {
+            return Some(start);
+        }
+        end = i;
+    }
+}
+
 /// The directory whose `node_modules` is searched after `loc`'s own, or
 /// `None` after the project root.
 fn parent_location(loc: &str) -> Option<&str> {
     if loc.is_empty() {
         return None;
     }
-    if let Some(i) = loc.rfind("/node_modules/") {
-        return loc.get(..i);
+    if let Some(i) = last_node_modules(loc) {
+        return Some(loc.get(..i.saturating_sub(1)).unwrap_or(""));
     }
     if loc.starts_with("node_modules/") {
         return Some("");
@@ -159,12 +179,15 @@ fn parent_location(loc: &str) -> Option<&str> {
 fn resolve<'m>(nodes: &'m HashMap<&str, Node>, from: &str, name: &str) -> Option<&'m Node> {
     let mut loc = Some(from);
     let mut steps = 0;
+    let mut key = String::with_capacity(from.len() + name.len() + 16);
     while let Some(l) = loc {
-        let key = if l.is_empty() {
-            format!("node_modules/{name}")
-        } else {
-            format!("{l}/node_modules/{name}")
-        };
+        key.clear();
+        if !l.is_empty() {
+            key.push_str(l);
+            key.push('/');
+        }
+        key.push_str("node_modules/");
+        key.push_str(name);
         if let Some(n) = nodes.get(key.as_str()) {
             return Some(n);
         }
@@ -214,17 +237,33 @@ fn link_target(resolved: &str) -> String {
 fn parse_v2(
     input: &Input,
     lock: &Lock,
-    packages: &HashMap<Cow<str>, Lenient<Entry>>,
+    packages: &Ordered<Lenient<Entry>>,
     parsed: &mut Parsed,
 ) -> Result<(), ParseError> {
-    // Line of every key of the `packages` object.
-    let mut lines: HashMap<Cow<str>, u32> = HashMap::with_capacity(packages.len());
-    for_each_key(input.text, |path, key, line| {
-        if path.len() == 1 && path[0] == "packages" {
-            lines.entry(key.clone()).or_insert(line);
+    // Line of every key of the `packages` object, by entry index.
+    let lines: Vec<Option<u32>> = match pretty_section_keys(input.text, "packages") {
+        Some(found)
+            if found.len() == packages.len()
+                && found
+                    .iter()
+                    .zip(packages.iter())
+                    .all(|((a, _), (b, _))| a == b) =>
+        {
+            found.into_iter().map(|(_, l)| Some(l)).collect()
         }
-    });
-    let line_of = |k: &str| lines.get(k).copied();
+        _ => {
+            let mut by_key: HashMap<Cow<str>, u32> = HashMap::with_capacity(packages.len());
+            for_each_key(input.text, |path, key, line| {
+                if path.len() == 1 && path[0] == "packages" {
+                    by_key.entry(key.clone()).or_insert(line);
+                }
+            });
+            packages
+                .iter()
+                .map(|(k, _)| by_key.get(k).copied())
+                .collect()
+        }
+    };
 
     let empty = Entry::default();
     let root_entry = match packages.get("") {
@@ -233,16 +272,13 @@ fn parse_v2(
     };
     let patterns = workspace_patterns(&root_entry.workspaces);
 
-    let mut keys: Vec<&str> = packages.keys().map(|k| k.as_ref()).collect();
-    keys.sort_unstable();
-
     let mut set = PackageSet::new();
     let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(packages.len());
     let mut roots: Vec<(&str, &Entry)> = Vec::new();
-    for &key in &keys {
-        let line = line_of(key);
-        let entry = match packages.get(key) {
-            Some(Lenient::Ok(e)) => e,
+    for (i, (key, value)) in packages.iter().enumerate() {
+        let line = lines.get(i).copied().flatten();
+        let entry = match value {
+            Lenient::Ok(e) => e,
             _ => {
                 parsed.warn(
                     line,
@@ -257,9 +293,8 @@ fn parse_v2(
             roots.push((key, entry));
             continue;
         }
-        let install_name = key
-            .rfind("node_modules/")
-            .map(|i| &key[i + "node_modules/".len()..]);
+        let install_name =
+            last_node_modules(key).and_then(|i| key.get(i + "node_modules/".len()..));
         if entry.link.0 {
             match entry.resolved.as_deref() {
                 Some(r) => {
@@ -342,11 +377,11 @@ fn parse_v2(
 
     // Edges, by node's resolution from each install path.
     let mut unresolved = 0usize;
-    for &key in &keys {
+    for (key, value) in packages.iter() {
         let Some(Node::Package(id)) = nodes.get(key) else {
             continue;
         };
-        let Some(Lenient::Ok(entry)) = packages.get(key) else {
+        let Lenient::Ok(entry) = value else {
             continue;
         };
         let mut deps = Vec::new();
@@ -463,7 +498,7 @@ impl V1Walk<'_, '_> {
     /// Ids of one `dependencies` level (the scope `requires` look into).
     fn level_ids(
         &mut self,
-        map: &HashMap<Cow<str>, Lenient<V1Entry>>,
+        map: &V1Map,
         path: &str,
         parsed: &mut Parsed,
     ) -> HashMap<String, String> {
@@ -505,7 +540,7 @@ impl V1Walk<'_, '_> {
     /// Visit one level whose scope is already on top of `scopes`.
     fn visit(
         &mut self,
-        map: &HashMap<Cow<str>, Lenient<V1Entry>>,
+        map: &V1Map,
         path: &str,
         scopes: &mut Vec<HashMap<String, String>>,
         parsed: &mut Parsed,
@@ -520,7 +555,10 @@ impl V1Walk<'_, '_> {
                 continue;
             };
             let node_path = format!("{path}\u{0}{name}");
-            let children = e.dependencies.as_ref().filter(|c| !c.is_empty());
+            let children = match &e.dependencies {
+                Some(Lenient::Ok(c)) if !c.is_empty() => Some(c),
+                _ => None,
+            };
             if let Some(children) = children {
                 if scopes.len() >= MAX_V1_DEPTH {
                     if !self.depth_warned {
@@ -539,13 +577,9 @@ impl V1Walk<'_, '_> {
             }
             // `requires`: nearest enclosing scope first, as node resolves.
             let mut deps = Vec::new();
-            if let Some(Lenient::Ok(req)) = &e.requires {
-                let mut req_names: Vec<&str> = req.keys().map(|k| k.as_ref()).collect();
-                req_names.sort_unstable();
-                for r in req_names {
-                    if let Some(d) = scopes.iter().rev().find_map(|s| s.get(r)) {
-                        deps.push(d.clone());
-                    }
+            for r in dep_names(&e.requires) {
+                if let Some(d) = scopes.iter().rev().find_map(|s| s.get(r)) {
+                    deps.push(d.clone());
                 }
             }
             for d in &deps {
@@ -572,7 +606,7 @@ fn parse_v1(
     v1: &V1Lock,
     parsed: &mut Parsed,
 ) -> Result<(), ParseError> {
-    let Some(top) = &v1.dependencies else {
+    let Some(Lenient::Ok(top)) = &v1.dependencies else {
         if lock.lockfile_version.is_none() {
             return Err(ParseError::new(
                 "not a package-lock: no `packages`, `dependencies` or `lockfileVersion`",
@@ -866,6 +900,21 @@ mod tests {
         assert_eq!(w.dependencies, ["pkg:npm/c@1.0.0"]);
         // missing-peer is a peer: no warning; nothing else is missing
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn node_modules_segments() {
+        assert_eq!(last_node_modules("node_modules/a"), Some(0));
+        assert_eq!(
+            last_node_modules("node_modules/a/node_modules/@s/b"),
+            Some(15)
+        );
+        assert_eq!(last_node_modules("packages/x/node_modules/b"), Some(11));
+        assert_eq!(last_node_modules("my_node_modules/b"), None);
+        assert_eq!(last_node_modules("packages/w"), None);
+        assert_eq!(last_node_modules("node_modules/"), Some(0));
+        assert_eq!(last_node_modules(""), None);
+        assert_eq!(last_node_modules("é/node_modules/ü"), Some(3));
     }
 
     #[test]

@@ -5,20 +5,108 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use patchloop_model::{Ecosystem, Package, Relation, Resolution, Scope};
+use patchloop_model::{Ecosystem, Location, Package, Relation, Resolution, Scope};
 use serde::Deserialize;
 
 use crate::formats::common::PackageSet;
 use crate::input::{Input, Parsed};
 
-/// A map value that is kept when it has the expected shape and skipped
-/// (with a warning by the caller) otherwise, so one odd entry does not
-/// reject the whole file.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A JSON object read into `T`, or `Bad` when the value is not an object,
+/// so one odd entry does not reject the whole file. Unlike an untagged
+/// enum it does not buffer the value: `T` reads straight from the input.
 pub(crate) enum Lenient<T> {
     Ok(T),
-    Bad(serde::de::IgnoredAny),
+    Bad,
+}
+
+/// Like [`Lenient`] for a JSON array.
+pub(crate) enum LenientSeq<T> {
+    Ok(T),
+    Bad,
+}
+
+/// Skip whatever a visitor was handed that it does not want.
+macro_rules! reject_other_types {
+    ($bad:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok($bad)
+        }
+    };
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Lenient<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(Lenient::Ok)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Lenient::Bad)
+            }
+            reject_other_types!(Lenient::Bad);
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for LenientSeq<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = LenientSeq<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::SeqAccessDeserializer::new(a)).map(LenientSeq::Ok)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(LenientSeq::Bad)
+            }
+            reject_other_types!(LenientSeq::Bad);
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// A string field that tolerates other JSON/YAML types (npm has written
@@ -230,7 +318,7 @@ fn git_rev(frag: &str) -> String {
 /// A registry tarball URL (`.../-/name-1.2.3.tgz`), any registry host.
 pub(crate) fn is_registry_tarball(url: &str) -> bool {
     let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.contains("/-/") && path.ends_with(".tgz")
+    path.ends_with(".tgz") && path.as_bytes().windows(3).any(|w| w == b"/-/")
 }
 
 /// A package of the npm ecosystem with location, scope and source.
@@ -242,17 +330,148 @@ pub(crate) fn npm_package(
     line: Option<u32>,
     scope: Scope,
 ) -> Package {
-    let mut p = Package::new(Ecosystem::NPM, name, version)
-        .with_location(input.display, line)
-        .with_scope(scope);
-    if let Some(r) = resolution {
-        p.resolution = r;
+    let purl = fast_npm_purl(name, version)
+        .unwrap_or_else(|| patchloop_model::purl_for(&Ecosystem::NPM, name, version));
+    Package {
+        id: purl.clone(),
+        ecosystem: Ecosystem::NPM,
+        name: name.to_string(),
+        version: version.to_string(),
+        purl,
+        resolution: resolution.unwrap_or_default(),
+        relation: Relation::Unknown,
+        scope,
+        locations: vec![Location {
+            path: input.display.to_string(),
+            line,
+        }],
+        dependencies: Vec::new(),
+        checksums: Vec::new(),
     }
-    p
 }
 
-/// Dependency name → spec, tolerant of odd values.
-pub(crate) type DepMap<'a> = HashMap<Cow<'a, str>, Text<'a>>;
+/// The purl `purl_for` gives, built directly for the common case (plain
+/// lowercase names, plain versions), which is most of the cost of a parse
+/// otherwise. Anything else returns `None` and goes through `purl_for`;
+/// the tests check both agree on every package of the corpus.
+fn fast_npm_purl(name: &str, version: &str) -> Option<String> {
+    fn plain_name(s: &str) -> bool {
+        s.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && s.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+            })
+    }
+    let (scope, base) = match name.strip_prefix('@') {
+        Some(rest) => {
+            let (s, n) = rest.split_once('/')?;
+            (Some(s), n)
+        }
+        None => (None, name),
+    };
+    if !plain_name(base) || scope.is_some_and(|s| !plain_name(s)) {
+        return None;
+    }
+    if !version
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
+        return None;
+    }
+    let mut p = String::with_capacity(12 + name.len() + version.len());
+    p.push_str("pkg:npm/");
+    if let Some(s) = scope {
+        p.push_str("%40");
+        p.push_str(s);
+        p.push('/');
+    }
+    p.push_str(base);
+    if !version.is_empty() {
+        p.push('@');
+        p.push_str(version);
+    }
+    Some(p)
+}
+
+/// A JSON object as a list of (key, value) in file order. Lockfiles hold
+/// thousands of small maps that are only iterated (a HashMap each would
+/// cost more than the parse), and file order lets entries be matched with
+/// the lines of their keys.
+#[derive(Debug)]
+pub(crate) struct Ordered<'a, T>(pub Vec<(Cow<'a, str>, T)>);
+
+impl<T> Default for Ordered<'_, T> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Ordered<'a, T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Ordered<'de, T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0).min(4096));
+                while let Some(k) = a.next_key::<BorrowedKey>()? {
+                    v.push((k.0, a.next_value::<T>()?));
+                }
+                Ok(Ordered(v))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+impl<T> Ordered<'_, T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+/// Dependency name → spec.
+pub(crate) type DepMap<'a> = Ordered<'a, Text<'a>>;
+
+/// A map key, borrowed from the input when it has no escapes.
+struct BorrowedKey<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedKey<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BorrowedKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
 
 /// A dependency list field (`dependencies`, ...) that may have any shape.
 pub(crate) type DepField<'a> = Option<Lenient<DepMap<'a>>>;
@@ -260,7 +479,7 @@ pub(crate) type DepField<'a> = Option<Lenient<DepMap<'a>>>;
 /// Names of a dependency list (sorted, for stable output).
 pub(crate) fn dep_names<'x>(m: &'x DepField<'_>) -> Vec<&'x str> {
     let mut v: Vec<&str> = match m {
-        Some(Lenient::Ok(m)) => m.keys().map(|k| k.as_ref()).collect(),
+        Some(Lenient::Ok(m)) => m.0.iter().map(|(k, _)| k.as_ref()).collect(),
         _ => Vec::new(),
     };
     v.sort_unstable();
@@ -411,70 +630,91 @@ fn glob_one(p: &[u8], s: &[u8]) -> bool {
     dp[s.len()]
 }
 
-/// Scope of every package reachable from the direct dependencies, walking
-/// dependency edges. An edge in `optional_edges` (an optionalDependencies
-/// entry) lowers runtime to optional; otherwise a package gets the most
-/// demanding scope of the direct dependencies it is reachable from.
 /// Edges that come from an `optionalDependencies` list: from-id → to-ids.
 pub(crate) type OptionalEdges = HashMap<String, HashSet<String>>;
 
-pub(crate) fn reach(
+/// Scope of every package reachable from the direct dependencies, by
+/// index in `set` order; `None` for packages reachable from nothing.
+fn reach(
     set: &PackageSet,
     direct: &[(String, Scope)],
     optional_edges: &OptionalEdges,
-) -> HashMap<String, Scope> {
-    let mut scope_of: HashMap<String, Scope> = HashMap::new();
-    let mut carried: Vec<String> = Vec::new();
+) -> (Vec<Option<Scope>>, Vec<bool>) {
+    let ids: Vec<&str> = set.iter().map(|p| p.id.as_str()).collect();
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    // Adjacency by index; `true` marks an optionalDependencies edge.
+    let adj: Vec<Vec<(usize, bool)>> = set
+        .iter()
+        .map(|p| {
+            let opt = optional_edges.get(&p.id);
+            p.dependencies
+                .iter()
+                .filter_map(|d| {
+                    let j = *index.get(d.as_str())?;
+                    Some((j, opt.is_some_and(|o| o.contains(d))))
+                })
+                .collect()
+        })
+        .collect();
+    let mut is_direct = vec![false; ids.len()];
+    let mut seeds: Vec<(usize, Scope)> = Vec::with_capacity(direct.len());
+    for (id, s) in direct {
+        if let Some(&i) = index.get(id.as_str()) {
+            is_direct[i] = true;
+            seeds.push((i, *s));
+        }
+    }
+    let mut scope_of: Vec<Option<Scope>> = vec![None; ids.len()];
+    let mut carried: Vec<usize> = Vec::new();
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    // Most demanding first: the first scope a package gets is its scope.
     for level in [Scope::Runtime, Scope::Optional, Scope::Build, Scope::Dev] {
-        let mut queue: VecDeque<String> = direct
-            .iter()
-            .filter(|(id, s)| *s == level && set.contains(id))
-            .map(|(id, _)| id.clone())
-            .collect();
+        queue.extend(seeds.iter().filter(|(_, s)| *s == level).map(|(i, _)| *i));
         if level == Scope::Optional {
             queue.extend(carried.drain(..));
         }
-        while let Some(id) = queue.pop_front() {
-            if scope_of.contains_key(&id) {
+        while let Some(i) = queue.pop_front() {
+            if scope_of[i].is_some() {
                 continue;
             }
-            scope_of.insert(id.clone(), level);
-            let Some(p) = set.get(&id) else { continue };
-            let opt = optional_edges.get(&id);
-            for d in &p.dependencies {
-                if scope_of.contains_key(d) || !set.contains(d) {
+            scope_of[i] = Some(level);
+            for &(j, optional) in &adj[i] {
+                if scope_of[j].is_some() {
                     continue;
                 }
-                if level == Scope::Runtime && opt.is_some_and(|o| o.contains(d)) {
-                    carried.push(d.clone());
+                if level == Scope::Runtime && optional {
+                    carried.push(j);
                 } else {
-                    queue.push_back(d.clone());
+                    queue.push_back(j);
                 }
             }
         }
     }
-    scope_of
+    (scope_of, is_direct)
 }
 
 /// Set relation (and, when `set_scope`, scope) of every package from the
-/// direct dependencies and the edges. Packages reachable from nothing keep
-/// `Unknown` relation and their own scope.
+/// direct dependencies and the edges: a package reachable from a direct
+/// dependency is transitive and gets the most demanding scope of the
+/// direct dependencies it is reachable from; an `optionalDependencies`
+/// edge (in `optional_edges`) lowers runtime to optional. Packages
+/// reachable from nothing keep `Unknown` relation and their own scope.
 pub(crate) fn apply_graph(
     set: &mut PackageSet,
     direct: &[(String, Scope)],
     optional_edges: &OptionalEdges,
     set_scope: bool,
 ) {
-    let reached = reach(set, direct, optional_edges);
-    let direct_ids: HashSet<&str> = direct.iter().map(|(id, _)| id.as_str()).collect();
-    for p in set.iter_mut() {
-        if direct_ids.contains(p.id.as_str()) {
+    let (scope_of, is_direct) = reach(set, direct, optional_edges);
+    for (i, p) in set.iter_mut().enumerate() {
+        let reached = scope_of.get(i).copied().flatten();
+        if is_direct.get(i).copied().unwrap_or(false) {
             p.relation = Relation::Direct;
-        } else if reached.contains_key(&p.id) {
+        } else if reached.is_some() {
             p.relation = Relation::Transitive;
         }
-        if set_scope && let Some(s) = reached.get(&p.id) {
-            p.scope = *s;
+        if set_scope && let Some(s) = reached {
+            p.scope = s;
         }
     }
 }
@@ -543,6 +783,44 @@ mod tests {
             })
         );
         assert_eq!(classify_source("^1.2.3"), None);
+    }
+
+    #[test]
+    fn fast_purls_match_purl_for() {
+        for (n, v) in [
+            ("a", "1.0.0"),
+            ("@s/a", "1.0.0"),
+            ("@s/a.b_c-d", "0.0.0-rc.1"),
+            ("a", ""),
+            ("@s/a", ""),
+            ("A", "1.0.0"),
+            ("a", "1.0.0+build.5"),
+            ("a", "1.0.0-RC.1"),
+            ("_a", "1"),
+            (".a", "1"),
+            ("@s", "1"),
+            ("@/a", "1"),
+            ("@s/", "1"),
+            ("a b", "1"),
+            ("a", "1 2"),
+            ("é", "1"),
+            ("@S/a", "1"),
+            ("a", "git+https://x/y.git#abc"),
+            ("9a", "1"),
+            ("a~b", "1"),
+        ] {
+            assert_eq!(
+                fast_npm_purl(n, v).unwrap_or_else(|| patchloop_model::purl_for(
+                    &Ecosystem::NPM,
+                    n,
+                    v
+                )),
+                patchloop_model::purl_for(&Ecosystem::NPM, n, v),
+                "{n} {v}"
+            );
+        }
+        assert!(fast_npm_purl("@s/a", "1.0.0").is_some());
+        assert!(fast_npm_purl("A", "1.0.0").is_none());
     }
 
     #[test]

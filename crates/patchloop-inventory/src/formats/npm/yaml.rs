@@ -252,7 +252,7 @@ fn split_key(t: &str) -> Option<(Cow<'_, str>, &str)> {
             let i =
                 (0..b.len()).find(|&i| b[i] == b':' && (i + 1 == b.len() || b[i + 1] == b' '))?;
             let k = t.get(..i)?.trim_end();
-            if k.contains(" #") {
+            if k.as_bytes().windows(2).any(|w| w == b" #") {
                 return None;
             }
             (Cow::Borrowed(k), t.get(i..)?)
@@ -304,11 +304,22 @@ fn inline(s: &str, depth: usize) -> R<Y<'_>> {
             if is_seq_item(s) || s.starts_with("? ") || s.starts_with(": ") {
                 return Err(Unsupported);
             }
-            let v = match s.find(" #") {
-                Some(i) => s.get(..i).ok_or(Unsupported)?.trim_end(),
-                None => s,
-            };
-            if v.contains(": ") || v.ends_with(':') {
+            // A plain scalar ends at ` #` (a comment); `: ` inside it would
+            // make it a mapping, which the fast path does not take.
+            let b = s.as_bytes();
+            let mut end = b.len();
+            for i in 1..b.len() {
+                let prev = b[i - 1];
+                if b[i] == b'#' && (prev == b' ' || prev == b'\t') {
+                    end = i - 1;
+                    break;
+                }
+                if prev == b':' && b[i] == b' ' {
+                    return Err(Unsupported);
+                }
+            }
+            let v = s.get(..end).ok_or(Unsupported)?.trim_end();
+            if v.ends_with(':') {
                 return Err(Unsupported);
             }
             Ok(plain_scalar(v))

@@ -19,7 +19,8 @@ use crate::input::{Input, ParseResult, Parsed};
 const MAX_WORKSPACE_MANIFESTS: usize = 32;
 
 pub fn parse(input: &Input) -> ParseResult {
-    let berry = input.text.starts_with("__metadata:") || input.text.contains("\n__metadata:");
+    // Berry writes `__metadata:` right after its two comment lines.
+    let berry = input.text.lines().take(16).any(|l| l == "__metadata:");
     if berry {
         parse_berry(input)
     } else {
@@ -30,14 +31,14 @@ pub fn parse(input: &Input) -> ParseResult {
 // ------------------------------------------------------------ classic v1
 
 #[derive(Default)]
-struct ClassicEntry {
+struct ClassicEntry<'a> {
     line: u32,
-    descriptors: Vec<String>,
-    version: Option<String>,
-    resolved: Option<String>,
-    integrity: Option<String>,
-    deps: Vec<(String, String)>,
-    optional_deps: Vec<(String, String)>,
+    descriptors: Vec<Cow<'a, str>>,
+    version: Option<Cow<'a, str>>,
+    resolved: Option<Cow<'a, str>>,
+    integrity: Option<Cow<'a, str>>,
+    deps: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    optional_deps: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 /// A possibly quoted token at the start of `s`: (value, rest).
@@ -76,7 +77,7 @@ fn token(s: &str) -> Option<(Cow<'_, str>, &str)> {
 }
 
 /// `"a@^1", a@^2:` → the descriptors.
-fn header_descriptors(h: &str) -> Option<Vec<String>> {
+fn header_descriptors(h: &str) -> Option<Vec<Cow<'_, str>>> {
     let mut rest = h.strip_suffix(':')?;
     let mut out = Vec::new();
     loop {
@@ -88,7 +89,7 @@ fn header_descriptors(h: &str) -> Option<Vec<String>> {
         if t.is_empty() {
             return None;
         }
-        out.push(t.into_owned());
+        out.push(t);
         rest = r.trim_start();
         match rest.strip_prefix(',') {
             Some(r) => rest = r,
@@ -114,7 +115,7 @@ fn field(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
     Some((k, Some(v)))
 }
 
-fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
+fn classic_entries(text: &str) -> Result<Vec<ClassicEntry<'_>>, ParseError> {
     let mut entries: Vec<ClassicEntry> = Vec::new();
     #[derive(PartialEq)]
     enum Block {
@@ -163,7 +164,6 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
             }
             (2, Some(v)) => {
                 block = Block::None;
-                let v = v.into_owned();
                 match k.as_ref() {
                     "version" => entry.version = Some(v),
                     "resolved" => entry.resolved = Some(v),
@@ -172,8 +172,8 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
                 }
             }
             (4, Some(v)) if block != Block::None => match block {
-                Block::Deps => entry.deps.push((k.into_owned(), v.into_owned())),
-                Block::OptionalDeps => entry.optional_deps.push((k.into_owned(), v.into_owned())),
+                Block::Deps => entry.deps.push((k, v)),
+                Block::OptionalDeps => entry.optional_deps.push((k, v)),
                 _ => {}
             },
             (n, _) if n > 2 && block == Block::Other => {}
@@ -190,7 +190,7 @@ fn classic_entries(text: &str) -> Result<Vec<ClassicEntry>, ParseError> {
 
 /// Name, version and source of an entry from its first descriptor and
 /// its fields.
-fn classic_identity(e: &ClassicEntry) -> Option<(&str, &str, Option<Resolution>)> {
+fn classic_identity<'e>(e: &'e ClassicEntry) -> Option<(&'e str, &'e str, Option<Resolution>)> {
     let (name, range) = split_ident(e.descriptors.first()?)?;
     let (name, range) = npm_alias(range).unwrap_or((name, range));
     let version = e.version.as_deref().unwrap_or("");
@@ -210,8 +210,9 @@ fn parse_classic(input: &Input) -> ParseResult {
     source.format_version = Some("1".to_string());
     let mut parsed = Parsed::new(source);
     let mut set = PackageSet::new();
-    let mut by_descriptor: HashMap<&str, String> = HashMap::new();
-    let mut by_name: HashMap<&str, Option<String>> = HashMap::new();
+    // Descriptor (`name@range`) and name → index in `ids`.
+    let mut by_descriptor: HashMap<&str, usize> = HashMap::new();
+    let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
     let mut ids: Vec<Option<String>> = Vec::with_capacity(entries.len());
     for e in &entries {
         let Some((name, version, resolution)) = classic_identity(e) else {
@@ -233,30 +234,36 @@ fn parse_classic(input: &Input) -> ParseResult {
             Scope::Runtime,
         );
         if let Some(i) = &e.integrity {
-            p.checksums.push(i.clone());
+            p.checksums.push(i.to_string());
         }
-        let id = set.insert(p);
+        let idx = ids.len();
+        ids.push(Some(set.insert(p)));
         for d in &e.descriptors {
-            by_descriptor.insert(d, id.clone());
+            by_descriptor.insert(d, idx);
             if let Some((n, _)) = split_ident(d) {
                 by_name
                     .entry(n)
-                    .and_modify(|x: &mut Option<String>| {
-                        if x.as_ref() != Some(&id) {
+                    .and_modify(|x| {
+                        if *x != Some(idx) {
                             *x = None;
                         }
                     })
-                    .or_insert_with(|| Some(id.clone()));
+                    .or_insert(Some(idx));
             }
         }
-        ids.push(Some(id));
     }
     // A dependency whose descriptor is not in the file was redirected (a
     // `resolutions` override); when only one entry has that name, it is it.
-    let lookup = |n: &str, r: &str| -> Option<&String> {
+    let mut key = String::new();
+    let mut find = |n: &str, r: &str| -> Option<usize> {
+        key.clear();
+        key.push_str(n);
+        key.push('@');
+        key.push_str(r);
         by_descriptor
-            .get(format!("{n}@{r}").as_str())
-            .or_else(|| by_name.get(n).and_then(Option::as_ref))
+            .get(key.as_str())
+            .copied()
+            .or_else(|| by_name.get(n).copied().flatten())
     };
     let mut optional_edges = OptionalEdges::new();
     let mut unresolved = 0usize;
@@ -265,7 +272,7 @@ fn parse_classic(input: &Input) -> ParseResult {
         let mut deps = Vec::new();
         for (list, optional) in [(&e.deps, false), (&e.optional_deps, true)] {
             for (n, r) in list {
-                match lookup(n, r) {
+                match find(n, r).and_then(|i| ids.get(i)?.as_ref()) {
                     Some(d) => {
                         if optional {
                             optional_edges
@@ -298,7 +305,7 @@ fn parse_classic(input: &Input) -> ParseResult {
         };
         let mut direct = Vec::new();
         for (n, spec, scope) in &m.deps {
-            if let Some(id) = lookup(n, spec) {
+            if let Some(id) = find(n, spec).and_then(|i| ids.get(i)?.as_ref()) {
                 direct.push((id.clone(), *scope));
                 if !root.dependencies.contains(id) {
                     root.dependencies.push(id.clone());
