@@ -308,9 +308,7 @@ pub fn parse(input: &Input) -> ParseResult {
                 match resolve(&nodes, &from, dep) {
                     Some(Node::Package(id)) => {
                         direct.push((id.clone(), scope));
-                        if !root.dependencies.contains(id) {
-                            root.dependencies.push(id.clone());
-                        }
+                        root.dependencies.push(id.clone());
                     }
                     Some(Node::Workspace) => {}
                     None => unresolved += usize::from(scope != Scope::Optional),
@@ -318,6 +316,7 @@ pub fn parse(input: &Input) -> ParseResult {
             }
         }
         root.dependencies.sort();
+        root.dependencies.dedup();
         parsed.source.roots.push(root);
     }
     if unresolved > 0 {

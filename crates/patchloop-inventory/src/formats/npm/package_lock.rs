@@ -193,7 +193,7 @@ fn resolve<'m>(nodes: &'m HashMap<&str, Node>, from: &str, name: &str) -> Option
         }
         loc = parent_location(l);
         steps += 1;
-        if steps > 4096 {
+        if steps > 256 {
             break;
         }
     }
@@ -402,11 +402,7 @@ fn parse_v2(
         }
         let id = id.clone();
         if let Some(p) = set.get_mut(&id) {
-            for d in deps {
-                if !p.dependencies.contains(&d) {
-                    p.dependencies.push(d);
-                }
-            }
+            p.dependencies.extend(deps);
         }
     }
     if unresolved > 0 {
@@ -454,13 +450,12 @@ fn parse_v2(
             for dep in dep_names(list) {
                 if let Some(id) = resolve_id(&nodes, key, dep) {
                     direct.push((id.to_string(), scope));
-                    if !root.dependencies.iter().any(|d| d == id) {
-                        root.dependencies.push(id.to_string());
-                    }
+                    root.dependencies.push(id.to_string());
                 }
             }
         }
         root.dependencies.sort();
+        root.dependencies.dedup();
         parsed.source.roots.push(root);
     }
     // npm's flags say what each install is for: keep them as the scope.
@@ -586,11 +581,7 @@ impl V1Walk<'_, '_> {
                 self.required.insert(d.clone());
             }
             if let Some(p) = self.set.get_mut(&id) {
-                for d in deps {
-                    if !p.dependencies.contains(&d) {
-                        p.dependencies.push(d);
-                    }
-                }
+                p.dependencies.extend(deps);
             }
             if let Some(children) = children {
                 self.visit(children, &node_path, scopes, parsed);
@@ -699,11 +690,10 @@ fn parse_v1(
         }
     }
     for (id, _) in &direct {
-        if !root.dependencies.contains(id) {
-            root.dependencies.push(id.clone());
-        }
+        root.dependencies.push(id.clone());
     }
     root.dependencies.sort();
+    root.dependencies.dedup();
     parsed.source.roots.push(root);
     parsed.source.packages = set.into_sorted();
     Ok(())

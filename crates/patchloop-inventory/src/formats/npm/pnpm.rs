@@ -301,11 +301,7 @@ pub fn parse(input: &Input) -> ParseResult {
             }
         }
         if let Some(p) = set.get_mut(id) {
-            for d in deps {
-                if !p.dependencies.contains(&d) {
-                    p.dependencies.push(d);
-                }
-            }
+            p.dependencies.extend(deps);
         }
     }
 
@@ -391,12 +387,11 @@ pub fn parse(input: &Input) -> ParseResult {
                     }
                 };
                 direct.push((id.clone(), scope));
-                if !root.dependencies.contains(&id) {
-                    root.dependencies.push(id);
-                }
+                root.dependencies.push(id);
             }
         }
         root.dependencies.sort();
+        root.dependencies.dedup();
         parsed.source.roots.push(root);
     }
     if unresolved > 0 {

@@ -526,11 +526,14 @@ impl RawManifest<'_> {
         ];
         for (list, scope) in lists {
             if let Some(Lenient::Ok(map)) = list {
-                for name in dep_names(list) {
-                    if let Some(spec) = map.get(name).and_then(Text::as_deref) {
-                        m.deps.push((name.to_string(), spec.to_string(), scope));
-                    }
-                }
+                let mut v: Vec<(String, String, Scope)> = map
+                    .iter()
+                    .filter_map(|(n, spec)| {
+                        Some((n.to_string(), spec.as_deref()?.to_string(), scope))
+                    })
+                    .collect();
+                v.sort();
+                m.deps.extend(v);
             }
         }
         m

@@ -2,7 +2,7 @@
 //! YAML with `__metadata`). See docs/formats/npm.md.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile};
 
@@ -307,12 +307,11 @@ fn parse_classic(input: &Input) -> ParseResult {
         for (n, spec, scope) in &m.deps {
             if let Some(id) = find(n, spec).and_then(|i| ids.get(i)?.as_ref()) {
                 direct.push((id.clone(), *scope));
-                if !root.dependencies.contains(id) {
-                    root.dependencies.push(id.clone());
-                }
+                root.dependencies.push(id.clone());
             }
         }
         root.dependencies.sort();
+        root.dependencies.dedup();
         apply_graph(&mut set, &direct, &optional_edges, true);
         parsed.source.roots.push(root);
     }
@@ -527,12 +526,16 @@ fn parse_berry(input: &Input) -> ParseResult {
             .copied()
             .or_else(|| by_name.get(name).copied().flatten())
     };
-    let is_optional = |entry: &Y, dep: &str| -> bool {
+    // Names `dependenciesMeta` marks `optional: true`.
+    let optional_names = |entry: &'_ Y<'_>| -> HashSet<String> {
         entry
             .get("dependenciesMeta")
-            .and_then(|m| m.get(dep))
-            .and_then(|m| m.flag("optional"))
-            .unwrap_or(false)
+            .map(Y::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter(|(_, _, m)| m.flag("optional") == Some(true))
+            .map(|(k, _, _)| k.to_string())
+            .collect()
     };
 
     // Edges between packages.
@@ -541,10 +544,11 @@ fn parse_berry(input: &Input) -> ParseResult {
     for (node, entry) in &nodes {
         let Node::Package(id) = node else { continue };
         let mut deps = Vec::new();
+        let optional = optional_names(entry);
         for (name, range) in entry.get("dependencies").map(dep_list).unwrap_or_default() {
             match find(name, range).map(|i| &nodes[i].0) {
                 Some(Node::Package(d)) => {
-                    if is_optional(entry, name) {
+                    if optional.contains(name) {
                         optional_edges
                             .entry(id.clone())
                             .or_default()
@@ -581,17 +585,16 @@ fn parse_berry(input: &Input) -> ParseResult {
         } else {
             None
         };
+        let mut declared: HashMap<&str, Scope> = HashMap::new();
+        for (n, _, s) in manifest.iter().flat_map(|m| m.deps.iter()) {
+            let e = declared.entry(n.as_str()).or_insert(*s);
+            *e = e.merge(*s);
+        }
+        let optional = optional_names(ws.entry);
         let scope_of = |dep: &str| -> Scope {
-            let declared = manifest.as_ref().and_then(|m| {
-                m.deps
-                    .iter()
-                    .filter(|(n, _, _)| n == dep)
-                    .map(|(_, _, s)| *s)
-                    .max()
-            });
-            match declared {
-                Some(s) => s,
-                None if is_optional(ws.entry, dep) => Scope::Optional,
+            match declared.get(dep) {
+                Some(s) => *s,
+                None if optional.contains(dep) => Scope::Optional,
                 None => Scope::Runtime,
             }
         };
@@ -614,12 +617,11 @@ fn parse_berry(input: &Input) -> ParseResult {
         {
             if let Some(Node::Package(id)) = find(name, range).map(|i| &nodes[i].0) {
                 direct.push((id.clone(), scope_of(name)));
-                if !root.dependencies.contains(id) {
-                    root.dependencies.push(id.clone());
-                }
+                root.dependencies.push(id.clone());
             }
         }
         root.dependencies.sort();
+        root.dependencies.dedup();
         parsed.source.roots.push(root);
     }
     apply_graph(&mut set, &direct, &optional_edges, true);
