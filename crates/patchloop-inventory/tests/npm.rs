@@ -397,7 +397,10 @@ fn purls_are_purl_for() {
     for (name, format) in [
         ("nodegoat-2021-01__package-lock.json", Format::PackageLock),
         ("nodegoat-master__package-lock.json", Format::PackageLock),
-        ("jellyfin-web-master__package-lock.json", Format::PackageLock),
+        (
+            "jellyfin-web-master__package-lock.json",
+            Format::PackageLock,
+        ),
         ("excalidraw-master__yarn.lock", Format::YarnLock),
         ("prettier-3.0.0__yarn.lock", Format::YarnLock),
         ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),
@@ -408,7 +411,11 @@ fn purls_are_purl_for() {
             assert_eq!(x.purl, purl_for(&Ecosystem::NPM, &x.name, &x.version));
             assert_eq!(x.id, x.purl);
             assert_eq!(x.ecosystem, Ecosystem::NPM);
-            assert!(x.locations.iter().all(|l| l.path == name && l.line.is_some()));
+            assert!(
+                x.locations
+                    .iter()
+                    .all(|l| l.path == name && l.line.is_some())
+            );
         }
     }
 }
@@ -472,7 +479,10 @@ fn corpus_timing() {
     let files = [
         ("nodegoat-2021-01__package-lock.json", Format::PackageLock),
         ("nodegoat-master__package-lock.json", Format::PackageLock),
-        ("jellyfin-web-master__package-lock.json", Format::PackageLock),
+        (
+            "jellyfin-web-master__package-lock.json",
+            Format::PackageLock,
+        ),
         ("excalidraw-master__yarn.lock", Format::YarnLock),
         ("prettier-3.0.0__yarn.lock", Format::YarnLock),
         ("vuejs-core-v3.2.47__pnpm-lock.yaml", Format::PnpmLock),
