@@ -7,32 +7,17 @@
 
 use std::path::PathBuf;
 
-/// The `shared/data` directory, if present: `$PATCHLOOP_SHARED_DATA`, else
-/// a `shared/data` directory beside an ancestor of the crate under test
-/// (the repository's parent holds `shared/`).
-///
-/// The crate directory is taken from `CARGO_MANIFEST_DIR` at run time
-/// (cargo and nextest set it for test processes), falling back to the
-/// current directory: a compile-time path would be wrong when several
-/// checkouts share one target directory.
+/// The `shared/data` directory, if present.
 pub fn locate() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("PATCHLOOP_SHARED_DATA") {
         let p = PathBuf::from(p);
         return p.is_dir().then_some(p);
     }
-    let starts = [
-        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
-        std::env::current_dir().ok(),
-    ];
-    for start in starts.into_iter().flatten() {
-        for dir in start.ancestors() {
-            let p = dir.join("shared").join("data");
-            if p.is_dir() {
-                return Some(p);
-            }
-        }
-    }
-    None
+    // crates/<crate>/ -> repo root -> ../shared/data
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let repo = manifest.parent()?.parent()?;
+    let p = repo.parent()?.join("shared").join("data");
+    p.is_dir().then_some(p)
 }
 
 /// The shared data directory joined with `rel`, or `None` (with a notice)
