@@ -74,6 +74,7 @@ pub(crate) fn parse(text: &str) -> Result<Y<'_>, ParseError> {
     if let Ok(y) = fast(text) {
         return Ok(y);
     }
+    crate::text::yaml_depth_guard(text)?;
     let v: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| ParseError::yaml(&e))?;
     let mut y = from_value(v, 0).ok_or_else(|| ParseError::new("YAML nested too deeply"))?;
     fill_lines(text, &mut y);
