@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod formats;
+mod fxhash;
 pub mod input;
 pub mod sbom;
 pub mod text;

@@ -2,7 +2,7 @@
 //! scanned (VCS metadata, installed dependency trees, build output,
 //! virtualenvs), recognise supported files by name.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -97,7 +97,7 @@ fn display_of(root: &Path, rel: &Path) -> String {
 pub fn collect(roots: &[PathBuf], opts: &WalkOptions) -> Result<Vec<Candidate>, InventoryError> {
     let globs = build_globs(&opts.excludes)?;
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for root in roots {
         let meta = std::fs::metadata(root).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -174,7 +174,7 @@ pub fn collect(roots: &[PathBuf], opts: &WalkOptions) -> Result<Vec<Candidate>, 
 
 /// Drop files made redundant by a more precise file in the same directory.
 fn drop_superseded(c: &mut Vec<Candidate>) {
-    let mut by_dir: HashMap<PathBuf, HashSet<Format>> = HashMap::new();
+    let mut by_dir: HashMap<PathBuf, HashSet<Format>> = HashMap::default();
     for x in c.iter() {
         let dir = x.path.parent().map(Path::to_path_buf).unwrap_or_default();
         by_dir.entry(dir).or_default().insert(x.format);

@@ -18,7 +18,7 @@
 //! (also under `[target.'cfg(..)'.*]`); without manifests every direct
 //! dependency counts as runtime.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
@@ -33,22 +33,177 @@ const CRATES_IO_GIT: &str = "registry+https://github.com/rust-lang/crates.io-ind
 const CRATES_IO_SPARSE: &str = "sparse+https://index.crates.io/";
 
 #[derive(Deserialize)]
-struct Lock {
+struct TomlLock {
     version: Option<Spanned<i64>>,
     #[serde(default)]
-    package: Vec<LockPackage>,
+    package: Vec<TomlPackage>,
     #[serde(default)]
     metadata: HashMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
-struct LockPackage {
+struct TomlPackage {
     name: Spanned<String>,
     version: String,
     source: Option<String>,
     checksum: Option<String>,
     #[serde(default)]
     dependencies: Vec<String>,
+}
+
+/// The parts of a Cargo.lock patchloop uses.
+#[derive(Default)]
+struct Lock {
+    /// `version = N` and its line.
+    version: Option<(i64, u32)>,
+    package: Vec<LockPackage>,
+    /// v1 `[metadata]` entries (`"checksum name version (source)"`, hash).
+    metadata: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct LockPackage {
+    name: String,
+    /// Line of the `name = ...` key.
+    line: u32,
+    version: String,
+    source: Option<String>,
+    checksum: Option<String>,
+    dependencies: Vec<String>,
+}
+
+/// Read the lockfile: a fast line scanner for the layout cargo writes,
+/// falling back to the full TOML parser for anything else (hand edits,
+/// escapes, unknown tables), which also produces the precise errors.
+fn read_lock(text: &str) -> Result<Lock, ParseError> {
+    if let Some(l) = scan_lock(text) {
+        return Ok(l);
+    }
+    let t: TomlLock = toml::from_str(text).map_err(|e| ParseError::toml(&e, text))?;
+    let lines = LineIndex::new(text);
+    Ok(Lock {
+        version: t
+            .version
+            .map(|v| (*v.get_ref(), lines.line(v.span().start))),
+        package: t
+            .package
+            .into_iter()
+            .map(|p| LockPackage {
+                line: lines.line(p.name.span().start),
+                name: p.name.into_inner(),
+                version: p.version,
+                source: p.source,
+                checksum: p.checksum,
+                dependencies: p.dependencies,
+            })
+            .collect(),
+        metadata: t
+            .metadata
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+            .collect(),
+    })
+}
+
+/// A TOML basic string without escapes: `"..."`.
+fn plain_string(v: &str) -> Option<&str> {
+    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('"') || inner.contains('\\') {
+        return None;
+    }
+    Some(inner)
+}
+
+/// The cargo-written layout, line by line; `None` on anything unexpected.
+fn scan_lock(text: &str) -> Option<Lock> {
+    #[derive(PartialEq)]
+    enum Section {
+        Top,
+        Package,
+        Metadata,
+    }
+    let mut lock = Lock::default();
+    let mut section = Section::Top;
+    let mut cur: Option<LockPackage> = None;
+    let mut in_deps = false;
+    let finish = |cur: &mut Option<LockPackage>, lock: &mut Lock| -> Option<()> {
+        if let Some(p) = cur.take() {
+            if p.name.is_empty() || p.version.is_empty() {
+                return None;
+            }
+            lock.package.push(p);
+        }
+        Some(())
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end();
+        let lineno = u32::try_from(i + 1).ok()?;
+        if in_deps {
+            let t = line.trim_start();
+            if t == "]" {
+                in_deps = false;
+                continue;
+            }
+            let item = plain_string(t.strip_suffix(',').unwrap_or(t))?;
+            cur.as_mut()?.dependencies.push(item.to_string());
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "[[package]]" {
+            finish(&mut cur, &mut lock)?;
+            cur = Some(LockPackage::default());
+            section = Section::Package;
+            continue;
+        }
+        if line == "[metadata]" {
+            finish(&mut cur, &mut lock)?;
+            section = Section::Metadata;
+            continue;
+        }
+        if line.starts_with('[') {
+            return None;
+        }
+        let (k, v) = line.split_once(" = ")?;
+        match section {
+            Section::Top => {
+                if k != "version" || lock.version.is_some() {
+                    return None;
+                }
+                lock.version = Some((v.parse().ok()?, lineno));
+            }
+            Section::Package => {
+                let p = cur.as_mut()?;
+                match k {
+                    "name" if p.name.is_empty() => {
+                        p.name = plain_string(v)?.to_string();
+                        p.line = lineno;
+                    }
+                    "version" if p.version.is_empty() => p.version = plain_string(v)?.to_string(),
+                    "source" if p.source.is_none() => p.source = Some(plain_string(v)?.to_string()),
+                    "checksum" if p.checksum.is_none() => {
+                        p.checksum = Some(plain_string(v)?.to_string())
+                    }
+                    "dependencies" if p.dependencies.is_empty() => match v {
+                        "[" => in_deps = true,
+                        "[]" => {}
+                        _ => return None,
+                    },
+                    _ => return None,
+                }
+            }
+            Section::Metadata => {
+                lock.metadata
+                    .push((plain_string(k)?.to_string(), plain_string(v)?.to_string()));
+            }
+        }
+    }
+    if in_deps {
+        return None;
+    }
+    finish(&mut cur, &mut lock)?;
+    Some(lock)
 }
 
 fn is_crates_io(source: &str) -> bool {
@@ -69,15 +224,14 @@ fn split_dep(s: &str) -> (&str, Option<&str>, Option<&str>) {
 
 /// Parse a Cargo.lock.
 pub fn parse_lock(input: &Input) -> ParseResult {
-    let lock: Lock = toml::from_str(input.text).map_err(|e| ParseError::toml(&e, input.text))?;
-    let lines = LineIndex::new(input.text);
+    let lock = read_lock(input.text)?;
     let mut source = SourceFile::new(input.display, "cargo-lock", Ecosystem::CRATES_IO);
-    let format_version = match &lock.version {
-        Some(v) => match *v.get_ref() {
-            3 | 4 => v.get_ref().to_string(),
+    let format_version = match lock.version {
+        Some((v, line)) => match v {
+            3 | 4 => v.to_string(),
             n => {
                 return Err(ParseError::at(
-                    lines.line(v.span().start),
+                    line,
                     format!("unsupported Cargo.lock version {n} (supported: 1 to 4)"),
                 ));
             }
@@ -89,9 +243,10 @@ pub fn parse_lock(input: &Input) -> ParseResult {
     let mut parsed = Parsed::new(source);
 
     // v1 checksums from [metadata].
-    let mut v1_checksums: HashMap<(&str, &str), &str> = HashMap::new();
-    for (k, v) in &lock.metadata {
-        if let (Some(rest), Some(sum)) = (k.strip_prefix("checksum "), v.as_str()) {
+    let mut v1_checksums: HashMap<(&str, &str), &str> = HashMap::default();
+    for (k, sum) in &lock.metadata {
+        if let Some(rest) = k.strip_prefix("checksum ") {
+            let sum = sum.as_str();
             let (n, ver, _) = split_dep(rest);
             if let Some(ver) = ver
                 && sum != "<none>"
@@ -102,12 +257,9 @@ pub fn parse_lock(input: &Input) -> ParseResult {
     }
 
     // Index for resolving dependency strings.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, p) in lock.package.iter().enumerate() {
-        by_name
-            .entry(p.name.get_ref().as_str())
-            .or_default()
-            .push(i);
+        by_name.entry(p.name.as_str()).or_default().push(i);
     }
     let resolve = |dep: &str| -> Option<usize> {
         let (n, ver, src) = split_dep(dep);
@@ -125,8 +277,8 @@ pub fn parse_lock(input: &Input) -> ParseResult {
     let mut is_root = vec![false; lock.package.len()];
     let mut set = PackageSet::new();
     for (i, p) in lock.package.iter().enumerate() {
-        let name = p.name.get_ref();
-        let line = lines.line(p.name.span().start);
+        let name = &p.name;
+        let line = p.line;
         match p.source.as_deref() {
             None => {
                 is_root[i] = true;
@@ -174,11 +326,10 @@ pub fn parse_lock(input: &Input) -> ParseResult {
             match resolve(d) {
                 Some(j) => deps.push(j),
                 None => parsed.warn(
-                    Some(lines.line(p.name.span().start)),
+                    Some(p.line),
                     format!(
                         "{} {}: dependency `{d}` is not in the lockfile",
-                        p.name.get_ref(),
-                        p.version
+                        &p.name, p.version
                     ),
                 ),
             }
@@ -203,14 +354,14 @@ pub fn parse_lock(input: &Input) -> ParseResult {
     let mut roots = Vec::new();
     for (i, deps) in &root_deps {
         let p = &lock.package[*i];
-        let member_kinds = kinds.get(p.name.get_ref().as_str());
+        let member_kinds = kinds.get(p.name.as_str());
         let mut dep_ids = Vec::new();
         for &j in deps {
             if is_root[j] {
                 continue;
             }
             let scope = member_kinds
-                .and_then(|k| k.get(lock.package[j].name.get_ref().as_str()))
+                .and_then(|k| k.get(lock.package[j].name.as_str()))
                 .copied()
                 .unwrap_or(Scope::Runtime);
             direct.push((ids[j].clone(), scope));
@@ -219,7 +370,7 @@ pub fn parse_lock(input: &Input) -> ParseResult {
         dep_ids.sort();
         dep_ids.dedup();
         roots.push(Root {
-            name: p.name.get_ref().clone(),
+            name: p.name.clone(),
             version: p.version.clone(),
             path: None,
             dependencies: dep_ids,
@@ -251,7 +402,7 @@ type Kinds = HashMap<String, HashMap<String, Scope>>;
 /// Read `Cargo.toml` next to the lockfile and the workspace members it
 /// lists; problems are warnings (the lockfile alone is still reported).
 fn manifest_kinds(input: &Input, parsed: &mut Parsed) -> Kinds {
-    let mut kinds = Kinds::new();
+    let mut kinds = Kinds::default();
     let root = match input.read_related("Cargo.toml") {
         Ok(Some((_, text))) => text,
         Ok(None) => return kinds,
@@ -261,7 +412,7 @@ fn manifest_kinds(input: &Input, parsed: &mut Parsed) -> Kinds {
         }
     };
     let mut todo: Vec<(String, String)> = vec![("Cargo.toml".to_string(), root)];
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     seen.insert("Cargo.toml".to_string());
     let mut first = true;
     while let Some((rel, text)) = todo.pop() {
@@ -467,6 +618,43 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             vec!["sha256:ff".to_string()]
         );
         assert_eq!(p.source.packages[0].relation, Relation::Direct);
+    }
+
+    /// The fast scanner reads every real lockfile and agrees with the TOML
+    /// parser on all of it; a hand-edited layout falls back to TOML.
+    #[test]
+    fn scanner_agrees_with_toml() {
+        let Some(dir) = patchloop_testdata::shared_data("lockfiles/crates.io") else {
+            return;
+        };
+        for p in patchloop_testdata::files_under(&dir) {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let fast = scan_lock(&text).expect("real lockfile takes the fast path");
+            let t: TomlLock = toml::from_str(&text).unwrap();
+            let lines = LineIndex::new(&text);
+            assert_eq!(fast.package.len(), t.package.len());
+            for (a, b) in fast.package.iter().zip(&t.package) {
+                assert_eq!(a.name, *b.name.get_ref());
+                assert_eq!(a.line, lines.line(b.name.span().start));
+                assert_eq!(a.version, b.version);
+                assert_eq!(a.source, b.source);
+                assert_eq!(a.checksum, b.checksum);
+                assert_eq!(a.dependencies, b.dependencies);
+            }
+            assert_eq!(fast.metadata.len(), t.metadata.len());
+            assert_eq!(fast.version.map(|v| v.0), t.version.map(|v| *v.get_ref()));
+        }
+        // Escapes, inline tables and unknown sections take the TOML path.
+        for odd in [
+            "[[package]]\nname = \"a\\u0062\"\nversion = \"1\"\n",
+            "[[package]]\nname = \"a\"\nversion = \"1\"\n[[patch.unused]]\nname = \"b\"\nversion = \"2\"\n",
+            "[[package]]\nname='a'\nversion='1'\n",
+        ] {
+            assert!(scan_lock(odd).is_none(), "{odd}");
+            assert!(read_lock(odd).is_ok(), "{odd}");
+        }
+        let l = read_lock("[[package]]\nname = \"a\\u0062\"\nversion = \"1\"\n").unwrap();
+        assert_eq!(l.package[0].name, "ab");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Building blocks every parser shares: a de-duplicating package set and
 //! the propagation of direct/transitive and scope along dependency edges.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::fxhash::{HashMap, HashSet};
+use std::collections::VecDeque;
 
 use patchloop_model::{Package, Relation, Scope};
 
@@ -118,7 +119,7 @@ fn merge_relation(a: Relation, b: Relation) -> Relation {
 /// dependencies → dev). Packages reachable from nothing keep their scope
 /// and get `Unknown` unless they already say otherwise.
 pub fn propagate(packages: &mut PackageSet, direct: &[(String, Scope)]) {
-    let mut scope_of: HashMap<String, Scope> = HashMap::new();
+    let mut scope_of: HashMap<String, Scope> = HashMap::default();
     let direct_ids: HashSet<&str> = direct.iter().map(|(id, _)| id.as_str()).collect();
     // Most demanding first, so the first scope assigned is the final one.
     for s in [Scope::Runtime, Scope::Optional, Scope::Build, Scope::Dev] {

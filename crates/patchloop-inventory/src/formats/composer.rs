@@ -4,8 +4,8 @@
 //! Versions are stored without the leading `v` of tags (`v4.4.13` →
 //! `4.4.13`), the way Packagist advisories (GHSA/OSV) write them.
 
+use crate::fxhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -123,8 +123,8 @@ pub fn parse(input: &Input) -> ParseResult {
     ];
 
     let mut set = PackageSet::new();
-    let mut id_of: HashMap<String, String> = HashMap::new();
-    let mut provided_by: HashMap<String, Vec<String>> = HashMap::new();
+    let mut id_of: HashMap<String, String> = HashMap::default();
+    let mut provided_by: HashMap<String, Vec<String>> = HashMap::default();
     let mut requires: Vec<(String, Vec<String>)> = Vec::new();
     for (packages, scope, lines) in &sections {
         for (i, lp) in packages.iter().enumerate() {
@@ -195,7 +195,7 @@ pub fn parse(input: &Input) -> ParseResult {
             None => provided_by.get(name).cloned().unwrap_or_default(),
         }
     };
-    let mut required: HashSet<String> = HashSet::new();
+    let mut required: HashSet<String> = HashSet::default();
     for (id, reqs) in &requires {
         let deps: Vec<String> = reqs.iter().flat_map(|r| resolve(r)).collect();
         required.extend(deps.iter().filter(|d| *d != id).cloned());

@@ -7,7 +7,7 @@
 //!   node id → `{ref|pref, requires, build_requires, python_requires,
 //!   context}`; node `"0"` is the project itself.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use packageurl::PackageUrl;
 use serde::Deserialize;
@@ -188,10 +188,10 @@ fn parse_v1(input: &Input, parsed: &mut Parsed, g: GraphLock) {
         .rev()
         .collect();
     let mut set = PackageSet::new();
-    let mut id_of_node: HashMap<&str, String> = HashMap::new();
+    let mut id_of_node: HashMap<&str, String> = HashMap::default();
     // Package ids with a node in the host context (not only build tools).
-    let mut host_ids: HashSet<String> = HashSet::new();
-    let mut build_ids: HashSet<String> = HashSet::new();
+    let mut host_ids: HashSet<String> = HashSet::default();
+    let mut build_ids: HashSet<String> = HashSet::default();
     let mut root: Option<Root> = None;
     for (nid, node) in &g.nodes {
         let line = lines.get(nid).copied();

@@ -6,7 +6,7 @@
 //! way the Go vulnerability database writes them; pseudo-versions and
 //! `+incompatible` are otherwise kept as written.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile};
 

@@ -10,7 +10,7 @@
 //! Read with a small tolerant term reader (strings, atoms, lists, tuples,
 //! keyword lists, maps); nesting depth is capped.
 
-use std::collections::HashMap;
+use crate::fxhash::HashMap;
 
 use patchloop_model::{Ecosystem, Package, Resolution, SourceFile};
 
@@ -281,7 +281,7 @@ pub fn parse(input: &Input) -> ParseResult {
     };
 
     let mut set = PackageSet::new();
-    let mut id_of_app: HashMap<String, String> = HashMap::new();
+    let mut id_of_app: HashMap<String, String> = HashMap::default();
     let mut deps_of: Vec<(String, Vec<String>)> = Vec::new();
     for (key, value, line) in &entries {
         let Some(app) = key.as_text() else {

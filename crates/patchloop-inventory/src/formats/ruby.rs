@@ -7,7 +7,7 @@
 //! `BUNDLED WITH`. The lockfile has no scopes; they come from simple
 //! `group` blocks and `group:` options of a sibling `Gemfile` when present.
 
-use std::collections::HashMap;
+use crate::fxhash::HashMap;
 
 use packageurl::PackageUrl;
 use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope, SourceFile};
@@ -93,10 +93,10 @@ pub fn parse(input: &Input) -> ParseResult {
     // (source, specs) per source section, in file order.
     let mut sources: Vec<(Source, Vec<Spec>)> = Vec::new();
     let mut direct: Vec<(String, u32)> = Vec::new();
-    let mut checksums: HashMap<(String, String, Option<String>), String> = HashMap::new();
+    let mut checksums: HashMap<(String, String, Option<String>), String> = HashMap::default();
     let mut section: Option<String> = None;
     // Attributes of the current source section.
-    let mut attrs: HashMap<&str, String> = HashMap::new();
+    let mut attrs: HashMap<&str, String> = HashMap::default();
     let mut in_specs = false;
     let mut seen_section = false;
 
@@ -251,7 +251,7 @@ pub fn parse(input: &Input) -> ParseResult {
 
     let scopes = gemfile_scopes(input, &mut parsed);
     let mut set = PackageSet::new();
-    let mut ids_by_name: HashMap<String, Vec<String>> = HashMap::new();
+    let mut ids_by_name: HashMap<String, Vec<String>> = HashMap::default();
     // (name, deps) of the project's own gems (PATH with remote `.`).
     let mut roots: Vec<(Root, Vec<String>)> = Vec::new();
     let mut edges: Vec<(String, Vec<String>)> = Vec::new();
@@ -433,7 +433,7 @@ fn is_dev_group(g: &str) -> bool {
 fn gemfile_scopes_of(text: &str) -> Option<HashMap<String, Scope>> {
     // Groups opened by each enclosing block (empty for non-group blocks).
     let mut stack: Vec<Vec<String>> = Vec::new();
-    let mut out: HashMap<String, Scope> = HashMap::new();
+    let mut out: HashMap<String, Scope> = HashMap::default();
     for raw in text.lines() {
         let line = strip_comment(raw).trim();
         if line.is_empty() {

@@ -3,7 +3,8 @@
 //! conversion to packages, hash names, and the merged view of an
 //! inventory that the writers print.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -429,9 +430,9 @@ pub(super) fn build(
         .filter_map(|r| r.reference.as_deref())
         .collect();
     let mut set = PackageSet::new();
-    let mut ref_to_id: HashMap<&str, String> = HashMap::new();
-    let mut skipped_refs: HashSet<&str> = HashSet::new();
-    let mut declared: HashMap<String, Scope> = HashMap::new();
+    let mut ref_to_id: HashMap<&str, String> = HashMap::default();
+    let mut skipped_refs: HashSet<&str> = HashSet::default();
+    let mut declared: HashMap<String, Scope> = HashMap::default();
     let mut skipped_kinds = 0usize;
     let mut skipped_line = None;
     let mut generic = 0usize;
@@ -513,7 +514,7 @@ pub(super) fn build(
     }
 
     let mut roots: Vec<Root> = Vec::new();
-    let mut root_index: HashMap<&str, usize> = HashMap::new();
+    let mut root_index: HashMap<&str, usize> = HashMap::default();
     for r in &graph.roots {
         let (name, version) = match package_of(r) {
             Ok(p) if r.purl.is_some() => (p.name, p.version),

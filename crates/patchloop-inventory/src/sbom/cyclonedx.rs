@@ -5,7 +5,8 @@
 //! `hashes`, patchloop's own `properties`, and `dependencies[]` (edges; the
 //! root's `dependsOn` are the direct dependencies).
 
-use std::collections::{HashMap, VecDeque};
+use crate::fxhash::HashMap;
+use std::collections::VecDeque;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
@@ -210,8 +211,8 @@ struct JsonLines {
 
 impl JsonLines {
     fn new(text: &str) -> Self {
-        let mut by_ref = HashMap::new();
-        let mut by_purl: HashMap<String, VecDeque<u32>> = HashMap::new();
+        let mut by_ref = HashMap::default();
+        let mut by_purl: HashMap<String, VecDeque<u32>> = HashMap::default();
         for (k, v, line) in json_value_lines(text, &["bom-ref", "purl"]) {
             if k == 0 {
                 by_ref.entry(v).or_insert(line);

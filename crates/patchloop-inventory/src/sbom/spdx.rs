@@ -6,7 +6,7 @@
 //! relationships (edges; those from a root are the direct dependencies,
 //! their type gives the scope).
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -180,7 +180,7 @@ pub fn parse_json(input: &Input) -> ParseResult {
         }
     };
     let doc_id = doc.spdx_id.non_empty().unwrap_or(DOCUMENT_ID).to_string();
-    let mut lines: HashMap<String, u32> = HashMap::new();
+    let mut lines: HashMap<String, u32> = HashMap::default();
     for (_, v, line) in json_value_lines(input.text, &["SPDXID"]) {
         lines.entry(v).or_insert(line);
     }
@@ -475,7 +475,7 @@ pub fn write_json(inv: &Inventory, opts: &WriteOptions) -> String {
         opts.name.as_str()
     };
     let uuid = document_uuid(opts.serial.as_deref());
-    let mut used: HashSet<String> = HashSet::new();
+    let mut used: HashSet<String> = HashSet::default();
     used.insert(ROOT_ID.to_string());
     used.insert(DOCUMENT_ID.to_string());
     let mut ids: Vec<String> = Vec::with_capacity(merged.len());

@@ -3,7 +3,7 @@
 //! nesting depth and result length are capped so that hostile property
 //! chains (`a=${b}${b}`, `b=${c}${c}`, ...) cannot blow up.
 
-use std::collections::HashMap;
+use crate::fxhash::HashMap;
 use std::fmt;
 
 /// Deepest chain of properties referring to properties.
@@ -66,7 +66,7 @@ impl<F: Fn(&str) -> Option<String>> Interp<F> {
         Interp {
             syntax,
             lookup,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 

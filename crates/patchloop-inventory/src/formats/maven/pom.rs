@@ -4,7 +4,7 @@
 //! managed by a parent or BOM that is not in the tree stays unknown and is
 //! reported as such, never guessed. See docs/formats/maven-nuget.md.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 use std::rc::Rc;
 
 use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile};
@@ -28,7 +28,7 @@ pub fn parse(input: &Input) -> ParseResult {
     let raw = parse_raw(input.text, &mut warnings)?;
     let mut loader = Loader {
         input,
-        cache: HashMap::new(),
+        cache: HashMap::default(),
         warnings: Vec::new(),
         reads_failed: false,
         modules_read: 0,
@@ -411,7 +411,7 @@ impl Loader<'_, '_> {
     /// first parent that is not in the tree.
     fn chain(&mut self, start: Rc<Pom>) -> (Vec<Rc<Pom>>, Option<External>) {
         let mut chain = vec![start];
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         loop {
             let Some(cur) = chain.last().cloned() else {
                 return (chain, None);
@@ -500,7 +500,7 @@ impl Loader<'_, '_> {
         if let Some(r) = &self.reactor {
             return r.clone();
         }
-        let mut out = HashMap::new();
+        let mut out = HashMap::default();
         let mut dirs: Vec<String> = Vec::new();
         for pom in chain {
             for m in pom
@@ -594,7 +594,7 @@ struct Resolver {
 }
 
 fn props_of(chain: &[Rc<Pom>]) -> HashMap<String, String> {
-    let mut props: HashMap<String, String> = HashMap::new();
+    let mut props: HashMap<String, String> = HashMap::default();
     for pom in chain.iter().rev() {
         // Body first, then the profiles that override it.
         for sec in pom.raw.sections().into_iter().rev() {
@@ -652,8 +652,8 @@ impl Resolver {
             chain,
             external_parent,
             props: props.clone(),
-            managed: HashMap::new(),
-            imported: HashMap::new(),
+            managed: HashMap::default(),
+            imported: HashMap::default(),
             external_boms: Vec::new(),
             indirect: Vec::new(),
         };
@@ -775,7 +775,7 @@ impl Resolver {
             .chain(&self.indirect)
             .map(|e| format!("{} {}", e.role, e.coords()))
             .collect();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         v.retain(|e| seen.insert(e.clone()));
         v
     }
@@ -791,7 +791,7 @@ impl Resolver {
         let version = self.resolve_or_raw(&mut interp, me.raw.version(), loader, me.raw.line);
 
         // Effective dependencies: nearest POM wins for the same key.
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         let chain = self.chain.clone();
         let mut state = DepState::default();
         for pom in &chain {
@@ -819,7 +819,7 @@ impl Resolver {
                 chain: self.chain.clone(),
                 external_parent: self.external_parent.clone(),
                 props: self.props.clone(),
-                managed: HashMap::new(),
+                managed: HashMap::default(),
                 imported: self.imported.clone(),
                 external_boms: self.external_boms.clone(),
                 indirect: self.indirect.clone(),
@@ -832,7 +832,7 @@ impl Resolver {
             for (k, m) in &self.managed {
                 sub.managed.entry(k.clone()).or_insert_with(|| m.clone());
             }
-            let mut pseen = HashSet::new();
+            let mut pseen = HashSet::default();
             for d in &profile.deps {
                 if let Some(p) =
                     sub.dependency(&mut pinterp, loader, &mut state, &me, d, &mut pseen, true)

@@ -1,8 +1,8 @@
 //! `bun.lock`, bun's text lockfile (JSONC: trailing commas allowed),
 //! lockfileVersion 0, 1 and 2. See docs/formats/npm.md.
 
+use crate::fxhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
@@ -161,7 +161,8 @@ pub fn parse(input: &Input) -> ParseResult {
         _ => None,
     };
     let mut parsed = Parsed::new(source);
-    let mut lines: HashMap<Cow<str>, u32> = HashMap::with_capacity(lock.packages.len());
+    let mut lines: HashMap<Cow<str>, u32> =
+        HashMap::with_capacity_and_hasher(lock.packages.len(), Default::default());
     match pretty_section_keys(&text, "packages") {
         Some(found) if found.len() == lock.packages.len() => lines.extend(found),
         _ => for_each_key(&text, |path, key, line| {
@@ -172,7 +173,8 @@ pub fn parse(input: &Input) -> ParseResult {
     }
 
     let mut set = PackageSet::new();
-    let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(lock.packages.len());
+    let mut nodes: HashMap<&str, Node> =
+        HashMap::with_capacity_and_hasher(lock.packages.len(), Default::default());
     let mut infos: Vec<(&str, &Deps)> = Vec::new();
     for (key, value) in lock.packages.iter() {
         let line = lines.get(key).copied();
@@ -232,7 +234,7 @@ pub fn parse(input: &Input) -> ParseResult {
     }
 
     // Edges.
-    let mut optional_edges = OptionalEdges::new();
+    let mut optional_edges = OptionalEdges::default();
     let mut unresolved = 0usize;
     for (key, info) in &infos {
         let Some(Node::Package(id)) = nodes.get(key) else {

@@ -4,8 +4,8 @@
 //! v1 (and v2 files without `packages`) from the nested `dependencies`
 //! tree. See docs/formats/npm.md.
 
+use crate::fxhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Relation, Resolution, Root, Scope, SourceFile};
 use serde::Deserialize;
@@ -252,7 +252,8 @@ fn parse_v2(
             found.into_iter().map(|(_, l)| Some(l)).collect()
         }
         _ => {
-            let mut by_key: HashMap<Cow<str>, u32> = HashMap::with_capacity(packages.len());
+            let mut by_key: HashMap<Cow<str>, u32> =
+                HashMap::with_capacity_and_hasher(packages.len(), Default::default());
             for_each_key(input.text, |path, key, line| {
                 if path.len() == 1 && path[0] == "packages" {
                     by_key.entry(key.clone()).or_insert(line);
@@ -273,7 +274,8 @@ fn parse_v2(
     let patterns = workspace_patterns(&root_entry.workspaces);
 
     let mut set = PackageSet::new();
-    let mut nodes: HashMap<&str, Node> = HashMap::with_capacity(packages.len());
+    let mut nodes: HashMap<&str, Node> =
+        HashMap::with_capacity_and_hasher(packages.len(), Default::default());
     let mut roots: Vec<(&str, &Entry)> = Vec::new();
     for (i, (key, value)) in packages.iter().enumerate() {
         let line = lines.get(i).copied().flatten();
@@ -459,7 +461,7 @@ fn parse_v2(
         parsed.source.roots.push(root);
     }
     // npm's flags say what each install is for: keep them as the scope.
-    apply_graph(&mut set, &direct, &OptionalEdges::new(), false);
+    apply_graph(&mut set, &direct, &OptionalEdges::default(), false);
     parsed.source.packages = set.into_sorted();
     Ok(())
 }
@@ -497,7 +499,7 @@ impl V1Walk<'_, '_> {
         path: &str,
         parsed: &mut Parsed,
     ) -> HashMap<String, String> {
-        let mut ids = HashMap::with_capacity(map.len());
+        let mut ids = HashMap::with_capacity_and_hasher(map.len(), Default::default());
         let mut names: Vec<&str> = map.keys().map(|k| k.as_ref()).collect();
         names.sort_unstable();
         for name in names {
@@ -613,7 +615,7 @@ fn parse_v1(
         return Ok(());
     };
     // Line of each node, keyed by its names joined with NUL.
-    let mut lines: HashMap<String, u32> = HashMap::new();
+    let mut lines: HashMap<String, u32> = HashMap::default();
     for_each_key(input.text, |path, key, line| {
         let n = path.len();
         if n % 2 == 1 && path.iter().step_by(2).all(|p| p == "dependencies") {
@@ -631,7 +633,7 @@ fn parse_v1(
         input,
         set: PackageSet::new(),
         lines,
-        required: HashSet::new(),
+        required: HashSet::default(),
         depth_warned: false,
     };
     let top_level = walk.level_ids(top, "", parsed);
@@ -656,7 +658,7 @@ fn parse_v1(
                     direct.push((id.clone(), *scope));
                 }
             }
-            apply_graph(&mut set, &direct, &OptionalEdges::new(), false);
+            apply_graph(&mut set, &direct, &OptionalEdges::default(), false);
         }
         None => {
             // Without the manifest: top-level packages nothing requires

@@ -2,7 +2,7 @@
 //! (`/name@1.2.3(peer@x)`) and 9.x (`packages` + `snapshots`, keys
 //! `name@1.2.3(peer@x)`). See docs/formats/npm.md.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope, SourceFile};
 
@@ -164,7 +164,7 @@ pub fn parse(input: &Input) -> ParseResult {
             .iter()
             .map(|(k, l, v)| (k.as_ref(), (*l, v)))
             .collect();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         for (k, l, v) in doc.get("snapshots").map(Y::entries).unwrap_or_default() {
             let base = match k.find('(') {
                 Some(i) => k.get(..i).unwrap_or(k),
@@ -204,9 +204,10 @@ pub fn parse(input: &Input) -> ParseResult {
     }
 
     let mut set = PackageSet::new();
-    let mut id_of: HashMap<&str, String> = HashMap::with_capacity(nodes.len());
+    let mut id_of: HashMap<&str, String> =
+        HashMap::with_capacity_and_hasher(nodes.len(), Default::default());
     // V9: ids whose every snapshot says `optional: true`.
-    let mut only_optional: HashMap<String, bool> = HashMap::new();
+    let mut only_optional: HashMap<String, bool> = HashMap::default();
     for n in &nodes {
         if !(n.meta.is_map() || matches!(n.meta, Y::Null))
             || !(n.graph.is_map() || matches!(n.graph, Y::Null))
@@ -273,7 +274,7 @@ pub fn parse(input: &Input) -> ParseResult {
     };
 
     // Edges.
-    let mut optional_edges = OptionalEdges::new();
+    let mut optional_edges = OptionalEdges::default();
     let mut unresolved = 0usize;
     for n in &nodes {
         let Some(id) = id_of.get(n.key) else { continue };

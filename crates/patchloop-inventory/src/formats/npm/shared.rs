@@ -2,8 +2,9 @@
 //! the sibling `package.json`, workspace globs and the propagation of
 //! relation/scope over the dependency graph.
 
+use crate::fxhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use patchloop_model::{Ecosystem, Location, Package, Relation, Resolution, Scope};
 use serde::Deserialize;
@@ -854,7 +855,7 @@ mod tests {
         let d = Package::new(Ecosystem::NPM, "d", "1.0.0");
         a.dependencies.push(b.id.clone());
         b.dependencies.push(c.id.clone());
-        let mut opt = OptionalEdges::new();
+        let mut opt = OptionalEdges::default();
         opt.entry(a.id.clone()).or_default().insert(b.id.clone());
         let (ida, idb, idc, idd) = (a.id.clone(), b.id.clone(), c.id.clone(), d.id.clone());
         set.insert(a);

@@ -11,8 +11,8 @@
 //! All scalars are kept as strings (`true`, `5.4` stay text): the parsers
 //! interpret them.
 
+use crate::fxhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::error::ParseError;
 
@@ -580,7 +580,7 @@ fn from_value(v: serde_yaml::Value, depth: usize) -> Option<Y<'static>> {
 /// After the serde_yaml fallback: lines of the top-level keys and of the
 /// keys one level below them, from block-style key lines in the text.
 fn fill_lines(text: &str, y: &mut Y) {
-    let mut top: HashMap<String, (u32, HashMap<String, u32>)> = HashMap::new();
+    let mut top: HashMap<String, (u32, HashMap<String, u32>)> = HashMap::default();
     let mut current: Option<String> = None;
     let mut child_indent: Option<usize> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -595,7 +595,8 @@ fn fill_lines(text: &str, y: &mut Y) {
             continue;
         };
         if indent == 0 {
-            top.entry(key.to_string()).or_insert((no, HashMap::new()));
+            top.entry(key.to_string())
+                .or_insert((no, HashMap::default()));
             current = Some(key.to_string());
             child_indent = None;
         } else if let Some(cur) = &current {

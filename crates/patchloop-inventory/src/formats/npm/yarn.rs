@@ -1,8 +1,8 @@
 //! `yarn.lock`: classic (v1, yarn's own line format) and berry (v2+,
 //! YAML with `__metadata`). See docs/formats/npm.md.
 
+use crate::fxhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile};
 
@@ -211,8 +211,8 @@ fn parse_classic(input: &Input) -> ParseResult {
     let mut parsed = Parsed::new(source);
     let mut set = PackageSet::new();
     // Descriptor (`name@range`) and name → index in `ids`.
-    let mut by_descriptor: HashMap<&str, usize> = HashMap::new();
-    let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
+    let mut by_descriptor: HashMap<&str, usize> = HashMap::default();
+    let mut by_name: HashMap<&str, Option<usize>> = HashMap::default();
     let mut ids: Vec<Option<String>> = Vec::with_capacity(entries.len());
     for e in &entries {
         let Some((name, version, resolution)) = classic_identity(e) else {
@@ -265,7 +265,7 @@ fn parse_classic(input: &Input) -> ParseResult {
             .copied()
             .or_else(|| by_name.get(n).copied().flatten())
     };
-    let mut optional_edges = OptionalEdges::new();
+    let mut optional_edges = OptionalEdges::default();
     let mut unresolved = 0usize;
     for (e, id) in entries.iter().zip(&ids) {
         let Some(id) = id else { continue };
@@ -455,8 +455,8 @@ fn parse_berry(input: &Input) -> ParseResult {
     }
     let mut nodes: Vec<(Node, &Y)> = Vec::new();
     let mut workspaces: Vec<Ws> = Vec::new();
-    let mut by_descriptor: HashMap<&str, usize> = HashMap::new();
-    let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
+    let mut by_descriptor: HashMap<&str, usize> = HashMap::default();
+    let mut by_name: HashMap<&str, Option<usize>> = HashMap::default();
     for (key, line, value) in doc.entries() {
         if key == "__metadata" {
             continue;
@@ -539,7 +539,7 @@ fn parse_berry(input: &Input) -> ParseResult {
     };
 
     // Edges between packages.
-    let mut optional_edges = OptionalEdges::new();
+    let mut optional_edges = OptionalEdges::default();
     let mut unresolved = 0usize;
     for (node, entry) in &nodes {
         let Node::Package(id) = node else { continue };
@@ -585,7 +585,7 @@ fn parse_berry(input: &Input) -> ParseResult {
         } else {
             None
         };
-        let mut declared: HashMap<&str, Scope> = HashMap::new();
+        let mut declared: HashMap<&str, Scope> = HashMap::default();
         for (n, _, s) in manifest.iter().flat_map(|m| m.deps.iter()) {
             let e = declared.entry(n.as_str()).or_insert(*s);
             *e = e.merge(*s);

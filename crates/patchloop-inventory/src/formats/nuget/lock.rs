@@ -1,8 +1,9 @@
 //! `packages.lock.json` (NuGet lock file, version 1 and 2): one block of
 //! resolved packages per target framework (and runtime identifier).
 
+use crate::fxhash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
@@ -65,8 +66,8 @@ pub fn parse(input: &Input) -> ParseResult {
     let mut direct: Vec<(String, Scope)> = Vec::new();
     for (framework, entries) in &lock.dependencies {
         // Names are case-insensitive: edges resolve on the lowercase name.
-        let mut ids: HashMap<String, String> = HashMap::new();
-        let mut referenced: HashSet<String> = HashSet::new();
+        let mut ids: HashMap<String, String> = HashMap::default();
+        let mut referenced: HashSet<String> = HashSet::default();
         let mut projects: Vec<(String, String)> = Vec::new();
         for (name, e) in entries {
             let line = lines.get(&(framework.as_ref(), name.as_ref())).copied();
@@ -186,7 +187,7 @@ fn project_name(input: &Input) -> String {
 /// keys are matched as written (escapes not decoded).
 fn package_lines(text: &str) -> HashMap<(&str, &str), u32> {
     let b = text.as_bytes();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     // The key that opened each enclosing container (None for arrays and
     // the root object).
     let mut stack: Vec<Option<&str>> = Vec::new();

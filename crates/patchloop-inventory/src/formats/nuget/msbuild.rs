@@ -3,7 +3,7 @@
 //! `PackageVersion`, `GlobalPackageReference` and `ProjectReference`
 //! items, with `$(Property)` versions resolved from `PropertyGroup`s.
 
-use std::collections::HashMap;
+use crate::fxhash::HashMap;
 use std::rc::Rc;
 
 use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile};
@@ -290,7 +290,7 @@ type Lookup = Rc<HashMap<String, String>>;
 
 /// Properties by lowercase name; later layers override earlier ones.
 fn property_map<'a>(layers: impl Iterator<Item = &'a Doc>) -> Lookup {
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     for doc in layers {
         for (k, v) in &doc.props {
             map.insert(k.to_ascii_lowercase(), v.clone());
@@ -382,7 +382,7 @@ pub fn parse_project(input: &Input) -> ParseResult {
         .get("managepackageversionscentrally")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
     // Central versions by lowercase name: the nearest file wins.
-    let mut central_versions: HashMap<String, (String, &str, u32)> = HashMap::new();
+    let mut central_versions: HashMap<String, (String, &str, u32)> = HashMap::default();
     if !cpm_off {
         for c in &central {
             for it in c

@@ -8,7 +8,7 @@
 //! from a `pyproject.toml` beside the lockfile; when the lock records no
 //! groups, scope then follows the edges from it.
 
-use std::collections::HashMap;
+use crate::fxhash::HashMap;
 
 use patchloop_model::{Ecosystem, Resolution, Scope, SourceFile, pep503_normalize};
 use serde::Deserialize;

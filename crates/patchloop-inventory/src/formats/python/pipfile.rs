@@ -6,7 +6,7 @@
 //! direct and every other locked package transitive; without one the
 //! relation is unknown.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::{
     Ecosystem, Package, Relation, Resolution, Root, Scope, SourceFile, pep503_normalize,
@@ -150,7 +150,7 @@ fn package(name: &str, entry: &Value) -> Result<Package, String> {
 /// compared as written (escapes undecoded).
 fn section_key_lines(text: &str) -> HashMap<(&str, &str), u32> {
     let b = text.as_bytes();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     // Stack of containers: true = object.
     let mut stack: Vec<bool> = Vec::new();
     let mut section: Option<&str> = None;

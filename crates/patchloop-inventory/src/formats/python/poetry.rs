@@ -7,7 +7,8 @@
 //! only needed for extras; any other group → dev), or, for lock 2.0 which
 //! records neither, from propagation along edges from the manifest.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::fxhash::HashMap;
+use std::collections::BTreeMap;
 
 use patchloop_model::{Ecosystem, Resolution, Scope, SourceFile};
 use serde::Deserialize;

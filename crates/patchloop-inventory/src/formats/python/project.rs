@@ -3,7 +3,7 @@
 //! locked packages by normalized name, group/file-name scope rules and
 //! relation marking.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::purl::pep503_normalize;
 use patchloop_model::{Ecosystem, Package, Resolution, Root, Scope};

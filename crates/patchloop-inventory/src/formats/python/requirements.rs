@@ -7,7 +7,7 @@
 //! `-r` includes and `-c` constraints files are read relative to the file
 //! that names them. See docs/formats/python.md.
 
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{HashMap, HashSet};
 
 use patchloop_model::{
     Ecosystem, Package, Relation, Resolution, Scope, SourceFile, pep503_normalize,
@@ -36,7 +36,7 @@ pub fn parse(input: &Input) -> ParseResult {
             input.fs_path.map(|p| p.to_path_buf()),
             input.display,
         )],
-        done: HashSet::new(),
+        done: HashSet::default(),
         warnings: Vec::new(),
     };
     let top = FileCtx {
@@ -460,11 +460,11 @@ impl Walker<'_, '_> {
 /// Apply exact pins from constraints files and from other lines to
 /// unpinned requirements of the same name, and build the packages.
 fn finish(reqs: Vec<Req>, constraints: &[Constraint], parsed: &mut Parsed) -> Vec<Package> {
-    let mut by_constraint: HashMap<&str, &Constraint> = HashMap::new();
+    let mut by_constraint: HashMap<&str, &Constraint> = HashMap::default();
     for c in constraints {
         by_constraint.entry(c.key.as_str()).or_insert(c);
     }
-    let mut pins: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut pins: HashMap<String, HashSet<String>> = HashMap::default();
     for r in &reqs {
         if r.resolution.is_exact() {
             pins.entry(pep503_normalize(&r.name))

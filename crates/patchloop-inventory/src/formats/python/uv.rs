@@ -6,7 +6,8 @@
 //! direct optional ones and `dev-dependencies` (dependency groups) direct
 //! dev ones. Scope and relation of everything else follow the edges.
 
-use std::collections::{BTreeMap, HashSet};
+use crate::fxhash::HashSet;
+use std::collections::BTreeMap;
 
 use patchloop_model::{Ecosystem, Resolution, Root, Scope, SourceFile, pep503_normalize};
 use serde::Deserialize;
