@@ -114,7 +114,7 @@ const REAL: &[&str] = &[
 
 /// No capital sigma `Σ`: its lower case depends on context, decided by
 /// Java's word BreakIterator but by Unicode's Final_Sigma rule here (see
-/// docs/versions/ver2.md).
+/// docs/versions/maven-rubygems-dpkg-rpm-apk.md).
 const TOKENS: &[&str] = &[
     "0",
     "1",
