@@ -42,6 +42,28 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List the supported file formats.
     Formats,
+    /// Order versions exactly as the matcher does (audits, debugging).
+    #[command(subcommand)]
+    Versions(VersionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VersionsCommand {
+    /// Compare pairs: lines `A B` on stdin, one of -1, 0, 1 per line on
+    /// stdout (`ERR` for a line with an invalid version; exit 2).
+    Compare(VersionsArgs),
+    /// Sort versions (one per line on stdin) in ascending order.
+    Sort(VersionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    /// Ecosystem whose rules apply: an OSV name (`crates.io`, `PyPI`,
+    /// `Debian:12`, ...) or a common alias (`cargo`, `pypi`, `deb`, `rpm`).
+    #[arg(short, long, value_name = "ECOSYSTEM")]
+    pub ecosystem: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

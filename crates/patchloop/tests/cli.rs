@@ -224,3 +224,32 @@ fn unsupported_explicit_file_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("not a supported file format"));
 }
+
+#[test]
+fn versions_compare_and_sort() {
+    patchloop()
+        .args(["versions", "compare", "--ecosystem", "PyPI"])
+        .write_stdin("2.0 2.0.post1\n1.0 1.0.0\n1!0.1 2.0\n")
+        .assert()
+        .success()
+        .stdout("-1\n0\n1\n");
+    patchloop()
+        .args(["versions", "compare", "-e", "crates.io"])
+        .write_stdin("1.0.0-rc.1 1.0.0\n1.0.0 nope\n")
+        .assert()
+        .code(2)
+        .stdout("-1\nERR\n")
+        .stderr(predicate::str::contains("stdin:2"));
+    patchloop()
+        .args(["versions", "sort", "--ecosystem", "deb"])
+        .write_stdin("1.0-1\n1.0~rc1-1\n1:0.5-1\n1.0-1+b1\n")
+        .assert()
+        .success()
+        .stdout("1.0~rc1-1\n1.0-1\n1.0-1+b1\n1:0.5-1\n");
+    patchloop()
+        .args(["versions", "sort", "--ecosystem", "opam"])
+        .write_stdin("1\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no version rules"));
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod inventory;
+mod versions;
 
 use anyhow::Result;
 
@@ -10,6 +11,7 @@ pub fn run(cmd: Command) -> Result<u8> {
     match cmd {
         Command::Inventory(a) => inventory::run(a),
         Command::Formats => inventory::formats(),
+        Command::Versions(v) => versions::run(v),
     }
 }
 
