@@ -740,6 +740,19 @@ pub fn import_paths(
     opts: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, FeedError> {
+    import_paths_checked(store, paths, opts, progress, |_| true)
+}
+
+/// Like [`import_paths`], but commits only when `accept` approves the
+/// report (e.g. `--strict`: no skipped records); otherwise the transaction
+/// is rolled back and the report is still returned.
+pub fn import_paths_checked(
+    store: &mut dyn AdvisoryStore,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    progress: &dyn Progress,
+    accept: impl FnOnce(&ImportReport) -> bool,
+) -> Result<ImportReport, FeedError> {
     let mut w = store.writer()?;
     let mut sink = Sink::new(&mut *w, progress, opts.clone(), "import");
     for p in paths {
@@ -749,6 +762,8 @@ pub fn import_paths(
     sink.finish_import()?;
     let report = std::mem::take(&mut sink.report);
     drop(sink);
-    w.commit()?;
+    if accept(&report) {
+        w.commit()?;
+    }
     Ok(report)
 }

@@ -26,8 +26,8 @@ pub struct AffectedKey {
     /// Normalized name ([`crate::normalize::name_key`]).
     pub name_key: String,
     pub purl: Option<String>,
-    /// The `affected` entry, compact JSON.
-    pub entry: String,
+    /// The `affected` entry, compact JSON, raw-deflate compressed.
+    pub entry: Vec<u8>,
 }
 
 /// An OSV record ready to be written.
@@ -97,7 +97,7 @@ pub fn prepare(
             name: p.name.clone(),
             name_key: name_key(eco, &p.name).into_owned(),
             purl: p.purl.clone(),
-            entry: serde_json::to_string(a).map_err(|e| format!("{id}: {e}"))?,
+            entry: compress(&serde_json::to_vec(a).map_err(|e| format!("{id}: {e}"))?),
         });
     }
     let mut aliases: Vec<String> = adv

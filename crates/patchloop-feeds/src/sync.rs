@@ -311,6 +311,11 @@ fn incremental(
     }
     tracing::info!("{name}: {} changed records", wanted.len());
     let mut items = Vec::with_capacity(wanted.len());
+    progress.begin(
+        &format!("{name}: changed records"),
+        Some(wanted.len() as u64),
+        crate::progress::Unit::Records,
+    );
     for id in &wanted {
         let url = join(&opts.osv_url, &[eco, &format!("{id}.json")]);
         match fetcher.get(&url, &Validators::default(), &crate::progress::NoProgress)? {
@@ -319,6 +324,7 @@ fn incremental(
         }
         progress.advance(1);
     }
+    progress.end();
     let mut w = store.writer()?;
     let mut sink = Sink::new(&mut *w, progress, opts.import.clone(), &name);
     sink.sync = true;

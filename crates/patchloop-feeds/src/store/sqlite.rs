@@ -48,7 +48,7 @@ CREATE TABLE affected (
     name_key     TEXT    NOT NULL,
     name         TEXT    NOT NULL,
     purl         TEXT,
-    entry        TEXT    NOT NULL
+    entry        BLOB    NOT NULL
 );
 CREATE INDEX affected_by_package ON affected (ecosystem, name_key, advisory_pk);
 CREATE INDEX affected_by_advisory ON affected (advisory_pk);
@@ -390,13 +390,15 @@ impl AdvisoryStore for SqliteStore {
             let id = r.get_ref(0).map_err(|e| self.err(e))?;
             let id = id.as_str().map_err(|e| self.err(e.into()))?;
             let entry = r.get_ref(2).map_err(|e| self.err(e))?;
-            let entry = entry.as_str().map_err(|e| self.err(e.into()))?;
+            let entry = entry.as_blob().map_err(|e| self.err(e.into()))?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                path: self.display.clone(),
+                id: id.to_string(),
+                reason,
+            };
+            let json = decompress(entry, entry.len() * 4).map_err(|e| corrupt(e.to_string()))?;
             let affected: Affected =
-                serde_json::from_str(entry).map_err(|e| StoreError::Corrupt {
-                    path: self.display.clone(),
-                    id: id.to_string(),
-                    reason: e.to_string(),
-                })?;
+                serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
             match out.last_mut() {
                 Some(last) if last.id == id => last.affected.push(affected),
                 _ => out.push(PackageAdvisory {

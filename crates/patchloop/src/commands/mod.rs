@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod db;
 mod inventory;
 
 use anyhow::Result;
@@ -10,6 +11,7 @@ pub fn run(cmd: Command) -> Result<u8> {
     match cmd {
         Command::Inventory(a) => inventory::run(a),
         Command::Formats => inventory::formats(),
+        Command::Db(a) => db::run(a),
     }
 }
 
