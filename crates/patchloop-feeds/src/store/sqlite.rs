@@ -310,6 +310,21 @@ impl SqliteStore {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 
+    /// Distinct (ecosystem, package name) pairs that advisories name, up
+    /// to `limit`, in index order (for benchmarks and diagnostics).
+    pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT ecosystem, MIN(name) FROM affected GROUP BY ecosystem, name_key
+                 ORDER BY ecosystem, name_key LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))
+    }
+
     fn count(&self, sql: &str) -> Result<u64, StoreError> {
         self.conn
             .query_row(sql, [], |r| r.get::<_, i64>(0))
