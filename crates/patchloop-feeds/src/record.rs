@@ -1,11 +1,7 @@
 //! Turning the bytes of one OSV record into what the store writes: the
 //! parsed index fields plus the original bytes, compressed.
 
-use std::io::{Read, Write};
-
-use flate2::Compression;
-use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
+use std::cell::RefCell;
 use patchloop_model::{Advisory, Ecosystem};
 
 use crate::normalize::{ecosystem_key, name_key};
@@ -26,7 +22,7 @@ pub struct AffectedKey {
     /// Normalized name ([`crate::normalize::name_key`]).
     pub name_key: String,
     pub purl: Option<String>,
-    /// The `affected` entry, compact JSON, raw-deflate compressed.
+    /// The `affected` entry, compact JSON, compressed ([`compress`]).
     pub entry: Vec<u8>,
 }
 
@@ -45,8 +41,8 @@ pub struct PreparedAdvisory {
     pub source: String,
     /// File (and zip entry) or URL it was read from.
     pub origin: String,
-    /// The original bytes, raw-deflate compressed.
-    pub raw_deflate: Vec<u8>,
+    /// The original bytes, compressed ([`compress`]).
+    pub raw_zstd: Vec<u8>,
     pub raw_len: usize,
     pub affected: Vec<AffectedKey>,
     /// Other ids of the same vulnerability (deduplicated, without `id`).
@@ -124,27 +120,57 @@ pub fn prepare(
         ecosystem,
         source: source.to_string(),
         origin: origin.to_string(),
-        raw_deflate: compress(bytes),
+        raw_zstd: compress(bytes),
         raw_len: bytes.len(),
         affected,
         aliases,
     })
 }
 
-/// Raw deflate at a fast level: records are small, so the ratio hardly
-/// improves at higher levels while import time does.
+/// Compress a stored record or entry: a zstd frame (with its content
+/// size). The compression context is reused per thread; zstd sizes its
+/// tables to the input, so small records cost little to set up (deflate
+/// implementations clear 64–256 KiB of tables per call, which dominated
+/// import time: see docs/performance.md).
 pub fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut e = DeflateEncoder::new(Vec::with_capacity(bytes.len() / 3 + 16), Compression::new(3));
-    // Writing to a Vec cannot fail.
-    let _ = e.write_all(bytes);
-    e.finish().unwrap_or_default()
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            RefCell::new(zstd::bulk::Compressor::new(LEVEL).ok());
+    }
+    COMPRESSOR
+        .with(|c| c.borrow_mut().as_mut().and_then(|c| c.compress(bytes).ok()))
+        .or_else(|| zstd::bulk::compress(bytes, LEVEL).ok())
+        .unwrap_or_default()
 }
 
+/// zstd level for stored records (see docs/performance.md).
+const LEVEL: i32 = 3;
+
+/// Decompress what [`compress`] made. `len_hint` is the expected size
+/// (the frame's own content size is used when present).
 pub fn decompress(bytes: &[u8], len_hint: usize) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(len_hint);
-    DeflateDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
+    thread_local! {
+        static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            RefCell::new(zstd::bulk::Decompressor::new().ok());
+    }
+    let size = match zstd::zstd_safe::get_frame_content_size(bytes) {
+        Ok(Some(n)) if n <= MAX_DECOMPRESSED => n as usize,
+        Ok(Some(n)) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("stored frame claims {n} bytes"),
+            ));
+        }
+        _ => len_hint.max(1 << 16),
+    };
+    DECOMPRESSOR.with(|d| match d.borrow_mut().as_mut() {
+        Some(d) => d.decompress(bytes, size),
+        None => zstd::bulk::decompress(bytes, size),
+    })
 }
+
+/// Largest decompressed size accepted from the store.
+const MAX_DECOMPRESSED: u64 = 1 << 31;
 
 /// Cut `s` to at most `max` bytes at a character boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
@@ -173,7 +199,15 @@ mod tests {
         assert_eq!(p.affected.len(), 1);
         assert_eq!(p.affected[0].name_key, "django-rest");
         assert_eq!(p.ecosystem, "PyPI");
-        assert_eq!(decompress(&p.raw_deflate, p.raw_len).unwrap(), j.to_vec());
+        assert_eq!(decompress(&p.raw_zstd, p.raw_len).unwrap(), j.to_vec());
+        // Reused state: many records in a row, big and small, round-trip.
+        for n in [0usize, 1, 100, 70_000, 3, 1 << 20] {
+            let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8 ^ (i / 7) as u8).collect();
+            let c = compress(&data);
+            assert_eq!(decompress(&c, 0).unwrap(), data, "{n}");
+            assert_eq!(decompress(&c, n).unwrap(), data, "{n}");
+        }
+        assert!(decompress(&compress(b"hello world hello world")[..5], 0).is_err());
     }
 
     #[test]

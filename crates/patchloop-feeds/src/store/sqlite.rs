@@ -41,7 +41,6 @@ CREATE TABLE advisories (
     raw_len      BIGINT  NOT NULL,
     imported_us  BIGINT  NOT NULL
 );
-CREATE INDEX advisories_by_source ON advisories (source, ecosystem);
 CREATE TABLE affected (
     advisory_pk  BIGINT  NOT NULL REFERENCES advisories (pk),
     ecosystem    TEXT    NOT NULL,
@@ -714,7 +713,7 @@ impl StoreWriter for SqliteWriter<'_> {
                             rec.source,
                             rec.origin,
                             rec.summary,
-                            rec.raw_deflate,
+                            rec.raw_zstd,
                             rec.raw_len as i64,
                             self.now_us
                         ])?;
@@ -740,7 +739,7 @@ impl StoreWriter for SqliteWriter<'_> {
                             rec.source,
                             rec.origin,
                             rec.summary,
-                            rec.raw_deflate,
+                            rec.raw_zstd,
                             rec.raw_len as i64,
                             self.now_us
                         ])?;
