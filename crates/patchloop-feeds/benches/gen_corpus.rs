@@ -20,7 +20,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -29,10 +29,10 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     pub fn f64(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     pub fn chance(&mut self, p: f64) -> bool {
         self.f64() < p
@@ -60,12 +60,58 @@ pub const ECOSYSTEMS: &[(&str, &str, u64, u64)] = &[
 ];
 
 const WORDS: &[&str] = &[
-    "a", "the", "in", "of", "allows", "remote", "attackers", "to", "cause", "denial", "service",
-    "via", "crafted", "request", "buffer", "overflow", "when", "parsing", "input", "headers",
-    "memory", "exhaustion", "arbitrary", "code", "execution", "cross-site", "scripting", "path",
-    "traversal", "prototype", "pollution", "deserialization", "untrusted", "data", "function",
-    "versions", "prior", "affected", "users", "should", "upgrade", "patched", "release", "issue",
-    "vulnerability", "library", "package", "server", "client", "validation", "missing", "improper",
+    "a",
+    "the",
+    "in",
+    "of",
+    "allows",
+    "remote",
+    "attackers",
+    "to",
+    "cause",
+    "denial",
+    "service",
+    "via",
+    "crafted",
+    "request",
+    "buffer",
+    "overflow",
+    "when",
+    "parsing",
+    "input",
+    "headers",
+    "memory",
+    "exhaustion",
+    "arbitrary",
+    "code",
+    "execution",
+    "cross-site",
+    "scripting",
+    "path",
+    "traversal",
+    "prototype",
+    "pollution",
+    "deserialization",
+    "untrusted",
+    "data",
+    "function",
+    "versions",
+    "prior",
+    "affected",
+    "users",
+    "should",
+    "upgrade",
+    "patched",
+    "release",
+    "issue",
+    "vulnerability",
+    "library",
+    "package",
+    "server",
+    "client",
+    "validation",
+    "missing",
+    "improper",
 ];
 
 const REF_TYPES: &[&str] = &["ADVISORY", "WEB", "FIX", "PACKAGE", "REPORT", "ARTICLE"];
@@ -87,10 +133,7 @@ fn date(r: &mut Rng, from_year: u64) -> (u64, String) {
     let m = 1 + r.below(12);
     let d = 1 + r.below(28);
     let (h, mi, s) = (r.below(24), r.below(60), r.below(60));
-    (
-        y,
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-    )
+    (y, format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))
 }
 
 fn package_name(r: &mut Rng, eco: &str, pool: u64) -> String {
@@ -148,8 +191,16 @@ pub fn record(seed: u64, i: u64) -> (&'static str, String, Vec<u8>) {
     let mut affected = Vec::new();
     for _ in 0..1 + r.below(3) * u64::from(r.chance(0.3)) {
         let pkg = package_name(&mut r, name, pool);
-        let kind = if matches!(name, "Go" | "crates.io") { "SEMVER" } else { "ECOSYSTEM" };
-        let intro = if r.chance(0.5) { "0".to_string() } else { version(&mut r) };
+        let kind = if matches!(name, "Go" | "crates.io") {
+            "SEMVER"
+        } else {
+            "ECOSYSTEM"
+        };
+        let intro = if r.chance(0.5) {
+            "0".to_string()
+        } else {
+            version(&mut r)
+        };
         let mut events = vec![serde_json::json!({"introduced": intro})];
         if r.chance(0.9) {
             events.push(serde_json::json!({"fixed": version(&mut r)}));

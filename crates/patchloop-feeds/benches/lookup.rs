@@ -12,7 +12,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use patchloop_feeds::{AdvisoryStore, ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
+use patchloop_feeds::{
+    AdvisoryStore, ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths,
+};
 use patchloop_model::Ecosystem;
 
 fn stores() -> Vec<(String, SqliteStore, Option<tempfile::TempDir>)> {
@@ -27,7 +29,11 @@ fn stores() -> Vec<(String, SqliteStore, Option<tempfile::TempDir>)> {
         let p = PathBuf::from(p);
         let s = SqliteStore::open(&p, OpenMode::ReadOnly).expect("PATCHLOOP_BENCH_DB");
         let n = s.status().unwrap().advisories;
-        out.push((format!("{}-{n}", p.file_stem().unwrap().to_string_lossy()), s, None));
+        out.push((
+            format!("{}-{n}", p.file_stem().unwrap().to_string_lossy()),
+            s,
+            None,
+        ));
     }
     out
 }
@@ -55,39 +61,57 @@ fn lookup(c: &mut Criterion) {
         );
         let mut g = c.benchmark_group(format!("store/{label}"));
         let mut i = 0;
-        g.bench_function(BenchmarkId::new("advisories_for_package", "one lookup"), |b| {
-            b.iter(|| {
-                let (e, n) = &sample[i % sample.len()];
-                i += 1;
-                black_box(store.advisories_for_package(e, n).unwrap())
-            })
-        });
+        g.bench_function(
+            BenchmarkId::new("advisories_for_package", "one lookup"),
+            |b| {
+                b.iter(|| {
+                    let (e, n) = &sample[i % sample.len()];
+                    i += 1;
+                    black_box(store.advisories_for_package(e, n).unwrap())
+                })
+            },
+        );
         let mut i = 0;
-        g.bench_function(BenchmarkId::new("affected_for_package", "one lookup"), |b| {
-            b.iter(|| {
-                let (e, n) = &sample[i % sample.len()];
-                i += 1;
-                black_box(store.affected_for_package(e, n).unwrap())
-            })
-        });
+        g.bench_function(
+            BenchmarkId::new("affected_for_package", "one lookup"),
+            |b| {
+                b.iter(|| {
+                    let (e, n) = &sample[i % sample.len()];
+                    i += 1;
+                    black_box(store.affected_for_package(e, n).unwrap())
+                })
+            },
+        );
         g.bench_function(BenchmarkId::new("advisories_for_package", "miss"), |b| {
-            b.iter(|| black_box(store.advisories_for_package(&Ecosystem::NPM, "no-such-package").unwrap()))
+            b.iter(|| {
+                black_box(
+                    store
+                        .advisories_for_package(&Ecosystem::NPM, "no-such-package")
+                        .unwrap(),
+                )
+            })
         });
         g.sample_size(10);
-        g.bench_function(BenchmarkId::new("advisories_for_package", "scan of 1000 packages"), |b| {
-            b.iter(|| {
-                for (e, n) in &sample {
-                    black_box(store.advisories_for_package(e, n).unwrap());
-                }
-            })
-        });
-        g.bench_function(BenchmarkId::new("affected_for_package", "scan of 1000 packages"), |b| {
-            b.iter(|| {
-                for (e, n) in &sample {
-                    black_box(store.affected_for_package(e, n).unwrap());
-                }
-            })
-        });
+        g.bench_function(
+            BenchmarkId::new("advisories_for_package", "scan of 1000 packages"),
+            |b| {
+                b.iter(|| {
+                    for (e, n) in &sample {
+                        black_box(store.advisories_for_package(e, n).unwrap());
+                    }
+                })
+            },
+        );
+        g.bench_function(
+            BenchmarkId::new("affected_for_package", "scan of 1000 packages"),
+            |b| {
+                b.iter(|| {
+                    for (e, n) in &sample {
+                        black_box(store.affected_for_package(e, n).unwrap());
+                    }
+                })
+            },
+        );
         g.finish();
     }
 }

@@ -15,10 +15,11 @@ fn main() {
     let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(500_000);
     let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let t = std::time::Instant::now();
-    let counts = gen_corpus::write_bucket(std::path::Path::new(&dir), n, seed).unwrap_or_else(|e| {
-        eprintln!("gen_corpus: {dir}: {e}");
-        std::process::exit(1);
-    });
+    let counts =
+        gen_corpus::write_bucket(std::path::Path::new(&dir), n, seed).unwrap_or_else(|e| {
+            eprintln!("gen_corpus: {dir}: {e}");
+            std::process::exit(1);
+        });
     for (eco, c) in counts {
         println!("{eco}\t{c}");
     }

@@ -74,7 +74,9 @@ impl FeedsConfig {
         {
             return Err(FeedError::Config {
                 path: path.display().to_string(),
-                reason: format!("[feeds] max_age {m:?} is not a duration such as \"3d\" or \"12h\""),
+                reason: format!(
+                    "[feeds] max_age {m:?} is not a duration such as \"3d\" or \"12h\""
+                ),
             });
         }
         Ok(f.feeds)
@@ -160,7 +162,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let user = d.path().join("config.toml");
         let proj = d.path().join("patchloop.toml");
-        std::fs::write(&user, "[feeds]\nosv_url = \"http://mirror\"\nmax_age = \"1d\"\n").unwrap();
+        std::fs::write(
+            &user,
+            "[feeds]\nosv_url = \"http://mirror\"\nmax_age = \"1d\"\n",
+        )
+        .unwrap();
         std::fs::write(
             &proj,
             "[project]\nname = \"x\"\n[feeds]\nosv_url = \"http://evil\"\necosystems = [\"PyPI\"]\n",
@@ -175,6 +181,9 @@ mod tests {
         assert!(FeedsConfig::load(&user).is_err());
         std::fs::write(&user, "[feeds]\nosv = 1\n").unwrap();
         assert!(FeedsConfig::load(&user).is_err());
-        assert_eq!(FeedsConfig::load(&d.path().join("none.toml")).unwrap(), None);
+        assert_eq!(
+            FeedsConfig::load(&d.path().join("none.toml")).unwrap(),
+            None
+        );
     }
 }

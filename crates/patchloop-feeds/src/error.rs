@@ -34,7 +34,9 @@ pub enum StoreError {
         id: String,
         reason: String,
     },
-    #[error("advisory database {path}: no such file (run `patchloop db sync` or `patchloop db import` first)")]
+    #[error(
+        "advisory database {path}: no such file (run `patchloop db sync` or `patchloop db import` first)"
+    )]
     Missing { path: PathBuf },
 }
 

@@ -46,7 +46,10 @@ pub struct Validators {
 pub enum Fetched<T> {
     /// 304: what we have is current.
     NotModified,
-    Body { body: T, validators: Validators },
+    Body {
+        body: T,
+        validators: Validators,
+    },
 }
 
 /// Is this location a URL to fetch over HTTP?
@@ -127,7 +130,10 @@ impl Fetcher {
                 None => Ok(Fetched::NotModified),
                 Some(validators) => {
                     let f = std::fs::File::open(&p).map_err(|e| FeedError::io(loc, e))?;
-                    Ok(Fetched::Body { body: f, validators })
+                    Ok(Fetched::Body {
+                        body: f,
+                        validators,
+                    })
                 }
             };
         }
@@ -136,20 +142,31 @@ impl Fetcher {
         })?;
         match r {
             Fetched::NotModified => Ok(Fetched::NotModified),
-            Fetched::Body { mut body, validators } => {
-                body.rewind().map_err(|e| FeedError::io("temporary file", e))?;
+            Fetched::Body {
+                mut body,
+                validators,
+            } => {
+                body.rewind()
+                    .map_err(|e| FeedError::io("temporary file", e))?;
                 Ok(Fetched::Body { body, validators })
             }
         }
     }
 
-    fn local_validators(&self, loc: &str, cond: &Validators) -> Result<Option<Validators>, FeedError> {
+    fn local_validators(
+        &self,
+        loc: &str,
+        cond: &Validators,
+    ) -> Result<Option<Validators>, FeedError> {
         let p = local_path(loc);
         let meta = std::fs::metadata(&p).map_err(|e| FeedError::io(p.display(), e))?;
         if meta.len() > self.opts.max_bytes {
             return Err(FeedError::Limit {
                 path: loc.to_string(),
-                reason: format!("file is larger than the limit of {} bytes", self.opts.max_bytes),
+                reason: format!(
+                    "file is larger than the limit of {} bytes",
+                    self.opts.max_bytes
+                ),
             });
         }
         let mtime = meta
@@ -241,7 +258,10 @@ impl Fetcher {
             return Ok(None);
         }
         if resp.status() != 200 {
-            return Err((false, format!("unexpected HTTP {} {}", resp.status(), resp.status_text())));
+            return Err((
+                false,
+                format!("unexpected HTTP {} {}", resp.status(), resp.status_text()),
+            ));
         }
         let validators = Validators {
             etag: resp.header("ETag").map(String::from),
@@ -253,7 +273,10 @@ impl Fetcher {
         {
             return Err((
                 false,
-                format!("response is {l} bytes, over the limit of {}", self.opts.max_bytes),
+                format!(
+                    "response is {l} bytes, over the limit of {}",
+                    self.opts.max_bytes
+                ),
             ));
         }
         progress.begin(url, len, Unit::Bytes);
@@ -268,7 +291,10 @@ impl Fetcher {
                     if total > self.opts.max_bytes {
                         break Err((
                             false,
-                            format!("response is larger than the limit of {} bytes", self.opts.max_bytes),
+                            format!(
+                                "response is larger than the limit of {} bytes",
+                                self.opts.max_bytes
+                            ),
                         ));
                     }
                     if let Err(e) = body.write_all(&buf[..n]) {
@@ -277,7 +303,9 @@ impl Fetcher {
                     progress.advance(n as u64);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => break Err((true, format!("download cut short after {total} bytes: {e}"))),
+                Err(e) => {
+                    break Err((true, format!("download cut short after {total} bytes: {e}")));
+                }
             }
         };
         progress.end();

@@ -194,7 +194,10 @@ impl<'w, 'p> Sink<'w, 'p> {
             .add(outcome);
         let changed = outcome != Outcome::Unchanged;
         *self.touched.entry(rec.ecosystem.clone()).or_default() |= changed;
-        let n = self.newest.entry(rec.ecosystem.clone()).or_insert((i64::MIN, String::new()));
+        let n = self
+            .newest
+            .entry(rec.ecosystem.clone())
+            .or_insert((i64::MIN, String::new()));
         if rec.modified_us > n.0 {
             *n = (rec.modified_us, rec.modified.clone());
         }
@@ -237,7 +240,10 @@ impl<'w, 'p> Sink<'w, 'p> {
     /// false (the consumer stopped) or it has nothing more.
     fn pipeline(
         &mut self,
-        produce: impl FnOnce(&mut dyn FnMut(RawRecord) -> bool, &mut dyn FnMut(ImportWarning)) -> Result<(), FeedError>
+        produce: impl FnOnce(
+            &mut dyn FnMut(RawRecord) -> bool,
+            &mut dyn FnMut(ImportWarning),
+        ) -> Result<(), FeedError>
         + Send,
     ) -> Result<(), FeedError> {
         let threads = match self.opts.threads {
@@ -333,7 +339,10 @@ impl<'w, 'p> Sink<'w, 'p> {
         let mut json = Vec::new();
         let mut zips = Vec::new();
         let mut csvs = Vec::new();
-        for e in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+        for e in walkdir::WalkDir::new(dir)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
             let e = match e {
                 Ok(e) => e,
                 Err(err) => {
@@ -363,8 +372,11 @@ impl<'w, 'p> Sink<'w, 'p> {
             }
         }
         if !json.is_empty() {
-            self.progress
-                .begin(&dir.display().to_string(), Some(json.len() as u64), Unit::Records);
+            self.progress.begin(
+                &dir.display().to_string(),
+                Some(json.len() as u64),
+                Unit::Records,
+            );
             self.report.files += json.len() as u64;
             let max = self.opts.limits.max_record_bytes;
             let max_file = self.opts.limits.max_file_bytes;
@@ -577,7 +589,8 @@ impl<'w, 'p> Sink<'w, 'p> {
             "date_released": cat.date_released,
             "entries": cat.entries.len(),
         }));
-        self.writer.set_source_state(&state)
+        self.writer
+            .set_source_state(&state)
             .map_err(FeedError::from)
     }
 

@@ -53,9 +53,8 @@ pub fn looks_like_kev(text: &[u8]) -> bool {
         vulnerabilities: Option<serde::de::IgnoredAny>,
         id: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_slice::<Probe>(text).is_ok_and(|p| {
-        p.id.is_none() && p.vulnerabilities.is_some() && p.catalog_version.is_some()
-    })
+    serde_json::from_slice::<Probe>(text)
+        .is_ok_and(|p| p.id.is_none() && p.vulnerabilities.is_some() && p.catalog_version.is_some())
 }
 
 /// Parse a catalog. Entries that do not parse are returned as reasons
@@ -117,6 +116,8 @@ mod tests {
         assert!(c.entries[0].entry.ransomware());
         assert_eq!(bad.len(), 1);
         assert!(bad[0].starts_with("vulnerabilities[1]"));
-        assert!(!looks_like_kev(br#"{"id":"X","modified":"2024-01-01T00:00:00Z"}"#));
+        assert!(!looks_like_kev(
+            br#"{"id":"X","modified":"2024-01-01T00:00:00Z"}"#
+        ));
     }
 }

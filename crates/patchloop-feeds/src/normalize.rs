@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(k("NuGet", "Newtonsoft.Json"), "newtonsoft.json");
         assert_eq!(k("Packagist", "Dompdf/Dompdf"), "dompdf/dompdf");
         assert_eq!(k("npm", "JSONStream"), "JSONStream");
-        assert_eq!(k("Go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
+        assert_eq!(
+            k("Go", "github.com/BurntSushi/toml"),
+            "github.com/BurntSushi/toml"
+        );
         assert_eq!(
             k("Maven", "com.fasterxml.jackson.core:jackson-databind"),
             "com.fasterxml.jackson.core:jackson-databind"
@@ -76,6 +79,9 @@ mod tests {
             "github.com/apple/swift-nio"
         );
         assert_eq!(k("Debian:12", " openssl "), "openssl");
-        assert_eq!(ecosystem_key(&Ecosystem::parse("Ubuntu:22.04:LTS")), "Ubuntu:22.04:LTS");
+        assert_eq!(
+            ecosystem_key(&Ecosystem::parse("Ubuntu:22.04:LTS")),
+            "Ubuntu:22.04:LTS"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Turning the bytes of one OSV record into what the store writes: the
 //! parsed index fields plus the original bytes, compressed.
 
-use std::cell::RefCell;
 use patchloop_model::{Advisory, Ecosystem};
+use std::cell::RefCell;
 
 use crate::normalize::{ecosystem_key, name_key};
 use crate::timefmt::parse_us;
@@ -78,7 +78,10 @@ pub fn prepare(
         if adv.modified.is_empty() {
             format!("{id}: required field `modified` is missing")
         } else {
-            format!("{id}: `modified` {:?} is not a timestamp", truncate(&adv.modified, 64))
+            format!(
+                "{id}: `modified` {:?} is not a timestamp",
+                truncate(&adv.modified, 64)
+            )
         }
     })?;
     let mut affected = Vec::with_capacity(adv.affected.len());
@@ -115,8 +118,13 @@ pub fn prepare(
         modified: adv.modified.clone(),
         modified_us,
         published: adv.published.clone(),
-        withdrawn: adv.is_withdrawn().then(|| adv.withdrawn.clone().unwrap_or_default()),
-        summary: adv.summary.as_deref().map(|s| truncate(s, SUMMARY_MAX).to_string()),
+        withdrawn: adv
+            .is_withdrawn()
+            .then(|| adv.withdrawn.clone().unwrap_or_default()),
+        summary: adv
+            .summary
+            .as_deref()
+            .map(|s| truncate(s, SUMMARY_MAX).to_string()),
         ecosystem,
         source: source.to_string(),
         origin: origin.to_string(),
@@ -220,7 +228,11 @@ mod tests {
         );
         assert!(prepare(b"\xff\xfe", "i", "o", 100).is_err());
         assert!(prepare(br#"{"id":"X","summary":"\ud800"}"#, "i", "o", 100).is_err());
-        assert!(prepare(&[b' '; 200], "i", "o", 100).unwrap_err().contains("limit"));
+        assert!(
+            prepare(&[b' '; 200], "i", "o", 100)
+                .unwrap_err()
+                .contains("limit")
+        );
         let long = truncate("ééé", 3);
         assert_eq!(long, "é");
     }

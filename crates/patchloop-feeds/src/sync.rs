@@ -95,7 +95,11 @@ impl SyncReport {
 
 /// Sync every selected source. Errors of one source are reported in its
 /// [`SourceReport`]; the others go on.
-pub fn sync(store: &mut dyn AdvisoryStore, opts: &SyncOptions, progress: &dyn Progress) -> SyncReport {
+pub fn sync(
+    store: &mut dyn AdvisoryStore,
+    opts: &SyncOptions,
+    progress: &dyn Progress,
+) -> SyncReport {
     let fetcher = Fetcher::new(opts.fetch.clone());
     let mut report = SyncReport::default();
     for eco in &opts.ecosystems {
@@ -106,11 +110,15 @@ pub fn sync(store: &mut dyn AdvisoryStore, opts: &SyncOptions, progress: &dyn Pr
     }
     if opts.kev {
         let r = sync_table(store, &fetcher, opts, "kev", &opts.kev_url, progress);
-        report.sources.push(finish("kev".into(), opts.kev_url.clone(), r));
+        report
+            .sources
+            .push(finish("kev".into(), opts.kev_url.clone(), r));
     }
     if opts.epss {
         let r = sync_table(store, &fetcher, opts, "epss", &opts.epss_url, progress);
-        report.sources.push(finish("epss".into(), opts.epss_url.clone(), r));
+        report
+            .sources
+            .push(finish("epss".into(), opts.epss_url.clone(), r));
     }
     report
 }
@@ -163,7 +171,15 @@ fn sync_osv(
         .and_then(|w| parse_us(w).map(|us| (us, w.to_string())));
     match watermark {
         Some(wm) if !opts.full => {
-            match incremental(store, fetcher, opts, eco, state.unwrap_or_default(), wm, progress)? {
+            match incremental(
+                store,
+                fetcher,
+                opts,
+                eco,
+                state.unwrap_or_default(),
+                wm,
+                progress,
+            )? {
                 Some(p) => Ok(p),
                 None => full(store, fetcher, opts, eco, progress),
             }
@@ -182,7 +198,8 @@ fn full(
     let name = format!("osv/{eco}");
     let url = join(&opts.osv_url, &[eco, "all.zip"]);
     tracing::info!("{name}: downloading {url}");
-    let Fetched::Body { body, .. } = fetcher.get_file(&url, &Validators::default(), progress)? else {
+    let Fetched::Body { body, .. } = fetcher.get_file(&url, &Validators::default(), progress)?
+    else {
         unreachable!("unconditional request")
     };
     let mut w = store.writer()?;
@@ -289,7 +306,11 @@ fn incremental(
             warnings.push(ImportWarning {
                 file: csv_url.clone(),
                 entry: None,
-                reason: format!("line {}: {:?} is not a usable record id; ignored", i + 1, crate::record::truncate(id, 64)),
+                reason: format!(
+                    "line {}: {:?} is not a usable record id; ignored",
+                    i + 1,
+                    crate::record::truncate(id, 64)
+                ),
             });
             continue;
         }
@@ -435,7 +456,11 @@ fn sync_table(
     Ok(Partial {
         action,
         records: None,
-        table: if name == "kev" { report.kev } else { report.epss },
+        table: if name == "kev" {
+            report.kev
+        } else {
+            report.epss
+        },
         fetched: 0,
         warnings: report.warnings,
     })

@@ -196,7 +196,14 @@ mod tests {
             parse_us("2024-06-04T08:51:12.157432123Z"),
             Some(parse_us("2024-06-04T08:51:12Z").unwrap() + 157_432)
         );
-        for bad in ["", "2025", "2025-13-01", "2025-08-25X", "2025-08-25T1:00Z", "yesterday"] {
+        for bad in [
+            "",
+            "2025",
+            "2025-13-01",
+            "2025-08-25X",
+            "2025-08-25T1:00Z",
+            "yesterday",
+        ] {
             assert_eq!(parse_us(bad), None, "{bad}");
         }
     }

@@ -88,7 +88,10 @@ pub fn for_each_entry<R: Read + Seek>(
         }
         let mut buf = Vec::with_capacity(declared.min(1 << 20) as usize);
         // Never trust the declared size: read at most one byte past the limit.
-        match (&mut f).take(limits.max_record_bytes + 1).read_to_end(&mut buf) {
+        match (&mut f)
+            .take(limits.max_record_bytes + 1)
+            .read_to_end(&mut buf)
+        {
             Ok(_) if buf.len() as u64 > limits.max_record_bytes => {
                 w(
                     &name,

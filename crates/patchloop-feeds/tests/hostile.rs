@@ -7,9 +7,7 @@ mod support;
 
 use std::path::Path;
 
-use patchloop_feeds::{
-    AdvisoryStore, FeedError, ImportOptions, Limits, NoProgress, import_paths,
-};
+use patchloop_feeds::{AdvisoryStore, FeedError, ImportOptions, Limits, NoProgress, import_paths};
 use support::*;
 
 fn rec(id: &str, modified: &str) -> Vec<u8> {
@@ -33,12 +31,32 @@ fn malformed_records_are_skipped_with_named_warnings() {
     let src = dir.path().join("in");
     std::fs::create_dir_all(src.join("sub")).unwrap();
     write(&src, "GOOD-1.json", &rec("GOOD-1", "2024-01-01T00:00:00Z"));
-    write(&src.join("sub"), "GOOD-2.json", &rec("GOOD-2", "2024-01-01T00:00:00Z"));
-    write(&src, "truncated.json", br#"{"id":"BAD-1","modified":"2024-01"#);
+    write(
+        &src.join("sub"),
+        "GOOD-2.json",
+        &rec("GOOD-2", "2024-01-01T00:00:00Z"),
+    );
+    write(
+        &src,
+        "truncated.json",
+        br#"{"id":"BAD-1","modified":"2024-01"#,
+    );
     write(&src, "nomod.json", br#"{"id":"BAD-2"}"#);
-    write(&src, "badts.json", br#"{"id":"BAD-3","modified":"last tuesday"}"#);
-    write(&src, "latin1.json", b"{\"id\":\"BAD-4\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":\"caf\xe9\"}");
-    write(&src, "surrogate.json", br#"{"id":"BAD-5","modified":"2024-01-01T00:00:00Z","summary":"\ud800"}"#);
+    write(
+        &src,
+        "badts.json",
+        br#"{"id":"BAD-3","modified":"last tuesday"}"#,
+    );
+    write(
+        &src,
+        "latin1.json",
+        b"{\"id\":\"BAD-4\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":\"caf\xe9\"}",
+    );
+    write(
+        &src,
+        "surrogate.json",
+        br#"{"id":"BAD-5","modified":"2024-01-01T00:00:00Z","summary":"\ud800"}"#,
+    );
     write(&src, "event.json", br#"{"id":"BAD-6","modified":"2024-01-01T00:00:00Z","affected":[{"ranges":[{"type":"SEMVER","events":[{"fixed":"1","introduced":"0"}]}]}]}"#);
     write(&src, "binary.json", &[0u8, 159, 146, 150, 255]);
     write(&src, "notes.txt", b"ignored: not a record");
@@ -52,7 +70,7 @@ fn malformed_records_are_skipped_with_named_warnings() {
         )
         .as_bytes(),
     );
-    let rep = import(&mut store, &[src.clone()]);
+    let rep = import(&mut store, std::slice::from_ref(&src));
     assert_eq!(rep.records.inserted, 3, "{:#?}", rep.warnings);
     assert_eq!(rep.records.skipped, 8, "{:#?}", rep.warnings);
     let text: Vec<String> = rep.warnings.iter().map(|w| w.to_string()).collect();
@@ -82,7 +100,10 @@ fn huge_fields_are_bounded_and_never_crash() {
     let big = format!(
         r#"{{"id":"BIG-1","modified":"2024-01-01T00:00:00Z","summary":"{}","affected":[{{"package":{{"ecosystem":"PyPI","name":"x"}},"versions":[{}]}}]}}"#,
         "é".repeat(1 << 20),
-        (0..50_000).map(|i| format!("\"1.{i}\"")).collect::<Vec<_>>().join(",")
+        (0..50_000)
+            .map(|i| format!("\"1.{i}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let p = write(dir.path(), "big.json", big.as_bytes());
     // Over the record limit: skipped with a reason.
@@ -100,11 +121,17 @@ fn huge_fields_are_bounded_and_never_crash() {
     };
     let rep = import_paths(&mut store, &[p, q], &opts, &NoProgress).unwrap();
     assert_eq!((rep.records.inserted, rep.records.skipped), (1, 1));
-    assert!(rep.warnings[0].to_string().contains("over the limit"), "{}", rep.warnings[0]);
+    assert!(
+        rep.warnings[0].to_string().contains("over the limit"),
+        "{}",
+        rep.warnings[0]
+    );
     let a = store.get("BIG-1").unwrap().unwrap();
     assert_eq!(a.summary.unwrap().len(), 2 << 20);
     assert_eq!(a.affected[0].versions.len(), 50_000);
-    let hits = store.affected_for_package(&patchloop_model::Ecosystem::PYPI, "X").unwrap();
+    let hits = store
+        .affected_for_package(&patchloop_model::Ecosystem::PYPI, "X")
+        .unwrap();
     assert_eq!(hits[0].affected[0].versions.len(), 50_000);
 }
 
@@ -112,7 +139,11 @@ fn huge_fields_are_bounded_and_never_crash() {
 fn zip_limits_bombs_and_traversal_names() {
     let (dir, mut store) = temp_store();
     // Previous data, which no failed import may touch.
-    let base = write(dir.path(), "base.json", &rec("BASE-1", "2024-01-01T00:00:00Z"));
+    let base = write(
+        dir.path(),
+        "base.json",
+        &rec("BASE-1", "2024-01-01T00:00:00Z"),
+    );
     import(&mut store, &[base]);
 
     // Path traversal, absolute names, a bomb-like entry, a non-JSON entry,
@@ -122,16 +153,31 @@ fn zip_limits_bombs_and_traversal_names() {
         " ".repeat(8 << 20)
     );
     let entries = vec![
-        ("GOOD-1.json".to_string(), rec("GOOD-1", "2024-01-01T00:00:00Z")),
-        ("../../evil.json".to_string(), rec("EVIL-1", "2024-01-01T00:00:00Z")),
-        ("/etc/evil.json".to_string(), rec("EVIL-2", "2024-01-01T00:00:00Z")),
-        ("C:\\evil.json".to_string(), rec("EVIL-3", "2024-01-01T00:00:00Z")),
+        (
+            "GOOD-1.json".to_string(),
+            rec("GOOD-1", "2024-01-01T00:00:00Z"),
+        ),
+        (
+            "../../evil.json".to_string(),
+            rec("EVIL-1", "2024-01-01T00:00:00Z"),
+        ),
+        (
+            "/etc/evil.json".to_string(),
+            rec("EVIL-2", "2024-01-01T00:00:00Z"),
+        ),
+        (
+            "C:\\evil.json".to_string(),
+            rec("EVIL-3", "2024-01-01T00:00:00Z"),
+        ),
         ("bomb.json".to_string(), bomb.into_bytes()),
         ("README.md".to_string(), b"hello".to_vec()),
-        ("GOOD-2.json".to_string(), rec("GOOD-2", "2024-01-01T00:00:00Z")),
+        (
+            "GOOD-2.json".to_string(),
+            rec("GOOD-2", "2024-01-01T00:00:00Z"),
+        ),
     ];
     let z = write(dir.path(), "all.zip", &zip_of(&entries));
-    let rep = import(&mut store, &[z.clone()]);
+    let rep = import(&mut store, std::slice::from_ref(&z));
     assert_eq!(rep.records.inserted, 2, "{:#?}", rep.warnings);
     let text: Vec<String> = rep.warnings.iter().map(|w| w.to_string()).collect();
     for (entry, why) in [
@@ -142,7 +188,8 @@ fn zip_limits_bombs_and_traversal_names() {
         ("README.md", "not a .json"),
     ] {
         assert!(
-            text.iter().any(|t| t.contains("all.zip") && t.contains(entry) && t.contains(why)),
+            text.iter()
+                .any(|t| t.contains("all.zip") && t.contains(entry) && t.contains(why)),
             "{entry}: {text:#?}"
         );
     }
@@ -153,10 +200,19 @@ fn zip_limits_bombs_and_traversal_names() {
 
     // Too many entries: an error, and nothing of that import is kept.
     let many: Vec<(String, Vec<u8>)> = (0..11)
-        .map(|i| (format!("M-{i}.json"), rec(&format!("M-{i}"), "2024-01-01T00:00:00Z")))
+        .map(|i| {
+            (
+                format!("M-{i}.json"),
+                rec(&format!("M-{i}"), "2024-01-01T00:00:00Z"),
+            )
+        })
         .collect();
     let m = write(dir.path(), "many.zip", &zip_of(&many));
-    let extra = write(dir.path(), "extra.json", &rec("EXTRA-1", "2024-01-01T00:00:00Z"));
+    let extra = write(
+        dir.path(),
+        "extra.json",
+        &rec("EXTRA-1", "2024-01-01T00:00:00Z"),
+    );
     let opts = ImportOptions {
         limits: Limits {
             max_zip_entries: 10,
@@ -164,10 +220,17 @@ fn zip_limits_bombs_and_traversal_names() {
         },
         ..ImportOptions::default()
     };
-    let err = import_paths(&mut store, &[extra.clone(), m.clone()], &opts, &NoProgress).unwrap_err();
+    let err =
+        import_paths(&mut store, &[extra.clone(), m.clone()], &opts, &NoProgress).unwrap_err();
     assert!(matches!(err, FeedError::Limit { .. }), "{err}");
-    assert!(err.to_string().contains("many.zip") && err.to_string().contains("11 entries"), "{err}");
-    assert!(store.get("EXTRA-1").unwrap().is_none(), "import is all or nothing");
+    assert!(
+        err.to_string().contains("many.zip") && err.to_string().contains("11 entries"),
+        "{err}"
+    );
+    assert!(
+        store.get("EXTRA-1").unwrap().is_none(),
+        "import is all or nothing"
+    );
     // Too much data in total.
     let opts = ImportOptions {
         limits: Limits {
@@ -176,7 +239,7 @@ fn zip_limits_bombs_and_traversal_names() {
         },
         ..ImportOptions::default()
     };
-    let err = import_paths(&mut store, &[m.clone()], &opts, &NoProgress).unwrap_err();
+    let err = import_paths(&mut store, std::slice::from_ref(&m), &opts, &NoProgress).unwrap_err();
     assert!(err.to_string().contains("uncompressed (limit)"), "{err}");
 
     // A truncated archive (cut download).
@@ -189,7 +252,10 @@ fn zip_limits_bombs_and_traversal_names() {
     // A corrupted entry (flipped bytes in the compressed data): that entry
     // is skipped, the others are read.
     let mut bad = zip_of(&many[..3]);
-    let pos = bad.windows(9).position(|w| w == b"M-1.json\x00").unwrap_or(0);
+    let pos = bad
+        .windows(9)
+        .position(|w| w == b"M-1.json\x00")
+        .unwrap_or(0);
     let _ = pos;
     let second_local = find_nth(&bad, b"PK\x03\x04", 1).unwrap();
     for b in &mut bad[second_local + 40..second_local + 60] {
@@ -198,7 +264,13 @@ fn zip_limits_bombs_and_traversal_names() {
     let c = write(dir.path(), "corrupt.zip", &bad);
     let rep = import(&mut store, &[c]);
     assert_eq!(rep.records.inserted, 2, "{:#?}", rep.warnings);
-    assert!(rep.warnings.iter().any(|w| w.entry.as_deref() == Some("M-1.json")), "{:#?}", rep.warnings);
+    assert!(
+        rep.warnings
+            .iter()
+            .any(|w| w.entry.as_deref() == Some("M-1.json")),
+        "{:#?}",
+        rep.warnings
+    );
 
     // The store still holds exactly the earlier data plus what succeeded.
     let mut ids: Vec<String> = ["BASE-1", "GOOD-1", "GOOD-2", "M-0", "M-2"]
@@ -235,7 +307,10 @@ fn kev_and_epss_detected_by_content_and_older_epss_is_a_no_op() {
     let e1 = write(
         dir.path(),
         "scores.csv.gz",
-        &epss_gz("2025-08-25T12:55:00Z", &[("CVE-2024-0001", 0.5, 0.9), ("CVE-2024-0002", 0.1, 0.2)]),
+        &epss_gz(
+            "2025-08-25T12:55:00Z",
+            &[("CVE-2024-0001", 0.5, 0.9), ("CVE-2024-0002", 0.1, 0.2)],
+        ),
     );
     let old = write(
         dir.path(),
@@ -245,25 +320,50 @@ fn kev_and_epss_detected_by_content_and_older_epss_is_a_no_op() {
     let bad = write(dir.path(), "bad.csv", b"#model_version:v1\nfoo,bar\n1,2\n");
     let rep = import(&mut store, &[kev, e1.clone()]);
     assert_eq!(rep.kev.unwrap().inserted, 1);
-    assert!(rep.warnings.iter().any(|w| w.reason.contains("vulnerabilities[1]")));
+    assert!(
+        rep.warnings
+            .iter()
+            .any(|w| w.reason.contains("vulnerabilities[1]"))
+    );
     assert_eq!(rep.epss.unwrap().inserted, 2);
     let k = store.kev("CVE-2024-0001").unwrap().unwrap();
     assert!(k.ransomware());
-    assert_eq!(store.epss("CVE-2024-0002").unwrap().unwrap().percentile, 0.2);
+    assert_eq!(
+        store.epss("CVE-2024-0002").unwrap().unwrap().percentile,
+        0.2
+    );
     // Older scores do not replace newer ones.
     let rep = import(&mut store, &[old]);
-    assert!(rep.warnings[0].reason.contains("older"), "{:?}", rep.warnings);
+    assert!(
+        rep.warnings[0].reason.contains("older"),
+        "{:?}",
+        rep.warnings
+    );
     assert_eq!(store.epss("CVE-2024-0001").unwrap().unwrap().epss, 0.5);
     // Same file again: unchanged.
     let rep = import(&mut store, &[e1]);
     assert_eq!(rep.epss.unwrap().unchanged, 2);
     let err = import_paths(&mut store, &[bad], &ImportOptions::default(), &NoProgress).unwrap_err();
-    assert!(err.to_string().contains("bad.csv") && err.to_string().contains("header"), "{err}");
+    assert!(
+        err.to_string().contains("bad.csv") && err.to_string().contains("header"),
+        "{err}"
+    );
     let unknown = write(dir.path(), "x.bin", b"\x00\x01garbage");
-    let err = import_paths(&mut store, &[unknown], &ImportOptions::default(), &NoProgress).unwrap_err();
+    let err = import_paths(
+        &mut store,
+        &[unknown],
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err();
     assert!(matches!(err, FeedError::UnknownInput { .. }), "{err}");
-    let err = import_paths(&mut store, &[dir.path().join("missing.json")], &ImportOptions::default(), &NoProgress)
-        .unwrap_err();
+    let err = import_paths(
+        &mut store,
+        &[dir.path().join("missing.json")],
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("missing.json"), "{err}");
 }
 
@@ -278,12 +378,21 @@ fn open_ecosystem_set() {
     let rep = import(&mut store, &[p]);
     assert_eq!(rep.records.inserted, 3);
     let st = store.status().unwrap();
-    let ecos: Vec<&str> = st.by_source_ecosystem.iter().map(|e| e.ecosystem.as_str()).collect();
+    let ecos: Vec<&str> = st
+        .by_source_ecosystem
+        .iter()
+        .map(|e| e.ecosystem.as_str())
+        .collect();
     assert_eq!(ecos, ["Azure Linux", "Ubuntu:22.04:LTS", "opam"]);
     use patchloop_model::Ecosystem;
     let hit = store
         .advisories_for_package(&Ecosystem::parse("Ubuntu:22.04:LTS"), "openssl")
         .unwrap();
     assert_eq!(hit[0].id, "UBUNTU-1");
-    assert!(store.advisories_for_package(&Ecosystem::parse("Ubuntu:20.04:LTS"), "openssl").unwrap().is_empty());
+    assert!(
+        store
+            .advisories_for_package(&Ecosystem::parse("Ubuntu:20.04:LTS"), "openssl")
+            .unwrap()
+            .is_empty()
+    );
 }

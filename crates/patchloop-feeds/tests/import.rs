@@ -40,7 +40,11 @@ fn imports_all_shared_data_with_exact_counts() {
     let Some(d) = data() else { return };
     let (_dir, mut store) = temp_store();
     let rep = import(&mut store, &[d.osv.clone(), d.ghsa.clone(), d.kev.clone()]);
-    assert!(rep.warnings.is_empty(), "{:?}", &rep.warnings[..rep.warnings.len().min(5)]);
+    assert!(
+        rep.warnings.is_empty(),
+        "{:?}",
+        &rep.warnings[..rep.warnings.len().min(5)]
+    );
     assert_eq!(rep.records.inserted, 8158 + 106);
     assert_eq!(rep.records.skipped, 0);
     assert_eq!(rep.kev.unwrap().inserted, 1404);
@@ -63,7 +67,10 @@ fn imports_all_shared_data_with_exact_counts() {
     // Withdrawn in the GHSA sample: computed from the files themselves.
     let mut want = want;
     for (eco, (_, w)) in want.iter_mut() {
-        if matches!(eco.as_str(), "npm" | "RubyGems" | "Packagist" | "Maven" | "NuGet") {
+        if matches!(
+            eco.as_str(),
+            "npm" | "RubyGems" | "Packagist" | "Maven" | "NuGet"
+        ) {
             *w = records(&d.ghsa.join(eco))
                 .iter()
                 .filter(|(_, b)| {
@@ -89,13 +96,23 @@ fn imports_all_shared_data_with_exact_counts() {
             let id = v["id"].as_str().unwrap();
             let aliases: BTreeSet<&str> = v["aliases"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).filter(|a| *a != id).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|a| *a != id)
+                        .collect()
+                })
                 .unwrap_or_default();
             alias_rows += aliases.len() as u64;
             if aliases.iter().any(|a| a.starts_with("CVE-")) {
                 *with_cve.entry(eco.to_string()).or_default() += 1;
             }
-            cves.extend(aliases.iter().filter(|a| a.starts_with("CVE-")).map(|s| s.to_string()));
+            cves.extend(
+                aliases
+                    .iter()
+                    .filter(|a| a.starts_with("CVE-"))
+                    .map(|s| s.to_string()),
+            );
         }
     }
     for eco in ["npm", "RubyGems", "Packagist", "Maven", "NuGet"] {
@@ -104,10 +121,20 @@ fn imports_all_shared_data_with_exact_counts() {
             let id = v["id"].as_str().unwrap();
             let aliases: BTreeSet<&str> = v["aliases"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).filter(|a| *a != id).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|a| *a != id)
+                        .collect()
+                })
                 .unwrap_or_default();
             alias_rows += aliases.len() as u64;
-            cves.extend(aliases.iter().filter(|a| a.starts_with("CVE-")).map(|s| s.to_string()));
+            cves.extend(
+                aliases
+                    .iter()
+                    .filter(|a| a.starts_with("CVE-"))
+                    .map(|s| s.to_string()),
+            );
         }
     }
     // The data README: records with a CVE alias per ecosystem.
@@ -124,7 +151,10 @@ fn imports_all_shared_data_with_exact_counts() {
     }
     assert_eq!(store.aliases_of("CVE-2023-4863").unwrap(), group);
     assert_eq!(store.aliases_of("RUSTSEC-2023-0061").unwrap(), group);
-    let kev = store.kev("CVE-2023-4863").unwrap().expect("CVE-2023-4863 in KEV");
+    let kev = store
+        .kev("CVE-2023-4863")
+        .unwrap()
+        .expect("CVE-2023-4863 in KEV");
     assert_eq!(kev.cve, "CVE-2023-4863");
     assert!(!kev.date_added.is_empty() && !kev.due_date.is_empty());
     // PyPI: CVE-2020-11651 (PYSEC-2020-102) is in KEV.
@@ -137,7 +167,12 @@ fn imports_all_shared_data_with_exact_counts() {
         .filter(|c| store.kev(c).unwrap().is_some())
         .cloned()
         .collect();
-    for c in ["CVE-2023-4863", "CVE-2020-11651", "CVE-2020-0601", "CVE-2025-24016"] {
+    for c in [
+        "CVE-2023-4863",
+        "CVE-2020-11651",
+        "CVE-2020-0601",
+        "CVE-2025-24016",
+    ] {
         assert!(kev_hits.contains(&c.to_string()), "{c}");
     }
     assert!(store.aliases_of("NOPE-1").unwrap().is_empty());
@@ -155,7 +190,9 @@ fn imports_all_shared_data_with_exact_counts() {
             for a in v["affected"].as_array().into_iter().flatten() {
                 let p = &a["package"];
                 let eco = Ecosystem::parse(p["ecosystem"].as_str().unwrap());
-                let found = store.advisories_for_package(&eco, p["name"].as_str().unwrap()).unwrap();
+                let found = store
+                    .advisories_for_package(&eco, p["name"].as_str().unwrap())
+                    .unwrap();
                 assert!(found.iter().all(|f| f.id != id), "withdrawn {id} matched");
             }
         }
@@ -193,7 +230,12 @@ fn records_round_trip_field_by_field() {
         let s = |v: &Value| v.as_str().map(String::from);
         let strs = |v: &Value| -> Vec<String> {
             v.as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         assert_eq!(a.id, id);
@@ -206,7 +248,11 @@ fn records_round_trip_field_by_field() {
         assert_eq!(a.aliases, strs(&raw["aliases"]));
         assert_eq!(a.related, strs(&raw["related"]));
         assert_eq!(a.upstream, strs(&raw["upstream"]));
-        assert_eq!(a.database_specific.as_ref(), raw.get("database_specific"), "{id}");
+        assert_eq!(
+            a.database_specific.as_ref(),
+            raw.get("database_specific"),
+            "{id}"
+        );
         let sev = raw["severity"].as_array().cloned().unwrap_or_default();
         assert_eq!(a.severity.len(), sev.len());
         for (x, y) in a.severity.iter().zip(&sev) {
@@ -273,7 +319,10 @@ fn reimport_is_unchanged_and_newer_modified_wins() {
     assert_eq!(again.records.inserted + again.records.updated, 0);
     assert_eq!(again.records.unchanged, 1206);
     let k = again.kev.unwrap();
-    assert_eq!((k.inserted, k.updated, k.removed, k.unchanged), (0, 0, 0, 1404));
+    assert_eq!(
+        (k.inserted, k.updated, k.removed, k.unchanged),
+        (0, 0, 0, 1404)
+    );
 
     // A newer `modified` replaces the record; an older one does not.
     let orig = std::fs::read(crates.join("RUSTSEC-2023-0060.json")).unwrap();
@@ -290,15 +339,25 @@ fn reimport_is_unchanged_and_newer_modified_wins() {
     let of = dir.path().join("older.json");
     std::fs::write(&nf, &newer).unwrap();
     std::fs::write(&of, &older).unwrap();
-    let r = import(&mut store, &[nf.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&nf));
     assert_eq!((r.records.updated, r.records.inserted), (1, 0));
     let a = store.get("RUSTSEC-2023-0060").unwrap().unwrap();
     assert_eq!(a.summary.as_deref(), Some("changed summary"));
-    assert!(store.aliases_of("GHSA-new-alias").unwrap().contains(&"RUSTSEC-2023-0060".to_string()));
+    assert!(
+        store
+            .aliases_of("GHSA-new-alias")
+            .unwrap()
+            .contains(&"RUSTSEC-2023-0060".to_string())
+    );
     let r = import(&mut store, &[of]);
     assert_eq!((r.records.unchanged, r.records.updated), (1, 0));
     assert_eq!(
-        store.get("RUSTSEC-2023-0060").unwrap().unwrap().summary.as_deref(),
+        store
+            .get("RUSTSEC-2023-0060")
+            .unwrap()
+            .unwrap()
+            .summary
+            .as_deref(),
         Some("changed summary")
     );
     // Same `modified` again: unchanged.
@@ -313,11 +372,22 @@ fn lookup_normalizes_names() {
     let Some(d) = data() else { return };
     let (_dir, mut store) = temp_store();
     import(&mut store, &[d.osv.join("PyPI"), d.ghsa.join("NuGet")]);
-    let exact = store.advisories_for_package(&Ecosystem::PYPI, "django").unwrap();
+    let exact = store
+        .advisories_for_package(&Ecosystem::PYPI, "django")
+        .unwrap();
     assert!(exact.len() > 50, "{}", exact.len());
-    let folded = store.advisories_for_package(&Ecosystem::PYPI, "Django").unwrap();
+    let folded = store
+        .advisories_for_package(&Ecosystem::PYPI, "Django")
+        .unwrap();
     assert_eq!(exact, folded);
-    let nj = store.advisories_for_package(&Ecosystem::NUGET, "newtonsoft.json").unwrap();
+    let nj = store
+        .advisories_for_package(&Ecosystem::NUGET, "newtonsoft.json")
+        .unwrap();
     assert!(nj.iter().any(|a| a.id == "GHSA-5crp-9r3c-p9vr"));
-    assert!(store.advisories_for_package(&Ecosystem::NPM, "django").unwrap().is_empty());
+    assert!(
+        store
+            .advisories_for_package(&Ecosystem::NPM, "django")
+            .unwrap()
+            .is_empty()
+    );
 }

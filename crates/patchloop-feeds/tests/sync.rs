@@ -63,9 +63,7 @@ fn record_hits(server: &Server, eco: &str) -> Vec<String> {
     let mut v: Vec<String> = server
         .all_hits()
         .into_iter()
-        .filter(|(p, _)| {
-            p.starts_with(&format!("/{eco}/")) && p.ends_with(".json")
-        })
+        .filter(|(p, _)| p.starts_with(&format!("/{eco}/")) && p.ends_with(".json"))
         .flat_map(|(p, n)| std::iter::repeat_n(p, n))
         .collect();
     v.sort();
@@ -74,7 +72,9 @@ fn record_hits(server: &Server, eco: &str) -> Vec<String> {
 
 #[test]
 fn full_then_incremental_fetches_exactly_the_changes() {
-    let Some(osv) = patchloop_testdata::shared_data("osv") else { return };
+    let Some(osv) = patchloop_testdata::shared_data("osv") else {
+        return;
+    };
     let Some(kev) = patchloop_testdata::shared_data("kev/known_exploited_vulnerabilities.json")
     else {
         return;
@@ -98,7 +98,10 @@ fn full_then_incremental_fetches_exactly_the_changes() {
         Resource {
             body: epss_gz(
                 "2025-08-25T12:55:00Z",
-                &[("CVE-2023-4863", 0.93794, 0.99862), ("CVE-2020-11651", 0.97453, 0.99974)],
+                &[
+                    ("CVE-2023-4863", 0.93794, 0.99862),
+                    ("CVE-2020-11651", 0.97453, 0.99974),
+                ],
             ),
             etag: Some(EPSS_ETAG.into()),
             last_modified: None,
@@ -108,14 +111,21 @@ fn full_then_incremental_fetches_exactly_the_changes() {
 
     let (_dir, mut store) = temp_store();
     // 1. First sync: full downloads.
-    let r = sync(&mut store, &options(&server, &["PyPI", "crates.io"], "2025-09-01T00:00:00Z"), &NoProgress);
+    let r = sync(
+        &mut store,
+        &options(&server, &["PyPI", "crates.io"], "2025-09-01T00:00:00Z"),
+        &NoProgress,
+    );
     assert_eq!(action(&r, "osv/PyPI"), Action::Full);
     assert_eq!(action(&r, "osv/crates.io"), Action::Full);
     assert_eq!(action(&r, "kev"), Action::Full);
     assert_eq!(action(&r, "epss"), Action::Full);
     assert_eq!(server.hits("/PyPI/all.zip"), 1);
     assert_eq!(server.hits("/crates.io/all.zip"), 1);
-    assert!(record_hits(&server, "PyPI").is_empty(), "no single records on a full sync");
+    assert!(
+        record_hits(&server, "PyPI").is_empty(),
+        "no single records on a full sync"
+    );
     let st = store.status().unwrap();
     assert_eq!(st.advisories, 2661 + 1206);
     assert_eq!(st.kev_entries, 1404);
@@ -124,7 +134,14 @@ fn full_then_incremental_fetches_exactly_the_changes() {
     let by: Vec<(String, String, u64, u64)> = st
         .by_source_ecosystem
         .iter()
-        .map(|e| (e.source.clone(), e.ecosystem.clone(), e.advisories, e.withdrawn))
+        .map(|e| {
+            (
+                e.source.clone(),
+                e.ecosystem.clone(),
+                e.advisories,
+                e.withdrawn,
+            )
+        })
         .collect();
     assert_eq!(
         by,
@@ -145,7 +162,10 @@ fn full_then_incremental_fetches_exactly_the_changes() {
         v["modified"] = "2025-09-02T10:00:00Z".into();
         v["summary"] = "updated upstream".into();
     });
-    let j = pypi.iter().position(|(id, _)| id == withdrawn_id).expect("record to withdraw");
+    let j = pypi
+        .iter()
+        .position(|(id, _)| id == withdrawn_id)
+        .expect("record to withdraw");
     pypi[j].1 = edit(&pypi[j].1, |v| {
         v["modified"] = "2025-09-02T11:00:00Z".into();
         v["withdrawn"] = "2025-09-02T11:00:00Z".into();
@@ -172,12 +192,19 @@ fn full_then_incremental_fetches_exactly_the_changes() {
         p
     };
 
-    let r = sync(&mut store, &options(&server, &["PyPI", "crates.io"], "2025-09-03T00:00:00Z"), &NoProgress);
+    let r = sync(
+        &mut store,
+        &options(&server, &["PyPI", "crates.io"], "2025-09-03T00:00:00Z"),
+        &NoProgress,
+    );
     assert_eq!(action(&r, "osv/PyPI"), Action::Incremental);
     assert_eq!(action(&r, "osv/crates.io"), Action::NotModified);
     let p = r.sources.iter().find(|s| s.source == "osv/PyPI").unwrap();
     let c = p.records.unwrap();
-    assert_eq!((c.inserted, c.updated, c.unchanged, c.skipped), (1, 2, 0, 0));
+    assert_eq!(
+        (c.inserted, c.updated, c.unchanged, c.skipped),
+        (1, 2, 0, 0)
+    );
     assert_eq!(p.fetched, 3);
     // Exactly the three changed records were fetched, once each; no archive.
     assert_eq!(
@@ -204,7 +231,12 @@ fn full_then_incremental_fetches_exactly_the_changes() {
             .iter()
             .all(|x| x.id != withdrawn_id)
     );
-    assert!(store.aliases_of("CVE-2099-0001").unwrap().contains(&added_id.to_string()));
+    assert!(
+        store
+            .aliases_of("CVE-2099-0001")
+            .unwrap()
+            .contains(&added_id.to_string())
+    );
     assert_eq!(store.status().unwrap().advisories, 2661 + 1206 + 1);
     // KEV and EPSS: conditional requests answered 304.
     assert_eq!(action(&r, "kev"), Action::NotModified);
@@ -225,7 +257,11 @@ fn full_then_incremental_fetches_exactly_the_changes() {
 
     // 3. Nothing changed: no record fetched.
     server.reset_counts();
-    let r = sync(&mut store, &options(&server, &["PyPI"], "2025-09-04T00:00:00Z"), &NoProgress);
+    let r = sync(
+        &mut store,
+        &options(&server, &["PyPI"], "2025-09-04T00:00:00Z"),
+        &NoProgress,
+    );
     assert_eq!(action(&r, "osv/PyPI"), Action::NotModified);
     assert!(record_hits(&server, "PyPI").is_empty());
 
@@ -236,19 +272,32 @@ fn full_then_incremental_fetches_exactly_the_changes() {
         v["modified"] = "2025-09-05T10:00:00Z".into();
         v["summary"] = "must not be stored".into();
     });
-    let k = pypi.iter().position(|(id, _)| id == "PYSEC-2014-2").unwrap();
+    let k = pypi
+        .iter()
+        .position(|(id, _)| id == "PYSEC-2014-2")
+        .unwrap();
     pypi[k].1 = edit(&pypi[k].1, |v| {
         v["modified"] = "2025-09-05T11:00:00Z".into();
     });
     publish(&server, "PyPI", &pypi);
     let body_len = pypi[k].1.len();
-    server.set_fail("/PyPI/PYSEC-2014-2.json", Some(Fail::CutAfter(body_len / 2)));
+    server.set_fail(
+        "/PyPI/PYSEC-2014-2.json",
+        Some(Fail::CutAfter(body_len / 2)),
+    );
     server.reset_counts();
-    let r = sync(&mut store, &options(&server, &["PyPI"], "2025-09-06T00:00:00Z"), &NoProgress);
+    let r = sync(
+        &mut store,
+        &options(&server, &["PyPI"], "2025-09-06T00:00:00Z"),
+        &NoProgress,
+    );
     let p = r.sources.iter().find(|s| s.source == "osv/PyPI").unwrap();
     assert_eq!(p.action, Action::Failed);
     let err = p.error.clone().unwrap();
-    assert!(err.contains("PYSEC-2014-2.json") && err.contains("cut short"), "{err}");
+    assert!(
+        err.contains("PYSEC-2014-2.json") && err.contains("cut short"),
+        "{err}"
+    );
     assert_eq!(server.hits("/PyPI/PYSEC-2014-2.json"), 2, "one retry");
     assert_eq!(
         store.get(modified_id).unwrap().unwrap().summary.as_deref(),
@@ -257,12 +306,21 @@ fn full_then_incremental_fetches_exactly_the_changes() {
     let after = store.status().unwrap();
     assert_eq!(after.by_source_ecosystem, before.by_source_ecosystem);
     assert_eq!(
-        store.source_state("osv/PyPI").unwrap().unwrap().watermark.as_deref(),
+        store
+            .source_state("osv/PyPI")
+            .unwrap()
+            .unwrap()
+            .watermark
+            .as_deref(),
         Some("2025-09-02T12:00:00Z")
     );
     // The failure is transient: the next sync picks both changes up.
     server.set_fail("/PyPI/PYSEC-2014-2.json", None);
-    let r = sync(&mut store, &options(&server, &["PyPI"], "2025-09-07T00:00:00Z"), &NoProgress);
+    let r = sync(
+        &mut store,
+        &options(&server, &["PyPI"], "2025-09-07T00:00:00Z"),
+        &NoProgress,
+    );
     assert_eq!(action(&r, "osv/PyPI"), Action::Incremental);
     assert_eq!(r.sources[0].fetched, 2);
     assert_eq!(
@@ -273,7 +331,9 @@ fn full_then_incremental_fetches_exactly_the_changes() {
 
 #[test]
 fn failed_full_download_and_server_errors_leave_store_untouched() {
-    let Some(osv) = patchloop_testdata::shared_data("osv/crates.io") else { return };
+    let Some(osv) = patchloop_testdata::shared_data("osv/crates.io") else {
+        return;
+    };
     let server = Server::start();
     let recs = records(&osv);
     publish(&server, "crates.io", &recs);
@@ -319,7 +379,9 @@ fn server_body_len(recs: &[(String, Vec<u8>)]) -> usize {
 /// A mirror can be a local directory in the bucket layout.
 #[test]
 fn syncs_from_a_local_mirror_directory() {
-    let Some(osv) = patchloop_testdata::shared_data("osv/crates.io") else { return };
+    let Some(osv) = patchloop_testdata::shared_data("osv/crates.io") else {
+        return;
+    };
     let mirror = tempfile::tempdir().unwrap();
     let mut recs = records(&osv);
     let eco_dir = mirror.path().join("crates.io");
@@ -347,14 +409,19 @@ fn syncs_from_a_local_mirror_directory() {
     let r = sync(&mut store, &o, &NoProgress);
     assert_eq!(action(&r, "osv/crates.io"), Action::Full);
     assert_eq!(store.status().unwrap().advisories, 1206);
-    recs[0].1 = edit(&recs[0].1, |v| v["modified"] = "2099-01-01T00:00:00Z".into());
+    recs[0].1 = edit(&recs[0].1, |v| {
+        v["modified"] = "2099-01-01T00:00:00Z".into()
+    });
     write(&recs);
     o.osv_url = format!("file://{}", mirror.path().display());
     let r = sync(&mut store, &o, &NoProgress);
     assert_eq!(action(&r, "osv/crates.io"), Action::Incremental);
     assert_eq!(r.sources[0].fetched, 1);
     let id = &recs[0].0;
-    assert_eq!(store.get(id).unwrap().unwrap().modified, "2099-01-01T00:00:00Z");
+    assert_eq!(
+        store.get(id).unwrap().unwrap().modified,
+        "2099-01-01T00:00:00Z"
+    );
     let _ = Ecosystem::CRATES_IO;
     let _: Option<&SqliteStore> = None;
 }

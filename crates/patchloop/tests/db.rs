@@ -40,14 +40,22 @@ fn status_json(db: &Path, now: &str) -> Value {
         .env("PATCHLOOP_NOW", now)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
 fn import_status_and_staleness() {
-    let Some(crates) = shared("osv/crates.io") else { return };
-    let Some(kev) = shared("kev/known_exploited_vulnerabilities.json") else { return };
+    let Some(crates) = shared("osv/crates.io") else {
+        return;
+    };
+    let Some(kev) = shared("kev/known_exploited_vulnerabilities.json") else {
+        return;
+    };
     let d = tempfile::tempdir().unwrap();
     let db = d.path().join("adv.db");
     let out = patchloop(&db)
@@ -57,7 +65,12 @@ fn import_status_and_staleness() {
         .env("PATCHLOOP_NOW", "2025-09-01T00:00:00Z")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rep["records"]["inserted"], 1206);
     assert_eq!(rep["kev"]["inserted"], 1404);
@@ -97,7 +110,10 @@ fn import_status_and_staleness() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: advisory data is older than 3d"), "{err}");
+    assert!(
+        err.contains("warning: advisory data is older than 3d"),
+        "{err}"
+    );
     let st: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(st["staleness"]["stale"], true);
     assert_eq!(st["data_age_secs"], 10 * 86_400);
@@ -115,7 +131,11 @@ fn import_status_and_staleness() {
         .code(0)
         .stderr(predicate::str::contains("older than").not());
     // The configured maximum applies too.
-    std::fs::write(db.with_extension("no-config.toml"), "[feeds]\nmax_age = \"20d\"\n").unwrap();
+    std::fs::write(
+        db.with_extension("no-config.toml"),
+        "[feeds]\nmax_age = \"20d\"\n",
+    )
+    .unwrap();
     patchloop(&db)
         .args(["db", "status", "--fail-if-stale"])
         .env("PATCHLOOP_NOW", "2025-09-11T00:00:00Z")
@@ -201,7 +221,10 @@ fn exit_codes_and_errors() {
         .arg(&src)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("broken.json").and(predicate::str::contains("nothing was imported")));
+        .stderr(
+            predicate::str::contains("broken.json")
+                .and(predicate::str::contains("nothing was imported")),
+        );
     let s = SqliteStore::open(&db, OpenMode::ReadOnly).unwrap();
     assert_eq!(s.status().unwrap().advisories, 0);
     drop(s);
@@ -228,10 +251,16 @@ fn exit_codes_and_errors() {
 /// reader (`db status`, a package lookup) works.
 #[test]
 fn killed_import_leaves_previous_data_and_readers_work() {
-    let Some(crates) = shared("osv/crates.io") else { return };
+    let Some(crates) = shared("osv/crates.io") else {
+        return;
+    };
     let d = tempfile::tempdir().unwrap();
     let db = d.path().join("adv.db");
-    patchloop(&db).args(["db", "import", "-q"]).arg(&crates).assert().success();
+    patchloop(&db)
+        .args(["db", "import", "-q"])
+        .arg(&crates)
+        .assert()
+        .success();
     let corpus = d.path().join("corpus");
     let n = 30_000;
     gen_corpus::write_bucket(&corpus, n, 7).unwrap();
@@ -277,20 +306,34 @@ fn killed_import_leaves_previous_data_and_readers_work() {
     assert!(hits.iter().any(|a| a.id == "RUSTSEC-2023-0061"), "{hits:?}");
     drop(reader);
 
-    assert!(child.try_wait().unwrap().is_none(), "import finished before it was killed: {seen:#?}");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "import finished before it was killed: {seen:#?}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
     let store = SqliteStore::open(&db, OpenMode::ReadOnly).unwrap();
     let st = store.status().unwrap();
-    assert_eq!(st.advisories, 1206, "a killed import must not leave partial data");
-    let names: Vec<&str> = st.by_source_ecosystem.iter().map(|e| e.ecosystem.as_str()).collect();
+    assert_eq!(
+        st.advisories, 1206,
+        "a killed import must not leave partial data"
+    );
+    let names: Vec<&str> = st
+        .by_source_ecosystem
+        .iter()
+        .map(|e| e.ecosystem.as_str())
+        .collect();
     assert_eq!(names, ["crates.io"]);
     assert!(store.get("RUSTSEC-2023-0060").unwrap().is_some());
     drop(store);
 
     // The same import run to the end adds the whole corpus.
-    patchloop(&db).args(["db", "import", "-q"]).arg(&corpus).assert().success();
+    patchloop(&db)
+        .args(["db", "import", "-q"])
+        .arg(&corpus)
+        .assert()
+        .success();
     let st = status_json(&db, "2030-01-01T00:00:00Z");
     assert_eq!(st["advisories"], 1206 + n);
 }
@@ -310,7 +353,8 @@ fn zip_dir(dir: &Path) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let o = zip::write::SimpleFileOptions::default();
     for p in patchloop_testdata::files_under(dir) {
-        w.start_file(p.file_name().unwrap().to_string_lossy(), o).unwrap();
+        w.start_file(p.file_name().unwrap().to_string_lossy(), o)
+            .unwrap();
         w.write_all(&std::fs::read(&p).unwrap()).unwrap();
     }
     w.finish().unwrap().into_inner()
@@ -321,11 +365,18 @@ fn zip_dir(dir: &Path) -> Vec<u8> {
 /// incremental / 304.
 #[test]
 fn sync_through_the_binary() {
-    let Some(crates) = shared("osv/crates.io") else { return };
-    let Some(kev) = shared("kev/known_exploited_vulnerabilities.json") else { return };
+    let Some(crates) = shared("osv/crates.io") else {
+        return;
+    };
+    let Some(kev) = shared("kev/known_exploited_vulnerabilities.json") else {
+        return;
+    };
     let srv = server::Server::start();
     srv.put("/crates.io/all.zip", zip_dir(&crates));
-    srv.put("/crates.io/modified_id.csv", b"2020-01-01T00:00:00Z,RUSTSEC-2016-0001\n".to_vec());
+    srv.put(
+        "/crates.io/modified_id.csv",
+        b"2020-01-01T00:00:00Z,RUSTSEC-2016-0001\n".to_vec(),
+    );
     srv.put("/PyPI/all.zip", Vec::new());
     srv.put_resource(
         "/kev.json",
@@ -364,16 +415,28 @@ fn sync_through_the_binary() {
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            v,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, v, err) = run("2025-09-01T00:00:00Z");
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("ecosystems from the inventory: crates.io"), "{err}");
+    assert!(
+        err.contains("ecosystems from the inventory: crates.io"),
+        "{err}"
+    );
     let actions: Vec<(String, String)> = v["sources"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["source"].as_str().unwrap().into(), s["action"].as_str().unwrap().into()))
+        .map(|s| {
+            (
+                s["source"].as_str().unwrap().into(),
+                s["action"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         actions,
@@ -384,7 +447,11 @@ fn sync_through_the_binary() {
         ]
     );
     assert_eq!(v["sources"][0]["records"]["inserted"], 1206);
-    assert_eq!(srv.hits("/PyPI/all.zip"), 0, "only the inventory's ecosystems");
+    assert_eq!(
+        srv.hits("/PyPI/all.zip"),
+        0,
+        "only the inventory's ecosystems"
+    );
     let (code, v, _) = run("2025-09-02T00:00:00Z");
     assert_eq!(code, Some(0));
     for s in v["sources"].as_array().unwrap() {
@@ -396,20 +463,37 @@ fn sync_through_the_binary() {
     assert_eq!(st["epss_scores"], 1);
     assert_eq!(st["epss_score_date"], "2025-08-25T12:55:00Z");
     assert_eq!(st["staleness"]["stale"], false);
-    let kev_src = st["sources"].as_array().unwrap().iter().find(|s| s["name"] == "kev").unwrap();
+    let kev_src = st["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "kev")
+        .unwrap();
     assert_eq!(kev_src["last_sync"], "2025-09-02T00:00:00Z");
     assert_eq!(kev_src["etag"], "\"k1\"");
 
     // A failing source: exit 2, the error names the URL, the others sync.
     srv.set_fail("/kev.json", Some(server::Fail::Status(500)));
     let out = patchloop(&db)
-        .args(["db", "sync", "--no-epss", "--retries", "0", "-e", "crates.io", "--kev-url"])
+        .args([
+            "db",
+            "sync",
+            "--no-epss",
+            "--retries",
+            "0",
+            "-e",
+            "crates.io",
+            "--kev-url",
+        ])
         .arg(srv.url("/kev.json"))
         .env("PATCHLOOP_OSV_URL", &srv.base)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("kev.json") && err.contains("HTTP 500") && err.contains("previous data kept"), "{err}");
+    assert!(
+        err.contains("kev.json") && err.contains("HTTP 500") && err.contains("previous data kept"),
+        "{err}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("osv/crates.io"));
 }

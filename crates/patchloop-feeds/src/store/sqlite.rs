@@ -525,7 +525,10 @@ impl AdvisoryStore for SqliteStore {
         let row: Option<(f64, f64)> = self
             .conn
             .prepare_cached("SELECT epss, percentile FROM epss WHERE cve = ?1")
-            .and_then(|mut s| s.query_row([cve], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .and_then(|mut s| {
+                s.query_row([cve], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(|e| self.err(e))?;
         let Some((epss, percentile)) = row else {
             return Ok(None);
@@ -675,7 +678,14 @@ impl SqliteWriter<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for a in &rec.affected {
-            aff.execute(params![pk, a.ecosystem, a.name_key, a.name, a.purl, a.entry])?;
+            aff.execute(params![
+                pk,
+                a.ecosystem,
+                a.name_key,
+                a.name,
+                a.purl,
+                a.entry
+            ])?;
         }
         let mut al = self
             .tx

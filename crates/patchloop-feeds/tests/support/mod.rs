@@ -71,7 +71,8 @@ pub fn modified_id_csv(records: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// An EPSS file in the published format, gzipped.
 pub fn epss_gz(score_date: &str, rows: &[(&str, f64, f64)]) -> Vec<u8> {
-    let mut text = format!("#model_version:v2025.03.14,score_date:{score_date}\ncve,epss,percentile\n");
+    let mut text =
+        format!("#model_version:v2025.03.14,score_date:{score_date}\ncve,epss,percentile\n");
     for (c, e, p) in rows {
         text.push_str(&format!("{c},{e:.5},{p:.5}\n"));
     }

@@ -73,7 +73,11 @@ impl Server {
     }
 
     pub fn put_resource(&self, path: &str, r: Resource) {
-        self.state.lock().unwrap().routes.insert(path.to_string(), r);
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), r);
     }
 
     pub fn set_fail(&self, path: &str, fail: Option<Fail>) {
@@ -83,7 +87,13 @@ impl Server {
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.state.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Paths requested (with counts) since the last reset.
@@ -148,17 +158,30 @@ fn handle(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         r
     };
     if method != "GET" {
-        return write!(out, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return write!(
+            out,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
     }
     let Some(r) = res else {
-        return write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return write!(
+            out,
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
     };
     match &r.fail {
         Some(Fail::Status(code)) => {
-            return write!(out, "HTTP/1.1 {code} Failing\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            return write!(
+                out,
+                "HTTP/1.1 {code} Failing\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
         }
         Some(Fail::CutAfter(n)) => {
-            write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", r.body.len())?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                r.body.len()
+            )?;
             out.write_all(&r.body[..(*n).min(r.body.len())])?;
             out.flush()?;
             return out.shutdown(std::net::Shutdown::Both);
@@ -175,9 +198,16 @@ fn handle(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         headers.push_str(&format!("Last-Modified: {l}\r\n"));
     }
     if etag_match || lm_match {
-        return write!(out, "HTTP/1.1 304 Not Modified\r\n{headers}Connection: close\r\n\r\n");
+        return write!(
+            out,
+            "HTTP/1.1 304 Not Modified\r\n{headers}Connection: close\r\n\r\n"
+        );
     }
-    write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n", r.body.len())?;
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
+        r.body.len()
+    )?;
     out.write_all(&r.body)?;
     out.flush()
 }
@@ -187,12 +217,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;

@@ -185,7 +185,9 @@ fn now_us() -> Result<i64> {
                 return Ok(secs * 1_000_000);
             }
             parse_us(v).ok_or_else(|| {
-                anyhow!("PATCHLOOP_NOW={v:?} is neither an RFC 3339 time nor seconds since the epoch")
+                anyhow!(
+                    "PATCHLOOP_NOW={v:?} is neither an RFC 3339 time nor seconds since the epoch"
+                )
             })
         }
         _ => Ok(patchloop_feeds::timefmt::now_us()),
@@ -212,7 +214,10 @@ fn open(db: &std::path::Path) -> Result<SqliteStore> {
 fn show_warnings(warnings: &[patchloop_feeds::ImportWarning]) {
     const SHOWN: usize = 50;
     let verbose = tracing::enabled!(tracing::Level::INFO);
-    for w in warnings.iter().take(if verbose { usize::MAX } else { SHOWN }) {
+    for w in warnings
+        .iter()
+        .take(if verbose { usize::MAX } else { SHOWN })
+    {
         ui::warn(&w.to_string());
     }
     if !verbose && warnings.len() > SHOWN {
@@ -232,13 +237,10 @@ fn import(db: &std::path::Path, a: ImportArgs, now_us: i64) -> Result<u8> {
     };
     let bars = Bars::new();
     let strict = a.strict;
-    let report = patchloop_feeds::import::import_paths_checked(
-        &mut store,
-        &a.paths,
-        &opts,
-        &bars,
-        |r| !strict || r.records.skipped == 0,
-    )?;
+    let report =
+        patchloop_feeds::import::import_paths_checked(&mut store, &a.paths, &opts, &bars, |r| {
+            !strict || r.records.skipped == 0
+        })?;
     bars.finish();
     show_warnings(&report.warnings);
     store.checkpoint();
@@ -295,10 +297,20 @@ fn table(header: Vec<&str>) -> Table {
 fn import_table(r: &ImportReport) -> String {
     let mut out = String::new();
     if r.records.total() > 0 {
-        let mut t = table(vec!["ecosystem", "inserted", "updated", "unchanged", "skipped"]);
+        let mut t = table(vec![
+            "ecosystem",
+            "inserted",
+            "updated",
+            "unchanged",
+            "skipped",
+        ]);
         for (eco, c) in &r.by_ecosystem {
             t.add_row(vec![
-                if eco.is_empty() { "(none)".into() } else { eco.clone() },
+                if eco.is_empty() {
+                    "(none)".into()
+                } else {
+                    eco.clone()
+                },
                 c.inserted.to_string(),
                 c.updated.to_string(),
                 c.unchanged.to_string(),
@@ -392,7 +404,11 @@ fn sync(db: &std::path::Path, a: SyncArgs, now_us: i64) -> Result<u8> {
         ReportFormat::Table => sync_table(&report),
     };
     emit(a.output.output.as_deref(), &rendered)?;
-    Ok(if report.failed() { exit::USAGE } else { exit::OK })
+    Ok(if report.failed() {
+        exit::USAGE
+    } else {
+        exit::OK
+    })
 }
 
 #[derive(Serialize)]
@@ -413,12 +429,7 @@ fn select_ecosystems(a: &SyncArgs, cfg: &FeedsConfig) -> Result<Vec<String>> {
             .collect();
         return Ok(set.into_iter().collect());
     }
-    let mut set: BTreeSet<String> = cfg
-        .ecosystems
-        .iter()
-        .flatten()
-        .map(|e| canon(e))
-        .collect();
+    let mut set: BTreeSet<String> = cfg.ecosystems.iter().flatten().map(|e| canon(e)).collect();
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -433,7 +444,8 @@ fn select_ecosystems(a: &SyncArgs, cfg: &FeedsConfig) -> Result<Vec<String>> {
         .sources
         .iter()
         .flat_map(|s| {
-            std::iter::once(s.ecosystem.clone()).chain(s.packages.iter().map(|p| p.ecosystem.clone()))
+            std::iter::once(s.ecosystem.clone())
+                .chain(s.packages.iter().map(|p| p.ecosystem.clone()))
         })
         .filter(|e| !e.is_unknown() || e.release.is_some())
         .map(|e| e.to_string())
@@ -458,7 +470,15 @@ fn select_ecosystems(a: &SyncArgs, cfg: &FeedsConfig) -> Result<Vec<String>> {
 }
 
 fn sync_table(r: &SyncReport) -> String {
-    let mut t = table(vec!["source", "result", "inserted", "updated", "unchanged", "skipped", "fetched"]);
+    let mut t = table(vec![
+        "source",
+        "result",
+        "inserted",
+        "updated",
+        "unchanged",
+        "skipped",
+        "fetched",
+    ]);
     for s in &r.sources {
         let action = match s.action {
             Action::Full => "full download",
@@ -478,7 +498,11 @@ fn sync_table(r: &SyncReport) -> String {
             u.to_string(),
             n.to_string(),
             k,
-            if s.fetched > 0 { s.fetched.to_string() } else { String::new() },
+            if s.fetched > 0 {
+                s.fetched.to_string()
+            } else {
+                String::new()
+            },
         ]);
     }
     format!("{t}\n")
@@ -621,7 +645,13 @@ fn status_table(st: &Status, exists: bool, now_us: i64, staleness: &Staleness) -
         st.schema_version
     ));
     if !st.by_source_ecosystem.is_empty() {
-        let mut t = table(vec!["source", "ecosystem", "advisories", "withdrawn", "packages"]);
+        let mut t = table(vec![
+            "source",
+            "ecosystem",
+            "advisories",
+            "withdrawn",
+            "packages",
+        ]);
         for e in &st.by_source_ecosystem {
             let pk = st
                 .packages
@@ -631,7 +661,11 @@ fn status_table(st: &Status, exists: bool, now_us: i64, staleness: &Staleness) -
                 .unwrap_or_default();
             t.add_row(vec![
                 e.source.clone(),
-                if e.ecosystem.is_empty() { "(none)".into() } else { e.ecosystem.clone() },
+                if e.ecosystem.is_empty() {
+                    "(none)".into()
+                } else {
+                    e.ecosystem.clone()
+                },
                 e.advisories.to_string(),
                 e.withdrawn.to_string(),
                 pk,
@@ -719,7 +753,9 @@ impl Progress for Bars {
         };
         bar.set_draw_target(ProgressDrawTarget::stderr());
         let template = match (unit, total.is_some()) {
-            (Unit::Bytes, true) => "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            (Unit::Bytes, true) => {
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}"
+            }
             (Unit::Bytes, false) => "{spinner} {msg} {bytes} {bytes_per_sec}",
             (Unit::Records, true) => "{spinner} {msg} [{bar:30}] {pos}/{len} records",
             (Unit::Records, false) => "{spinner} {msg} {pos} records",
