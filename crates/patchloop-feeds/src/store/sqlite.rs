@@ -705,6 +705,21 @@ impl StoreWriter for SqliteWriter<'_> {
                 .prepare_cached("SELECT pk, modified_us FROM advisories WHERE id = ?1")?
                 .query_row([&rec.id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
+            let raw_len = rec.raw_len as i64;
+            let values: &[&dyn rusqlite::ToSql] = &[
+                &rec.id,
+                &rec.modified,
+                &rec.modified_us,
+                &rec.published,
+                &rec.withdrawn,
+                &rec.ecosystem,
+                &rec.source,
+                &rec.origin,
+                &rec.summary,
+                &rec.raw_zstd,
+                &raw_len,
+                &self.now_us,
+            ];
             match existing {
                 None => {
                     self.tx
@@ -713,20 +728,7 @@ impl StoreWriter for SqliteWriter<'_> {
                                  ecosystem, source, origin, summary, raw, raw_len, imported_us)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                         )?
-                        .execute(params![
-                            rec.id,
-                            rec.modified,
-                            rec.modified_us,
-                            rec.published,
-                            rec.withdrawn,
-                            rec.ecosystem,
-                            rec.source,
-                            rec.origin,
-                            rec.summary,
-                            rec.raw_zstd,
-                            rec.raw_len as i64,
-                            self.now_us
-                        ])?;
+                        .execute(values)?;
                     let pk = self.tx.last_insert_rowid();
                     self.insert_children(pk, rec)?;
                     Ok(Outcome::Inserted)
@@ -737,22 +739,9 @@ impl StoreWriter for SqliteWriter<'_> {
                             "UPDATE advisories SET modified = ?2, modified_us = ?3, published = ?4,
                                  withdrawn = ?5, ecosystem = ?6, source = ?7, origin = ?8, summary = ?9,
                                  raw = ?10, raw_len = ?11, imported_us = ?12
-                             WHERE pk = ?1",
+                             WHERE id = ?1",
                         )?
-                        .execute(params![
-                            pk,
-                            rec.modified,
-                            rec.modified_us,
-                            rec.published,
-                            rec.withdrawn,
-                            rec.ecosystem,
-                            rec.source,
-                            rec.origin,
-                            rec.summary,
-                            rec.raw_zstd,
-                            rec.raw_len as i64,
-                            self.now_us
-                        ])?;
+                        .execute(values)?;
                     self.tx
                         .prepare_cached("DELETE FROM affected WHERE advisory_pk = ?1")?
                         .execute([pk])?;
