@@ -259,6 +259,10 @@ impl<'w, 'p> Sink<'w, 'p> {
         let (out_tx, out_rx) = sync_channel::<Parsed>(256);
         let (warn_tx, warn_rx) = std::sync::mpsc::channel::<ImportWarning>();
         let raw_rx = Arc::new(Mutex::new(raw_rx));
+        // Only the workers may hold the receiver: when they stop (the writer
+        // failed), the producer's next send fails and it stops too.
+        let worker_rxs: Vec<_> = (0..threads).map(|_| Arc::clone(&raw_rx)).collect();
+        drop(raw_rx);
         std::thread::scope(|s| {
             let producer = s.spawn(move || {
                 let mut send = |r: RawRecord| raw_tx.send(r).is_ok();
@@ -267,8 +271,7 @@ impl<'w, 'p> Sink<'w, 'p> {
                 };
                 produce(&mut send, &mut warn)
             });
-            for _ in 0..threads {
-                let rx = Arc::clone(&raw_rx);
+            for rx in worker_rxs {
                 let tx = out_tx.clone();
                 let source = source.clone();
                 s.spawn(move || worker(&rx, &tx, &source, max));

@@ -396,3 +396,49 @@ fn open_ecosystem_set() {
             .is_empty()
     );
 }
+
+/// A full disk in the middle of an import: an error that says so, and the
+/// previous data intact and usable.
+#[test]
+fn disk_full_mid_import_keeps_previous_data() {
+    let (dir, mut store) = temp_store();
+    let base = write(
+        dir.path(),
+        "base.json",
+        &rec("BASE-1", "2024-01-01T00:00:00Z"),
+    );
+    import(&mut store, &[base]);
+    let before = std::fs::metadata(dir.path().join("advisories.db"))
+        .unwrap()
+        .len();
+    // 3,000 records of ~3 KB each need far more than 200 KB more.
+    let many: Vec<(String, Vec<u8>)> = (0..3000)
+        .map(|i| {
+            let mut r = rec(&format!("BIG-{i}"), "2024-01-01T00:00:00Z");
+            let pad = format!(
+                ",\"details\":\"{}\"}}",
+                "lorem ipsum dolor sit amet ".repeat(100) + &i.to_string()
+            );
+            r.pop();
+            r.extend_from_slice(pad.as_bytes());
+            (format!("BIG-{i}.json"), r)
+        })
+        .collect();
+    let z = write(dir.path(), "big.zip", &zip_of(&many));
+    store.limit_size(before + 200 * 1024).unwrap();
+    let err = import_paths(
+        &mut store,
+        std::slice::from_ref(&z),
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("full"), "{err}");
+    assert_eq!(count(&store), 1);
+    assert!(store.get("BASE-1").unwrap().is_some());
+    assert!(store.get("BIG-0").unwrap().is_none());
+    // With room again, the same import succeeds.
+    store.limit_size(1 << 40).unwrap();
+    let rep = import(&mut store, &[z]);
+    assert_eq!(rep.records.inserted, 3000);
+}

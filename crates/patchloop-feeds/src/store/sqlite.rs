@@ -309,6 +309,21 @@ impl SqliteStore {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 
+    /// Cap the database file at about `max_bytes` (SQLite's
+    /// `max_page_count`) for this connection: a write that would grow it
+    /// further fails like a full disk and is rolled back. For quotas, and
+    /// for testing the disk-full path.
+    pub fn limit_size(&self, max_bytes: u64) -> Result<(), StoreError> {
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let pages = (max_bytes / page.max(512) as u64).max(1);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .map_err(|e| self.err(e))
+    }
+
     /// Distinct (ecosystem, package name) pairs that advisories name, up
     /// to `limit`, in index order (for benchmarks and diagnostics).
     pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {

@@ -447,8 +447,10 @@ fn select_ecosystems(a: &SyncArgs, cfg: &FeedsConfig) -> Result<Vec<String>> {
             std::iter::once(s.ecosystem.clone())
                 .chain(s.packages.iter().map(|p| p.ecosystem.clone()))
         })
-        .filter(|e| !e.is_unknown() || e.release.is_some())
-        .map(|e| e.to_string())
+        .filter(|e| !e.is_unknown())
+        // The OSV bucket exports distributions per base ecosystem
+        // (`Debian/all.zip` holds `Debian:11`, `Debian:12`, ...).
+        .map(|e| e.kind.as_str().to_string())
         .collect();
     if found.is_empty() && set.is_empty() {
         ui::warn(&format!(
