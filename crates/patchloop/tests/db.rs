@@ -177,7 +177,20 @@ fn exit_codes_and_errors() {
         .args(["db", "status", "--fail-if-stale"])
         .assert()
         .code(1);
-    // Usage errors.
+    // Help on every db command; usage errors.
+    for args in [
+        vec!["db", "--help"],
+        vec!["db", "import", "--help"],
+        vec!["db", "sync", "--help"],
+        vec!["db", "status", "--help"],
+        vec!["help", "db"],
+    ] {
+        patchloop(&db)
+            .args(&args)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("Usage"));
+    }
     patchloop(&db).args(["db"]).assert().code(2);
     patchloop(&db).args(["db", "import"]).assert().code(2);
     patchloop(&db)
