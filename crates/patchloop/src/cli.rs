@@ -42,6 +42,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List the supported file formats.
     Formats,
+    /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).
+    Db(crate::commands::db::DbArgs),
     /// Order versions exactly as the matcher does (audits, debugging).
     #[command(subcommand)]
     Versions(VersionsCommand),

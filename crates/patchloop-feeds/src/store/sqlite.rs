@@ -1,0 +1,915 @@
+//! The embedded store: one SQLite file in WAL mode (readers never wait for
+//! a writer; a write is one transaction, so a killed import leaves the
+//! previous data as it was). The schema uses only types and statements
+//! PostgreSQL has too (docs/store.md gives the mapping).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use patchloop_model::{Advisory, Affected, Ecosystem, KevEntry};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    AdvisoryStore, EcosystemCounts, EpssFile, EpssRecord, KevCatalog, Outcome, PackageAdvisory,
+    PackageCounts, SourceState, Status, StoreWriter, TableCounts,
+};
+use crate::error::StoreError;
+use crate::normalize::{ecosystem_key, name_key};
+use crate::record::{PreparedAdvisory, decompress};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Most ids an alias group may have (a guard against pathological chains).
+const ALIAS_GROUP_MAX: usize = 512;
+
+/// Schema migrations: `MIGRATIONS[n]` takes version n to n+1.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE advisories (
+    pk           INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL UNIQUE,
+    modified     TEXT    NOT NULL,
+    modified_us  BIGINT  NOT NULL,
+    published    TEXT,
+    withdrawn    TEXT,
+    ecosystem    TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    origin       TEXT    NOT NULL,
+    summary      TEXT,
+    raw          BLOB    NOT NULL,
+    raw_len      BIGINT  NOT NULL,
+    imported_us  BIGINT  NOT NULL
+);
+CREATE TABLE affected (
+    advisory_pk  BIGINT  NOT NULL REFERENCES advisories (pk),
+    ecosystem    TEXT    NOT NULL,
+    name_key     TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    purl         TEXT,
+    entry        BLOB    NOT NULL
+);
+CREATE INDEX affected_by_package ON affected (ecosystem, name_key, advisory_pk);
+CREATE INDEX affected_by_advisory ON affected (advisory_pk);
+CREATE TABLE aliases (
+    advisory_pk  BIGINT  NOT NULL REFERENCES advisories (pk),
+    alias        TEXT    NOT NULL,
+    PRIMARY KEY (advisory_pk, alias)
+);
+CREATE INDEX aliases_by_alias ON aliases (alias);
+CREATE TABLE kev (
+    cve                            TEXT PRIMARY KEY,
+    vendor_project                 TEXT NOT NULL,
+    product                        TEXT NOT NULL,
+    vulnerability_name             TEXT NOT NULL,
+    date_added                     TEXT NOT NULL,
+    due_date                       TEXT NOT NULL,
+    known_ransomware_campaign_use  TEXT NOT NULL,
+    required_action                TEXT NOT NULL,
+    short_description              TEXT NOT NULL,
+    notes                          TEXT NOT NULL,
+    cwes                           TEXT NOT NULL,
+    raw                            TEXT NOT NULL
+);
+CREATE TABLE epss (
+    cve         TEXT PRIMARY KEY,
+    epss        DOUBLE PRECISION NOT NULL,
+    percentile  DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE sources (
+    name            TEXT PRIMARY KEY,
+    url             TEXT,
+    last_sync_us    BIGINT,
+    last_import_us  BIGINT,
+    last_change_us  BIGINT,
+    etag            TEXT,
+    last_modified   TEXT,
+    watermark       TEXT,
+    detail          TEXT
+);
+"#];
+
+/// How to open the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file (and its directory) if needed; migrate the schema.
+    ReadWrite,
+    /// Never create or change anything; a missing file is an error.
+    ReadOnly,
+}
+
+/// The SQLite advisory store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    display: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
+        let display = path.display().to_string();
+        let sq = |source| StoreError::Sqlite {
+            path: display.clone(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = match mode {
+            OpenMode::ReadWrite => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                Connection::open_with_flags(
+                    path,
+                    flags | OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+                )
+                .map_err(sq)?
+            }
+            OpenMode::ReadOnly => {
+                if !path.is_file() {
+                    return Err(StoreError::Missing {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(sq)?
+            }
+        };
+        conn.busy_timeout(Duration::from_secs(30)).map_err(sq)?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            display,
+        };
+        store.setup(mode)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.display.clone(),
+            source,
+        }
+    }
+
+    fn setup(&mut self, mode: OpenMode) -> Result<(), StoreError> {
+        let c = &self.conn;
+        c.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
+            .map_err(|e| self.err(e))?;
+        if mode == OpenMode::ReadWrite {
+            // WAL: readers see the last committed state while a writer works.
+            let jm: String = c
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            if !jm.eq_ignore_ascii_case("wal") {
+                tracing::warn!("{}: journal mode is {jm}, not WAL", self.display);
+            }
+            c.execute_batch("PRAGMA synchronous = NORMAL;")
+                .map_err(|e| self.err(e))?;
+        }
+        let version = self.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: self.display.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            if mode == OpenMode::ReadOnly {
+                return Err(StoreError::NotOurs {
+                    path: self.display.clone(),
+                    reason: format!(
+                        "schema version {version}, this patchloop needs {SCHEMA_VERSION}: open it once for writing (`patchloop db import` or `db sync`) to migrate"
+                    ),
+                });
+            }
+            self.migrate(version)?;
+        }
+        Ok(())
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        let c = &self.conn;
+        let has_meta: bool = c
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.err(e))?
+            > 0;
+        if !has_meta {
+            let tables: i64 = c
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            if tables > 0 {
+                return Err(StoreError::NotOurs {
+                    path: self.display.clone(),
+                    reason: "it has tables but no schema_meta".into(),
+                });
+            }
+            return Ok(0);
+        }
+        let v: Option<String> = c
+            .query_row(
+                "SELECT value FROM schema_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    fn migrate(&mut self, _from: i64) -> Result<(), StoreError> {
+        let display = self.display.clone();
+        let sq = |source| StoreError::Sqlite {
+            path: display.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sq)?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sq)?;
+        let mut version = if current > 0 {
+            tx.query_row(
+                "SELECT value FROM schema_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(sq)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+        } else {
+            tx.execute_batch(
+                "CREATE TABLE schema_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+            )
+            .map_err(sq)?;
+            0
+        };
+        while version < SCHEMA_VERSION {
+            tx.execute_batch(MIGRATIONS[version as usize]).map_err(sq)?;
+            version += 1;
+        }
+        tx.execute(
+            "INSERT INTO schema_meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![version.to_string()],
+        )
+        .map_err(sq)?;
+        tx.commit().map_err(sq)
+    }
+
+    fn decode(&self, id: &str, raw: &[u8], len: i64) -> Result<Advisory, StoreError> {
+        let bytes = decompress(raw, len.max(0) as usize).map_err(|e| StoreError::Corrupt {
+            path: self.display.clone(),
+            id: id.to_string(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+            path: self.display.clone(),
+            id: id.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Merge the WAL into the database file and truncate it (after a big
+    /// write). Fails harmlessly while readers hold old snapshots.
+    pub fn checkpoint(&self) {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+
+    /// Cap the database file at about `max_bytes` (SQLite's
+    /// `max_page_count`) for this connection: a write that would grow it
+    /// further fails like a full disk and is rolled back. For quotas, and
+    /// for testing the disk-full path.
+    pub fn limit_size(&self, max_bytes: u64) -> Result<(), StoreError> {
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let pages = (max_bytes / page.max(512) as u64).max(1);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Distinct (ecosystem, package name) pairs that advisories name, up
+    /// to `limit`, in index order (for benchmarks and diagnostics).
+    pub fn package_names(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT ecosystem, MIN(name) FROM affected GROUP BY ecosystem, name_key
+                 ORDER BY ecosystem, name_key LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn count(&self, sql: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn read_source(row: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
+    let detail: Option<String> = row.get(8)?;
+    Ok(SourceState {
+        name: row.get(0)?,
+        url: row.get(1)?,
+        last_sync_us: row.get(2)?,
+        last_import_us: row.get(3)?,
+        last_change_us: row.get(4)?,
+        etag: row.get(5)?,
+        last_modified: row.get(6)?,
+        watermark: row.get(7)?,
+        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+    })
+}
+
+const SOURCE_COLUMNS: &str = "name, url, last_sync_us, last_import_us, last_change_us, etag, last_modified, watermark, detail";
+
+impl AdvisoryStore for SqliteStore {
+    fn advisories_for_package(
+        &self,
+        ecosystem: &Ecosystem,
+        name: &str,
+    ) -> Result<Vec<Advisory>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.id, a.raw, a.raw_len FROM advisories a
+                 WHERE a.pk IN (SELECT advisory_pk FROM affected WHERE ecosystem = ?1 AND name_key = ?2)
+                   AND a.withdrawn IS NULL
+                 ORDER BY a.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let eco = ecosystem_key(ecosystem);
+        let key = name_key(ecosystem, name);
+        let mut rows = stmt
+            .query(params![eco, key.as_ref()])
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id: String = r.get(0).map_err(|e| self.err(e))?;
+            let raw = r.get_ref(1).map_err(|e| self.err(e))?;
+            let raw = raw.as_blob().map_err(|e| self.err(e.into()))?;
+            let len: i64 = r.get(2).map_err(|e| self.err(e))?;
+            out.push(self.decode(&id, raw, len)?);
+        }
+        Ok(out)
+    }
+
+    fn affected_for_package(
+        &self,
+        ecosystem: &Ecosystem,
+        name: &str,
+    ) -> Result<Vec<PackageAdvisory>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.id, a.modified, f.entry FROM affected f
+                 JOIN advisories a ON a.pk = f.advisory_pk
+                 WHERE f.ecosystem = ?1 AND f.name_key = ?2 AND a.withdrawn IS NULL
+                 ORDER BY a.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let eco = ecosystem_key(ecosystem);
+        let key = name_key(ecosystem, name);
+        let mut rows = stmt
+            .query(params![eco, key.as_ref()])
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<PackageAdvisory> = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id = r.get_ref(0).map_err(|e| self.err(e))?;
+            let id = id.as_str().map_err(|e| self.err(e.into()))?;
+            let entry = r.get_ref(2).map_err(|e| self.err(e))?;
+            let entry = entry.as_blob().map_err(|e| self.err(e.into()))?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                path: self.display.clone(),
+                id: id.to_string(),
+                reason,
+            };
+            let json = decompress(entry, entry.len() * 4).map_err(|e| corrupt(e.to_string()))?;
+            let affected: Affected =
+                serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+            match out.last_mut() {
+                Some(last) if last.id == id => last.affected.push(affected),
+                _ => out.push(PackageAdvisory {
+                    id: id.to_string(),
+                    modified: r.get(1).map_err(|e| self.err(e))?,
+                    affected: vec![affected],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
+        let row: Option<(Vec<u8>, i64)> = self
+            .conn
+            .prepare_cached("SELECT raw, raw_len FROM advisories WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.err(e))?;
+        row.map(|(raw, len)| self.decode(id, &raw, len)).transpose()
+    }
+
+    fn get_raw(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>, i64)> = self
+            .conn
+            .prepare_cached("SELECT raw, raw_len FROM advisories WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.err(e))?;
+        row.map(|(raw, len)| {
+            decompress(&raw, len.max(0) as usize).map_err(|e| StoreError::Corrupt {
+                path: self.display.clone(),
+                id: id.to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    fn aliases_of(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let mut forward = self
+            .conn
+            .prepare_cached(
+                "SELECT s.alias FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk WHERE a.id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut backward = self
+            .conn
+            .prepare_cached(
+                "SELECT a.id FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk WHERE s.alias = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut exists = self
+            .conn
+            .prepare_cached("SELECT 1 FROM advisories WHERE id = ?1")
+            .map_err(|e| self.err(e))?;
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([id.to_string()]);
+        let mut known = exists
+            .query_row([id], |_| Ok(()))
+            .optional()
+            .map_err(|e| self.err(e))?
+            .is_some();
+        seen.insert(id.to_string());
+        while let Some(x) = queue.pop_front() {
+            for stmt in [&mut forward, &mut backward] {
+                let found: Vec<String> = stmt
+                    .query_map([&x], |r| r.get(0))
+                    .and_then(|m| m.collect())
+                    .map_err(|e| self.err(e))?;
+                for f in found {
+                    known = true;
+                    if seen.len() < ALIAS_GROUP_MAX && seen.insert(f.clone()) {
+                        queue.push_back(f);
+                    }
+                }
+            }
+        }
+        Ok(if known {
+            seen.into_iter().collect()
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT cve, vendor_project, product, vulnerability_name, date_added, due_date,
+                        known_ransomware_campaign_use, required_action
+                 FROM kev WHERE cve = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([cve], |r| {
+                    Ok(KevEntry {
+                        cve: r.get(0)?,
+                        vendor_project: r.get(1)?,
+                        product: r.get(2)?,
+                        name: r.get(3)?,
+                        date_added: r.get(4)?,
+                        due_date: r.get(5)?,
+                        known_ransomware_campaign_use: r.get(6)?,
+                        required_action: r.get(7)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    fn epss(&self, cve: &str) -> Result<Option<EpssRecord>, StoreError> {
+        let row: Option<(f64, f64)> = self
+            .conn
+            .prepare_cached("SELECT epss, percentile FROM epss WHERE cve = ?1")
+            .and_then(|mut s| {
+                s.query_row([cve], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let Some((epss, percentile)) = row else {
+            return Ok(None);
+        };
+        let detail = self
+            .source_state("epss")?
+            .and_then(|s| s.detail)
+            .unwrap_or_default();
+        let field = |k: &str| detail[k].as_str().unwrap_or_default().to_string();
+        Ok(Some(EpssRecord {
+            cve: cve.to_string(),
+            epss,
+            percentile,
+            model_version: field("model_version"),
+            score_date: field("score_date"),
+        }))
+    }
+
+    fn modified_us(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT modified_us FROM advisories WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {SOURCE_COLUMNS} FROM sources WHERE name = ?1"
+            ))
+            .and_then(|mut s| s.query_row([name], read_source).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn status(&self) -> Result<Status, StoreError> {
+        let c = &self.conn;
+        let mut st = Status {
+            path: self.display.clone(),
+            schema_version: self.schema_version()?,
+            ..Status::default()
+        };
+        st.size_bytes = ["", "-wal"]
+            .iter()
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", self.path.display())).ok())
+            .map(|m| m.len())
+            .sum();
+        let mut stmt = c
+            .prepare(
+                "SELECT source, ecosystem, COUNT(*), COUNT(withdrawn) FROM advisories
+                 GROUP BY source, ecosystem ORDER BY source, ecosystem",
+            )
+            .map_err(|e| self.err(e))?;
+        st.by_source_ecosystem = stmt
+            .query_map([], |r| {
+                Ok(EcosystemCounts {
+                    source: r.get(0)?,
+                    ecosystem: r.get(1)?,
+                    advisories: r.get::<_, i64>(2)? as u64,
+                    withdrawn: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))?;
+        st.advisories = st.by_source_ecosystem.iter().map(|e| e.advisories).sum();
+        st.withdrawn = st.by_source_ecosystem.iter().map(|e| e.withdrawn).sum();
+        let mut stmt = c
+            .prepare(
+                "SELECT ecosystem, COUNT(DISTINCT name_key), COUNT(*) FROM affected
+                 GROUP BY ecosystem ORDER BY ecosystem",
+            )
+            .map_err(|e| self.err(e))?;
+        st.packages = stmt
+            .query_map([], |r| {
+                Ok(PackageCounts {
+                    ecosystem: r.get(0)?,
+                    packages: r.get::<_, i64>(1)? as u64,
+                    affected_entries: r.get::<_, i64>(2)? as u64,
+                })
+            })
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))?;
+        st.aliases = self.count("SELECT COUNT(*) FROM aliases")?;
+        st.cves = self.count(
+            "SELECT COUNT(*) FROM (SELECT alias AS cve FROM aliases WHERE alias LIKE 'CVE-%'
+                                   UNION SELECT id FROM advisories WHERE id LIKE 'CVE-%')",
+        )?;
+        st.kev_entries = self.count("SELECT COUNT(*) FROM kev")?;
+        st.epss_scores = self.count("SELECT COUNT(*) FROM epss")?;
+        let mut stmt = c
+            .prepare(&format!(
+                "SELECT {SOURCE_COLUMNS} FROM sources ORDER BY name"
+            ))
+            .map_err(|e| self.err(e))?;
+        st.sources = stmt
+            .query_map([], read_source)
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))?;
+        for s in &st.sources {
+            let Some(d) = &s.detail else { continue };
+            let field = |k: &str| d.get(k).and_then(|v| v.as_str()).map(String::from);
+            match s.name.as_str() {
+                "kev" => st.kev_catalog_version = field("catalog_version"),
+                "epss" => {
+                    st.epss_model_version = field("model_version");
+                    st.epss_score_date = field("score_date");
+                }
+                _ => {}
+            }
+        }
+        Ok(st)
+    }
+
+    fn writer(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError> {
+        let display = self.display.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite {
+                path: display.clone(),
+                source,
+            })?;
+        Ok(Box::new(SqliteWriter {
+            tx,
+            display,
+            now_us: crate::timefmt::now_us(),
+        }))
+    }
+}
+
+struct SqliteWriter<'a> {
+    tx: rusqlite::Transaction<'a>,
+    display: String,
+    now_us: i64,
+}
+
+impl SqliteWriter<'_> {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.display.clone(),
+            source,
+        }
+    }
+
+    fn insert_children(&self, pk: i64, rec: &PreparedAdvisory) -> rusqlite::Result<()> {
+        let mut aff = self.tx.prepare_cached(
+            "INSERT INTO affected (advisory_pk, ecosystem, name_key, name, purl, entry)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for a in &rec.affected {
+            aff.execute(params![
+                pk,
+                a.ecosystem,
+                a.name_key,
+                a.name,
+                a.purl,
+                a.entry
+            ])?;
+        }
+        let mut al = self
+            .tx
+            .prepare_cached("INSERT INTO aliases (advisory_pk, alias) VALUES (?1, ?2)")?;
+        for a in &rec.aliases {
+            al.execute(params![pk, a])?;
+        }
+        Ok(())
+    }
+}
+
+impl StoreWriter for SqliteWriter<'_> {
+    fn put_advisory(&mut self, rec: &PreparedAdvisory) -> Result<Outcome, StoreError> {
+        let run = || -> rusqlite::Result<Outcome> {
+            let existing: Option<(i64, i64)> = self
+                .tx
+                .prepare_cached("SELECT pk, modified_us FROM advisories WHERE id = ?1")?
+                .query_row([&rec.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let raw_len = rec.raw_len as i64;
+            let values: &[&dyn rusqlite::ToSql] = &[
+                &rec.id,
+                &rec.modified,
+                &rec.modified_us,
+                &rec.published,
+                &rec.withdrawn,
+                &rec.ecosystem,
+                &rec.source,
+                &rec.origin,
+                &rec.summary,
+                &rec.raw_zstd,
+                &raw_len,
+                &self.now_us,
+            ];
+            match existing {
+                None => {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO advisories (id, modified, modified_us, published, withdrawn,
+                                 ecosystem, source, origin, summary, raw, raw_len, imported_us)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        )?
+                        .execute(values)?;
+                    let pk = self.tx.last_insert_rowid();
+                    self.insert_children(pk, rec)?;
+                    Ok(Outcome::Inserted)
+                }
+                Some((pk, stored)) if rec.modified_us > stored => {
+                    self.tx
+                        .prepare_cached(
+                            "UPDATE advisories SET modified = ?2, modified_us = ?3, published = ?4,
+                                 withdrawn = ?5, ecosystem = ?6, source = ?7, origin = ?8, summary = ?9,
+                                 raw = ?10, raw_len = ?11, imported_us = ?12
+                             WHERE id = ?1",
+                        )?
+                        .execute(values)?;
+                    self.tx
+                        .prepare_cached("DELETE FROM affected WHERE advisory_pk = ?1")?
+                        .execute([pk])?;
+                    self.tx
+                        .prepare_cached("DELETE FROM aliases WHERE advisory_pk = ?1")?
+                        .execute([pk])?;
+                    self.insert_children(pk, rec)?;
+                    Ok(Outcome::Updated)
+                }
+                Some(_) => Ok(Outcome::Unchanged),
+            }
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    fn modified_us(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
+        self.tx
+            .prepare_cached("SELECT modified_us FROM advisories WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn replace_kev(&mut self, catalog: &KevCatalog) -> Result<TableCounts, StoreError> {
+        let run = || -> rusqlite::Result<TableCounts> {
+            let mut existing: HashMap<String, String> = self
+                .tx
+                .prepare("SELECT cve, raw FROM kev")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut counts = TableCounts::default();
+            let mut upsert = self.tx.prepare_cached(
+                "INSERT INTO kev (cve, vendor_project, product, vulnerability_name, date_added, due_date,
+                     known_ransomware_campaign_use, required_action, short_description, notes, cwes, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (cve) DO UPDATE SET vendor_project = excluded.vendor_project,
+                     product = excluded.product, vulnerability_name = excluded.vulnerability_name,
+                     date_added = excluded.date_added, due_date = excluded.due_date,
+                     known_ransomware_campaign_use = excluded.known_ransomware_campaign_use,
+                     required_action = excluded.required_action,
+                     short_description = excluded.short_description, notes = excluded.notes,
+                     cwes = excluded.cwes, raw = excluded.raw",
+            )?;
+            for row in &catalog.entries {
+                let e = &row.entry;
+                match existing.remove(&e.cve) {
+                    Some(raw) if raw == row.raw => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                upsert.execute(params![
+                    e.cve,
+                    e.vendor_project,
+                    e.product,
+                    e.name,
+                    e.date_added,
+                    e.due_date,
+                    e.known_ransomware_campaign_use,
+                    e.required_action,
+                    row.short_description,
+                    row.notes,
+                    serde_json::to_string(&row.cwes).unwrap_or_default(),
+                    row.raw
+                ])?;
+            }
+            let mut del = self.tx.prepare_cached("DELETE FROM kev WHERE cve = ?1")?;
+            for cve in existing.keys() {
+                del.execute([cve])?;
+                counts.removed += 1;
+            }
+            Ok(counts)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    fn replace_epss(&mut self, file: &EpssFile) -> Result<TableCounts, StoreError> {
+        let run = || -> rusqlite::Result<TableCounts> {
+            let mut existing: HashMap<String, (f64, f64)> = self
+                .tx
+                .prepare("SELECT cve, epss, percentile FROM epss")?
+                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut counts = TableCounts::default();
+            let mut upsert = self.tx.prepare_cached(
+                "INSERT INTO epss (cve, epss, percentile) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cve) DO UPDATE SET epss = excluded.epss, percentile = excluded.percentile",
+            )?;
+            for (cve, s) in &file.scores {
+                match existing.remove(cve) {
+                    Some(old) if old == (s.epss, s.percentile) => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                upsert.execute(params![cve, s.epss, s.percentile])?;
+            }
+            let mut del = self.tx.prepare_cached("DELETE FROM epss WHERE cve = ?1")?;
+            for cve in existing.keys() {
+                del.execute([cve])?;
+                counts.removed += 1;
+            }
+            Ok(counts)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    fn source_state(&mut self, name: &str) -> Result<Option<SourceState>, StoreError> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {SOURCE_COLUMNS} FROM sources WHERE name = ?1"
+            ))
+            .and_then(|mut s| s.query_row([name], read_source).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn set_source_state(&mut self, s: &SourceState) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sources (name, url, last_sync_us, last_import_us, last_change_us, etag,
+                     last_modified, watermark, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url,
+                     last_sync_us = excluded.last_sync_us, last_import_us = excluded.last_import_us,
+                     last_change_us = excluded.last_change_us, etag = excluded.etag,
+                     last_modified = excluded.last_modified, watermark = excluded.watermark,
+                     detail = excluded.detail",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    s.name,
+                    s.url,
+                    s.last_sync_us,
+                    s.last_import_us,
+                    s.last_change_us,
+                    s.etag,
+                    s.last_modified,
+                    s.watermark,
+                    s.detail.as_ref().map(|d| d.to_string())
+                ])
+            })
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let display = self.display.clone();
+        self.tx.commit().map_err(|source| StoreError::Sqlite {
+            path: display,
+            source,
+        })
+    }
+}
