@@ -101,9 +101,15 @@ fn run_one(
 /// Read the given candidates (in parallel), keeping the input order.
 pub fn read_candidates(candidates: &[Candidate], opts: &Options) -> Inventory {
     let threads = if opts.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::env::var("PATCHLOOP_THREADS")
+            .ok()
+            .and_then(|t| t.parse::<usize>().ok())
+            .filter(|t| *t > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })
     } else {
         opts.threads
     }

@@ -253,3 +253,30 @@ fn versions_compare_and_sort() {
         .code(2)
         .stderr(predicate::str::contains("no version rules"));
 }
+
+/// `-o` onto a special file (here a FIFO, like /dev/null or /dev/stdout)
+/// writes into it; it must not be replaced by a regular file.
+#[test]
+fn output_to_special_file_writes_in_place() {
+    let d = project();
+    let fifo = d.path().join("pipe");
+    let ok = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !ok.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: mkfifo not available");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    patchloop()
+        .args(["-q", "inventory", "-f", "json", "-o"])
+        .arg(&fifo)
+        .arg(d.path().join("Cargo.lock"))
+        .assert()
+        .success();
+    let text = reader.join().unwrap();
+    assert!(text.contains("\"schema\": \"patchloop.inventory/v1\""));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

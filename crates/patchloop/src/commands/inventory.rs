@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::{InventoryArgs, InventoryFormat};
 use crate::exit;
-use crate::output::emit;
+use crate::output::{emit, emit_with};
 use crate::ui;
 
 #[derive(Serialize)]
@@ -42,17 +42,19 @@ pub fn run(a: InventoryArgs) -> Result<u8> {
     for d in &inv.diagnostics {
         ui::diagnostic(d);
     }
-    let rendered = match a.format {
-        InventoryFormat::Table => render_table(&inv),
+    let out = a.output.output.as_deref();
+    match a.format {
+        InventoryFormat::Table => emit(out, &render_table(&inv))?,
         InventoryFormat::Json => {
             let doc = Document {
                 schema: INVENTORY_SCHEMA,
                 generator: format!("patchloop {}", env!("CARGO_PKG_VERSION")),
                 inventory: &inv,
             };
-            let mut s = serde_json::to_string_pretty(&doc)?;
-            s.push('\n');
-            s
+            emit_with(out, |w| {
+                serde_json::to_writer_pretty(&mut *w, &doc)?;
+                w.write_all(b"\n")
+            })?;
         }
         InventoryFormat::Cyclonedx | InventoryFormat::Spdx => {
             let name = a.name.clone().unwrap_or_else(|| project_name(&paths[0]));
@@ -62,14 +64,14 @@ pub fn run(a: InventoryArgs) -> Result<u8> {
                 serial: None,
                 tool_version: env!("CARGO_PKG_VERSION").to_string(),
             };
-            if a.format == InventoryFormat::Cyclonedx {
+            let doc = if a.format == InventoryFormat::Cyclonedx {
                 sbom::cyclonedx::write_json(&inv, &wo)
             } else {
                 sbom::spdx::write_json(&inv, &wo)
-            }
+            };
+            emit(out, &doc)?;
         }
-    };
-    emit(a.output.output.as_deref(), &rendered)?;
+    }
     if a.format == InventoryFormat::Table && !ui::quiet() {
         ui::note(&format!(
             "{} packages in {} files",
@@ -109,7 +111,7 @@ fn render_table(inv: &Inventory) -> String {
     for s in &inv.sources {
         let mut t = Table::new();
         t.load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(vec!["package", "version", "relation", "scope", "line"]);
         for p in &s.packages {
             let version = match &p.resolution {
