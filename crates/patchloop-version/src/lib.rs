@@ -15,6 +15,7 @@ pub mod debian;
 pub mod go;
 pub mod maven;
 pub mod nuget;
+pub mod osv;
 pub mod packagist;
 pub mod pep440;
 pub mod rpm;
