@@ -870,7 +870,7 @@ fn exports_never_panic_when_cut() {
 }
 
 // ---------------------------------------------------------------------------
-// Real lockfiles: whatever parsers are implemented.
+// Real lockfiles: every file of the corpus.
 
 #[test]
 fn real_lockfile_inventories_round_trip() {
@@ -878,36 +878,20 @@ fn real_lockfile_inventories_round_trip() {
         return;
     };
     let mut inv = Inventory::default();
-    let mut not_implemented = Vec::new();
     let mut failed = Vec::new();
     for path in patchloop_testdata::files_under(&dir) {
-        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let original = file.split_once("__").map_or(file, |(_, n)| n);
-        let Some(format) = Format::detect(original, None) else {
+        let Some(format) = patchloop_inventory::walk::detect_path(&path) else {
             continue;
         };
         let rel = path.strip_prefix(&dir).unwrap_or(&path);
         let display = format!("lockfiles/{}", rel.display());
         match parse_path(&path, &display, format, Limits::default()) {
             Ok(p) => inv.sources.push(p.source),
-            Err(e) if e.message.contains("not implemented yet") => not_implemented.push(display),
             Err(e) => failed.push(format!("{display}: {e}")),
         }
     }
-    eprintln!(
-        "SBOM round trip over {} real lockfiles ({} packages); parsers not implemented yet for {}: {:?}; parse errors: {:?}",
-        inv.sources.len(),
-        inv.package_count(),
-        not_implemented.len(),
-        not_implemented,
-        failed
-    );
-    if inv.sources.is_empty() {
-        eprintln!("SKIPPED: no parser for the real lockfiles is implemented yet");
-        return;
-    }
+    assert!(failed.is_empty(), "parse errors: {failed:?}");
+    assert_eq!(inv.sources.len(), 23, "every corpus lockfile is read");
     // The whole corpus as one document, read back.
     let (cdx, _, back_cdx, _) = round_trip(&inv, "real lockfiles", false);
     let bom: Value = serde_json::from_str(&cdx).unwrap();
