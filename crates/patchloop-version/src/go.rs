@@ -14,7 +14,6 @@
 //! - build metadata, including `+incompatible`, is ignored in comparisons.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 use crate::semver::{Ident, cmp_digits, cmp_prerelease, parse_prerelease, valid_build};
@@ -64,25 +63,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
+crate::eq_and_display_via_ord!(Version, raw);
 
 /// x/mod/semver's `parseInt`: `0|[1-9][0-9]*`, returning the rest.
 fn parse_int(s: &str) -> Option<(&str, &str)> {

@@ -10,6 +10,34 @@ use std::fmt;
 
 use patchloop_model::{Ecosystem, EcosystemKind};
 
+/// `PartialOrd`/`PartialEq`/`Eq` from the type's `Ord` (so versions the
+/// ecosystem considers equal are `==`), and `Display` giving the original
+/// string kept in `$field`: the same for every scheme.
+macro_rules! eq_and_display_via_ord {
+    ($ty:ident, $field:ident) => {
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+
+        impl Eq for $ty {}
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.$field)
+            }
+        }
+    };
+}
+pub(crate) use eq_and_display_via_ord;
+
 pub mod alpine;
 pub mod debian;
 pub mod go;

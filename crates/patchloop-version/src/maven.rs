@@ -49,7 +49,6 @@
 //! there) and for letters added after Unicode 13 (Java 17).
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -442,25 +441,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+crate::eq_and_display_via_ord!(Version, original);
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,6 @@
 //! - `+METADATA`: dot-separated, non-empty `[0-9A-Za-z-]`; ignored.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -103,25 +102,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
+crate::eq_and_display_via_ord!(Version, raw);
 
 fn is_label_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-'

@@ -22,7 +22,6 @@
 //! Composer, and sort here by their normalized bytes.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -95,25 +94,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
+crate::eq_and_display_via_ord!(Version, raw);
 
 pub fn parse(s: &str) -> Result<Version, VersionError> {
     let normalized = normalize(s)

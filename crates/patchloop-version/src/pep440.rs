@@ -23,7 +23,6 @@
 //! themselves by setuptools' historical key (see [`legacy_key`]).
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 use crate::semver::cmp_digits;
@@ -175,25 +174,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
+crate::eq_and_display_via_ord!(Version, raw);
 
 /// Python's `str.isspace()`, which is what `\s` matches in `str` patterns.
 fn is_py_space(c: char) -> bool {

@@ -18,7 +18,6 @@
 //! string with runs left over is newer.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -192,25 +191,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+crate::eq_and_display_via_ord!(Version, original);
 
 #[cfg(test)]
 mod tests {

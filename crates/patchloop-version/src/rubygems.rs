@@ -11,7 +11,6 @@
 //! before a number (`1.a < 1 < 1.0.1`), strings by bytes, numbers by value.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -168,25 +167,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+crate::eq_and_display_via_ord!(Version, original);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,6 @@
 //!   1.0.0+b`.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use crate::VersionError;
 
@@ -158,25 +157,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
+crate::eq_and_display_via_ord!(Version, raw);
 
 /// `0|[1-9][0-9]*` with value at most 2^53 - 1.
 fn parse_component(s: &str) -> Option<u64> {
