@@ -4,6 +4,7 @@
 
 pub mod advisory;
 pub mod ecosystem;
+pub mod finding;
 pub mod package;
 pub mod purl;
 
@@ -12,6 +13,10 @@ pub use advisory::{
     Reference, Severity,
 };
 pub use ecosystem::{Ecosystem, EcosystemKind};
+pub use finding::{
+    Category, DatabaseInfo, Finding, FindingPackage, Occurrence, PolicyNote, SCAN_SCHEMA,
+    ScanReport, SeverityInfo, SeverityLevel, Summary, Suppression,
+};
 pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
     Resolution, Root, Scope, SourceFile,

@@ -1,0 +1,304 @@
+//! Findings: a vulnerability (or informational advisory) in one package
+//! version, with everything `scan` reports about it, and the scan report
+//! that groups them.
+//!
+//! The JSON form of [`ScanReport`] is patchloop's stable scan format
+//! (`schema: "patchloop.scan/v1"`, docs/scan-json.md): within v1 fields are
+//! only ever added, never renamed or removed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ecosystem::Ecosystem;
+use crate::package::{Diagnostic, Relation, Scope};
+
+/// The scan JSON schema identifier.
+pub const SCAN_SCHEMA: &str = "patchloop.scan/v1";
+
+/// Qualitative severity, ordered from least to most severe. `Unknown`
+/// sorts lowest but is never treated as "low": `--fail-on` thresholds
+/// other than `any` do not count it (docs/scan.md).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityLevel {
+    #[default]
+    Unknown,
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityLevel {
+    pub const ALL: [SeverityLevel; 6] = [
+        SeverityLevel::Critical,
+        SeverityLevel::High,
+        SeverityLevel::Medium,
+        SeverityLevel::Low,
+        SeverityLevel::None,
+        SeverityLevel::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityLevel::Unknown => "unknown",
+            SeverityLevel::None => "none",
+            SeverityLevel::Low => "low",
+            SeverityLevel::Medium => "medium",
+            SeverityLevel::High => "high",
+            SeverityLevel::Critical => "critical",
+        }
+    }
+
+    /// The CVSS v3/v4 qualitative rating of a base score.
+    pub fn from_cvss_score(score: f64) -> SeverityLevel {
+        if score >= 9.0 {
+            SeverityLevel::Critical
+        } else if score >= 7.0 {
+            SeverityLevel::High
+        } else if score >= 4.0 {
+            SeverityLevel::Medium
+        } else if score > 0.0 {
+            SeverityLevel::Low
+        } else {
+            SeverityLevel::None
+        }
+    }
+
+    /// A qualitative label as advisory databases write it (`CRITICAL`,
+    /// `HIGH`, `MODERATE`, `MEDIUM`, `LOW`), case-insensitive.
+    pub fn from_label(s: &str) -> Option<SeverityLevel> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "critical" => SeverityLevel::Critical,
+            "high" | "important" => SeverityLevel::High,
+            "moderate" | "medium" => SeverityLevel::Medium,
+            "low" => SeverityLevel::Low,
+            "none" | "negligible" => SeverityLevel::None,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for SeverityLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The severity of a finding and where it came from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SeverityInfo {
+    pub level: SeverityLevel,
+    /// The CVSS base score, when computed from a vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The vector the score was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
+    /// `CVSS_V4`, `CVSS_V3`, `CVSS_V2`, or `label` for a qualitative
+    /// severity written by the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The advisory record the severity was taken from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Whether a finding is a vulnerability or an informational advisory
+/// (RustSec `unmaintained`, `unsound`, `notice`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Vulnerability,
+    Informational,
+}
+
+/// The package a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingPackage {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+}
+
+/// One file the vulnerable package was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// The file, as displayed by the inventory.
+    pub path: String,
+    /// Line of the package's entry, where the format records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub relation: Relation,
+    pub scope: Scope,
+    /// Dependency paths from a direct dependency down to the package, each
+    /// a list of `name@version`, shortest first (at most a few). Empty
+    /// when the file records no dependency edges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<Vec<String>>,
+}
+
+/// An ignore rule from the project's policy that suppresses a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub reason: String,
+    /// `YYYY-MM-DD`: the last day the ignore applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `file:line` of the rule.
+    pub rule: String,
+}
+
+/// One vulnerability in one package version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The primary id: the matched record's own id (RUSTSEC-, PYSEC-, GO-,
+    /// GHSA-, ...), never an alias chosen at random (docs/scan.md).
+    pub id: String,
+    /// Every other id of the same vulnerability (CVE, GHSA, ...), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// The advisory records in the store that matched this package.
+    pub records: Vec<String>,
+    pub category: Category,
+    /// For informational advisories: `unmaintained`, `unsound`, `notice`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub package: FindingPackage,
+    pub occurrences: Vec<Occurrence>,
+    /// The nearest fixed version at or above the installed one (none when
+    /// the advisory names no fix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    pub severity: SeverityInfo,
+    /// A link to the advisory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    /// Present when an ignore rule of the policy suppresses the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// The id and all aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
+    }
+
+    /// The first occurrence's file and line (SARIF/Markdown location).
+    pub fn primary_location(&self) -> Option<(&str, Option<u32>)> {
+        self.occurrences.first().map(|o| (o.path.as_str(), o.line))
+    }
+}
+
+/// A policy rule that needs attention: an expired or unmatched ignore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyNote {
+    /// `expired-ignore` or `unmatched-ignore`.
+    pub kind: String,
+    /// The vulnerability id the rule names.
+    pub id: String,
+    /// `file:line` of the rule.
+    pub rule: String,
+    pub message: String,
+}
+
+/// What the advisory database looked like during the scan.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    pub path: String,
+    /// Age of the oldest source, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_secs: Option<i64>,
+    pub stale: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Counts over a report.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub files: usize,
+    pub packages: usize,
+    /// Packages without an exact version (requirement only, URL, VCS,
+    /// path): not matched.
+    pub unpinned: usize,
+    /// Packages whose version the ecosystem's scheme cannot parse, or whose
+    /// ecosystem has no version rules: not matched (see diagnostics).
+    pub unmatched: usize,
+    /// Active (not suppressed) vulnerability findings.
+    pub vulnerabilities: usize,
+    /// Active vulnerability findings per severity level.
+    pub by_severity: BTreeMap<SeverityLevel, usize>,
+    /// Active informational findings.
+    pub informational: usize,
+    /// Findings suppressed by ignore rules.
+    pub suppressed: usize,
+    /// Distinct packages (name and version) with an active vulnerability.
+    pub vulnerable_packages: usize,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema: String,
+    pub generator: String,
+    pub database: DatabaseInfo,
+    pub summary: Summary,
+    /// Vulnerabilities first, then informational advisories; within each,
+    /// most severe first, then by package and id.
+    pub findings: Vec<Finding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<PolicyNote>,
+    /// Problems with inputs and advisory records (file or record, line,
+    /// cause); the scan went on past each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ScanReport {
+    /// Active findings (not suppressed).
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_active())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_order_and_labels() {
+        assert!(SeverityLevel::Critical > SeverityLevel::High);
+        assert!(SeverityLevel::Low > SeverityLevel::Unknown);
+        assert_eq!(SeverityLevel::from_cvss_score(9.8), SeverityLevel::Critical);
+        assert_eq!(SeverityLevel::from_cvss_score(7.0), SeverityLevel::High);
+        assert_eq!(SeverityLevel::from_cvss_score(6.9), SeverityLevel::Medium);
+        assert_eq!(SeverityLevel::from_cvss_score(0.1), SeverityLevel::Low);
+        assert_eq!(SeverityLevel::from_cvss_score(0.0), SeverityLevel::None);
+        assert_eq!(
+            SeverityLevel::from_label("MODERATE"),
+            Some(SeverityLevel::Medium)
+        );
+        assert_eq!(SeverityLevel::from_label("bogus"), None);
+        assert_eq!(
+            serde_json::to_string(&SeverityLevel::Critical).unwrap(),
+            "\"critical\""
+        );
+    }
+}
