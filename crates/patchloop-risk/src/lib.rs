@@ -1,5 +1,15 @@
-//! patchloop-risk: CVSS, EPSS, KEV, context policy, SSVC decisions and SLA clocks (issue #5).
+//! patchloop-risk: the prioritization stage.
 //!
-//! This lifecycle stage is not implemented yet; the crate reserves its place
-//! in the workspace so the layout reads like the patch loop. See
-//! docs/architecture.md for what it will hold.
+//! - [`severity`]: a finding's severity from the CVSS vectors and
+//!   qualitative ratings of its advisory records, by a documented rule
+//!   (docs/scan.md, "Severity").
+//! - [`policy`]: the project's `patchloop.toml`: ignore rules with a
+//!   reason and an expiry date, validated with file, line and key.
+//!
+//! EPSS, KEV, context, SSVC and SLA clocks come with issue #5.
+
+pub mod policy;
+pub mod severity;
+
+pub use policy::{IgnoreRule, Policy, PolicyError};
+pub use severity::{SeverityCandidate, assess};
