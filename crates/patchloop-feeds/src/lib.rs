@@ -34,6 +34,6 @@ pub use import::{ImportOptions, ImportReport, ImportWarning, Limits, RecordCount
 pub use progress::{NoProgress, Progress, Unit};
 pub use store::{
     AdvisoryStore, DEFAULT_MAX_AGE_SECS, EpssRecord, OpenMode, Outcome, PackageAdvisory,
-    SourceState, SqliteStore, Staleness, Status, TableCounts, check_staleness,
+    SourceState, SqliteStore, Staleness, Status, TableCounts, check_sources, check_staleness,
 };
 pub use sync::{SyncOptions, SyncReport, sync};

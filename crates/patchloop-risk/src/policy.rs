@@ -83,7 +83,11 @@ struct RawFile {
 
 fn line_of(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() as u32 + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u32
+        + 1
 }
 
 /// A calendar date `YYYY-MM-DD` with a real month and day.
@@ -144,16 +148,22 @@ impl Policy {
         for entry in raw.ignore.map(|v| v.into_inner()).unwrap_or_default() {
             let at = line_of(text, entry.span().start);
             let e = entry.into_inner();
-            let need = |f: Option<toml::Spanned<String>>, key: &str| -> Result<String, PolicyError> {
+            let need = |f: Option<toml::Spanned<String>>,
+                        key: &str|
+             -> Result<String, PolicyError> {
                 match f {
-                    Some(v) if !v.get_ref().trim().is_empty() => Ok(v.into_inner().trim().to_string()),
+                    Some(v) if !v.get_ref().trim().is_empty() => {
+                        Ok(v.into_inner().trim().to_string())
+                    }
                     Some(v) => Err(err(
                         Some(line_of(text, v.span().start)),
                         format!("[[ignore]] `{key}` must not be empty"),
                     )),
                     None => Err(err(
                         Some(at),
-                        format!("[[ignore]] entry has no `{key}` (id, reason and expires are required)"),
+                        format!(
+                            "[[ignore]] entry has no `{key}` (id, reason and expires are required)"
+                        ),
                     )),
                 }
             };
@@ -236,17 +246,34 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_key() {
-        let e = Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-01-01\nreasn = \"typo\"\n").unwrap_err();
+        let e = Policy::parse(
+            "p.toml",
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-01-01\nreasn = \"typo\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.message.contains("reasn"), "{e}");
-        let e = Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nexpires = 2026-01-01\n").unwrap_err();
+        let e =
+            Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nexpires = 2026-01-01\n").unwrap_err();
         assert!(e.message.contains("reason"), "{e}");
         assert_eq!(e.line, Some(1));
-        let e = Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"2026-02-30\"\n").unwrap_err();
+        let e = Policy::parse(
+            "p.toml",
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"2026-02-30\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(4));
-        let e = Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-02-01T10:00:00Z\n").unwrap_err();
+        let e = Policy::parse(
+            "p.toml",
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-02-01T10:00:00Z\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("p.toml:4: "), "{e}");
-        let e = Policy::parse("p.toml", "[[ignore]]\nid = \"\"\nreason = \"r\"\nexpires = 2026-01-01\n").unwrap_err();
+        let e = Policy::parse(
+            "p.toml",
+            "[[ignore]]\nid = \"\"\nreason = \"r\"\nexpires = 2026-01-01\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(2));
         let e = Policy::parse("p.toml", "ignore = [\n").unwrap_err();
         assert!(e.line.is_some());

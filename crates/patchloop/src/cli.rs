@@ -40,6 +40,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// List the packages in use: reads lockfiles, manifests and SBOMs.
     Inventory(InventoryArgs),
+    /// Find known vulnerabilities in the packages in use (inventory +
+    /// advisory database).
+    Scan(crate::commands::scan::ScanArgs),
     /// List the supported file formats.
     Formats,
     /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).

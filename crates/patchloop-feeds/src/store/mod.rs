@@ -237,6 +237,13 @@ pub trait AdvisoryStore {
 
     fn status(&self) -> Result<Status, StoreError>;
 
+    /// Every source's bookkeeping, sorted by name (cheap: what `scan`
+    /// needs for its staleness check, without [`Self::status`]'s counts).
+    fn sources(&self) -> Result<Vec<SourceState>, StoreError>;
+
+    /// Where the store lives, for messages.
+    fn location(&self) -> String;
+
     /// Start a write transaction. Dropping the writer without
     /// [`StoreWriter::commit`] discards everything it wrote.
     fn writer(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError>;
@@ -275,8 +282,22 @@ pub const DEFAULT_MAX_AGE_SECS: i64 = 3 * 86_400;
 /// Decide whether the data is older than `max_age_secs` at `now_us`.
 /// Every source with a sync or import time counts; an empty store is stale.
 pub fn check_staleness(status: &Status, now_us: i64, max_age_secs: i64) -> Staleness {
-    let mut ages: Vec<(String, i64)> = status
-        .sources
+    let mut s = check_sources(&status.path, &status.sources, now_us, max_age_secs);
+    if status.is_empty() && !s.stale {
+        s = check_sources(&status.path, &[], now_us, max_age_secs);
+    }
+    s
+}
+
+/// [`check_staleness`] from the sources alone: a store without any
+/// refreshed source is empty, hence stale.
+pub fn check_sources(
+    path: &str,
+    sources: &[SourceState],
+    now_us: i64,
+    max_age_secs: i64,
+) -> Staleness {
+    let mut ages: Vec<(String, i64)> = sources
         .iter()
         .filter_map(|s| {
             s.refreshed_us()
@@ -284,15 +305,14 @@ pub fn check_staleness(status: &Status, now_us: i64, max_age_secs: i64) -> Stale
         })
         .collect();
     ages.sort();
-    if status.is_empty() || ages.is_empty() {
+    if ages.is_empty() {
         return Staleness {
             stale: true,
             age_secs: None,
             max_age_secs,
             stale_sources: Vec::new(),
             message: Some(format!(
-                "the advisory database {} is empty: run `patchloop db sync` (or `patchloop db import`)",
-                status.path
+                "the advisory database {path} is empty: run `patchloop db sync` (or `patchloop db import`)"
             )),
         };
     }

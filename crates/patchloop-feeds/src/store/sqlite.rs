@@ -578,6 +578,22 @@ impl AdvisoryStore for SqliteStore {
             .map_err(|e| self.err(e))
     }
 
+    fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SOURCE_COLUMNS} FROM sources ORDER BY name"
+            ))
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], read_source)
+            .and_then(|m| m.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn location(&self) -> String {
+        self.display.clone()
+    }
+
     fn status(&self) -> Result<Status, StoreError> {
         let c = &self.conn;
         let mut st = Status {

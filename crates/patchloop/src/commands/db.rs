@@ -177,7 +177,7 @@ pub fn run(a: DbArgs) -> Result<u8> {
 
 /// "Now": `PATCHLOOP_NOW` (RFC 3339 or seconds since the epoch) for tests
 /// and reproducible runs, else the clock.
-fn now_us() -> Result<i64> {
+pub(crate) fn now_us() -> Result<i64> {
     match std::env::var("PATCHLOOP_NOW") {
         Ok(v) if !v.trim().is_empty() => {
             let v = v.trim();
@@ -194,7 +194,7 @@ fn now_us() -> Result<i64> {
     }
 }
 
-fn config() -> Result<FeedsConfig> {
+pub(crate) fn config() -> Result<FeedsConfig> {
     let user = config::user_config_path();
     let project = PathBuf::from("patchloop.toml");
     let (cfg, notes) = FeedsConfig::load_merged(

@@ -2,6 +2,7 @@
 
 pub mod db;
 mod inventory;
+pub mod scan;
 mod versions;
 
 use anyhow::Result;
@@ -14,6 +15,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Formats => inventory::formats(),
         Command::Versions(v) => versions::run(v),
         Command::Db(a) => db::run(a),
+        Command::Scan(a) => scan::run(a),
     }
 }
 

@@ -1,0 +1,596 @@
+//! patchloop-match: the second half of monitoring. Matches an
+//! [`Inventory`] against the advisory store and returns a [`ScanReport`]:
+//! one [`Finding`] per vulnerability and package version, aliases merged,
+//! with where it was found, how it is reached, the nearest fix, its
+//! severity, and the project's ignore rules applied.
+//!
+//! How (docs/scan.md):
+//! 1. Packages with an exact version are grouped by (ecosystem, name key):
+//!    the name key is the ecosystem's own equality rule
+//!    ([`patchloop_feeds::normalize::name_key`]: PEP 503 for PyPI, case
+//!    folding for NuGet and Packagist, exact Maven `group:artifact` and Go
+//!    module paths).
+//! 2. Each group's advisories are read once
+//!    ([`AdvisoryStore::affected_for_package`], withdrawn records excluded)
+//!    and each `affected` entry is compiled once
+//!    ([`patchloop_version::osv::CompiledEntry`]); every installed version of
+//!    the package is checked against them under the ecosystem's rules.
+//! 3. Matched records are merged by alias group (the store's alias graph
+//!    plus each record's own `aliases`), the full records are read for
+//!    hits only, and severity comes from [`patchloop_risk::severity`].
+//! 4. Versions the ecosystem's scheme cannot parse, in a lockfile or in an
+//!    advisory, are reported as diagnostics with the file or record that
+//!    holds them; the scan goes on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use patchloop_feeds::normalize::name_key;
+use patchloop_feeds::{AdvisoryStore, StoreError};
+use patchloop_model::{
+    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, Finding, FindingPackage,
+    Inventory, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport, Summary, Suppression,
+};
+use patchloop_risk::Policy;
+use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
+use patchloop_version::Scheme;
+use patchloop_version::osv::{Candidate, CompiledEntry};
+
+/// A scan could not run (the store failed; bad input never fails a scan).
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Options of one scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Today, `YYYY-MM-DD`: decides which ignore rules have expired.
+    pub today: String,
+    /// Most dependency paths reported per occurrence.
+    pub max_paths: usize,
+    /// `patchloop <version>`.
+    pub generator: String,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            today: "1970-01-01".into(),
+            max_paths: 3,
+            generator: format!("patchloop {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Where one installed package version sits in the inventory.
+#[derive(Debug, Clone, Copy)]
+struct Site {
+    source: usize,
+    package: usize,
+}
+
+/// A matched record for one package version.
+#[derive(Debug, Clone)]
+struct Hit {
+    record: String,
+    fixed: Option<String>,
+    informational: Option<String>,
+}
+
+/// The informational kind of an `affected` entry (RustSec writes
+/// `database_specific.informational`: `unmaintained`, `unsound`, `notice`).
+fn informational(entry: &patchloop_model::Affected) -> Option<String> {
+    entry
+        .database_specific
+        .as_ref()?
+        .get("informational")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// RustSec's OSV export writes `patched = [">= 1.2.3"]` as `fixed:
+/// "1.2.3-0"` (the lowest pre-release, so pre-releases of the fix count as
+/// fixed). The nearest fixed release users can pick is `1.2.3`.
+fn display_fixed(scheme: Scheme, fixed: String) -> String {
+    if scheme == Scheme::SemVer
+        && let Some(base) = fixed.strip_suffix("-0")
+        && !base.contains('-')
+    {
+        return base.to_string();
+    }
+    fixed
+}
+
+/// Rank of an id as the primary id of a finding: the database's own id
+/// first, then GHSA, then CVE, then anything else.
+fn id_rank(id: &str) -> u8 {
+    if id.starts_with("CVE-") {
+        2
+    } else if id.starts_with("GHSA-") {
+        1
+    } else {
+        0
+    }
+}
+
+/// Caches of whole records and alias groups, read for hits only.
+struct Records<'s> {
+    store: &'s dyn AdvisoryStore,
+    records: HashMap<String, Option<Advisory>>,
+    groups: HashMap<String, Vec<String>>,
+}
+
+impl<'s> Records<'s> {
+    fn get(&mut self, id: &str) -> Result<Option<&Advisory>, StoreError> {
+        if !self.records.contains_key(id) {
+            let r = self.store.get(id)?;
+            self.records.insert(id.to_string(), r);
+        }
+        Ok(self.records.get(id).and_then(Option::as_ref))
+    }
+
+    /// Every id of the vulnerability `id` names (store alias graph and the
+    /// record's own aliases).
+    fn group(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        if let Some(g) = self.groups.get(id) {
+            return Ok(g.clone());
+        }
+        let mut g: BTreeSet<String> = self.store.aliases_of(id)?.into_iter().collect();
+        g.insert(id.to_string());
+        if let Some(r) = self.get(id)? {
+            g.extend(r.aliases.iter().cloned());
+        }
+        let g: Vec<String> = g.into_iter().collect();
+        self.groups.insert(id.to_string(), g.clone());
+        Ok(g)
+    }
+}
+
+/// Scan an inventory against the store, applying the policy's ignores.
+/// `database` describes the store (path, staleness) for the report.
+pub fn scan(
+    inventory: &Inventory,
+    store: &dyn AdvisoryStore,
+    policy: &Policy,
+    database: DatabaseInfo,
+    opts: &ScanOptions,
+) -> Result<ScanReport, MatchError> {
+    let mut diagnostics: Vec<Diagnostic> = inventory.diagnostics.clone();
+    let mut summary = Summary {
+        files: inventory.sources.len(),
+        ..Summary::default()
+    };
+
+    // 1. Group installed packages by (ecosystem, name key), then version.
+    type Versions = BTreeMap<String, Vec<Site>>;
+    let mut groups: BTreeMap<(String, String), (usize, Versions)> = BTreeMap::new();
+    for (si, source) in inventory.sources.iter().enumerate() {
+        for (pi, p) in source.packages.iter().enumerate() {
+            summary.packages += 1;
+            if !p.resolution.is_exact() || p.version.is_empty() {
+                summary.unpinned += 1;
+                continue;
+            }
+            let key = (
+                p.ecosystem.to_string(),
+                name_key(&p.ecosystem, &p.name).into_owned(),
+            );
+            let entry = groups
+                .entry(key)
+                .or_insert((si * 1_000_000 + pi, Versions::new()));
+            entry.1.entry(p.version.clone()).or_default().push(Site {
+                source: si,
+                package: pi,
+            });
+        }
+    }
+    let package_at = |s: Site| -> &Package { &inventory.sources[s.source].packages[s.package] };
+
+    let mut records = Records {
+        store,
+        records: HashMap::new(),
+        groups: HashMap::new(),
+    };
+    let mut unknown_ecosystems: BTreeMap<String, usize> = BTreeMap::new();
+    let mut bad_records: BTreeSet<(String, String)> = BTreeSet::new();
+    // (package version sites, hits) per package version with any hit.
+    let mut matched: Vec<(Vec<Site>, Scheme, Vec<Hit>)> = Vec::new();
+
+    for ((eco_key, _), (first, versions)) in &groups {
+        let first = Site {
+            source: first / 1_000_000,
+            package: first % 1_000_000,
+        };
+        let sample = package_at(first);
+        let Some(scheme) = Scheme::for_ecosystem(&sample.ecosystem) else {
+            let n: usize = versions.values().map(Vec::len).sum();
+            summary.unmatched += n;
+            *unknown_ecosystems.entry(eco_key.clone()).or_default() += n;
+            continue;
+        };
+        let advisories = store.affected_for_package(&sample.ecosystem, &sample.name)?;
+        if advisories.is_empty() {
+            continue;
+        }
+        // Compile each affected entry once for all versions.
+        let compiled: Vec<(&str, CompiledEntry, Option<String>)> = advisories
+            .iter()
+            .flat_map(|a| {
+                a.affected.iter().map(move |e| {
+                    (
+                        a.id.as_str(),
+                        CompiledEntry::new(scheme, e),
+                        informational(e),
+                    )
+                })
+            })
+            .collect();
+        for (id, c, _) in &compiled {
+            for e in &c.skipped {
+                if bad_records.insert((id.to_string(), e.version.clone())) {
+                    diagnostics.push(Diagnostic {
+                        level: DiagnosticLevel::Warning,
+                        path: format!("advisory {id}"),
+                        line: None,
+                        message: format!("{e}: this version of the record is skipped"),
+                    });
+                }
+            }
+        }
+        for (version, sites) in versions {
+            let cand = match Candidate::parse(scheme, version) {
+                Ok(c) => c,
+                Err(e) => {
+                    summary.unmatched += sites.len();
+                    for s in sites {
+                        let p = package_at(*s);
+                        diagnostics.push(Diagnostic {
+                            level: DiagnosticLevel::Warning,
+                            path: inventory.sources[s.source].path.clone(),
+                            line: p.line(),
+                            message: format!(
+                                "{} {}: {e}; not checked against advisories",
+                                p.name, p.version
+                            ),
+                        });
+                    }
+                    continue;
+                }
+            };
+            let mut hits: Vec<Hit> = Vec::new();
+            for (id, c, info) in &compiled {
+                let Some(fixed) = c.check(&cand) else {
+                    continue;
+                };
+                let fixed = fixed.map(|f| display_fixed(scheme, f));
+                match hits.iter_mut().find(|h| h.record == *id) {
+                    // Several entries of one record: keep the lowest fix.
+                    Some(h) => {
+                        if let (Some(a), Some(b)) = (&h.fixed, &fixed)
+                            && scheme.compare(b, a) == Ok(std::cmp::Ordering::Less)
+                        {
+                            h.fixed = fixed;
+                        } else if h.fixed.is_none() {
+                            h.fixed = fixed;
+                        }
+                    }
+                    None => hits.push(Hit {
+                        record: id.to_string(),
+                        fixed,
+                        informational: info.clone(),
+                    }),
+                }
+            }
+            if !hits.is_empty() {
+                matched.push((sites.clone(), scheme, hits));
+            }
+        }
+    }
+    for (eco, n) in unknown_ecosystems {
+        diagnostics.push(Diagnostic {
+            level: DiagnosticLevel::Warning,
+            path: format!("ecosystem {eco}"),
+            line: None,
+            message: format!(
+                "{n} package(s) not checked: patchloop has no version rules for this ecosystem"
+            ),
+        });
+    }
+
+    // 2. Merge hits by alias group and build findings.
+    let mut findings = Vec::new();
+    for (sites, scheme, hits) in matched {
+        let mut merged: Vec<(BTreeSet<String>, Vec<Hit>)> = Vec::new();
+        for h in hits {
+            let g: BTreeSet<String> = records.group(&h.record)?.into_iter().collect();
+            let overlapping: Vec<usize> = merged
+                .iter()
+                .enumerate()
+                .filter(|(_, (mg, _))| !mg.is_disjoint(&g))
+                .map(|(i, _)| i)
+                .collect();
+            let mut into = (g, vec![h]);
+            for i in overlapping.into_iter().rev() {
+                let (mg, mh) = merged.remove(i);
+                into.0.extend(mg);
+                into.1.extend(mh);
+            }
+            merged.push(into);
+        }
+        for (ids, hits) in merged {
+            findings.push(build_finding(
+                inventory,
+                &mut records,
+                &sites,
+                scheme,
+                ids,
+                hits,
+                opts,
+                &mut diagnostics,
+            )?);
+        }
+    }
+
+    // 3. Ignore rules.
+    let mut policy_notes = Vec::new();
+    for rule in &policy.ignores {
+        let expired = rule.expired(&opts.today);
+        let mut hits = 0;
+        for f in findings.iter_mut() {
+            if rule.matches(f.ids(), &f.package.name) {
+                hits += 1;
+                if !expired && f.suppressed.is_none() {
+                    f.suppressed = Some(Suppression {
+                        reason: rule.reason.clone(),
+                        expires: Some(rule.expires.clone()),
+                        rule: rule.rule.clone(),
+                    });
+                }
+            }
+        }
+        if expired {
+            policy_notes.push(PolicyNote {
+                kind: "expired-ignore".into(),
+                id: rule.id.clone(),
+                rule: rule.rule.clone(),
+                message: format!(
+                    "ignore of {} expired on {}: {} no longer suppressed",
+                    rule.id,
+                    rule.expires,
+                    match hits {
+                        0 => "it matches nothing and is".to_string(),
+                        1 => "1 finding is".to_string(),
+                        n => format!("{n} findings are"),
+                    }
+                ),
+            });
+        } else if hits == 0 {
+            policy_notes.push(PolicyNote {
+                kind: "unmatched-ignore".into(),
+                id: rule.id.clone(),
+                rule: rule.rule.clone(),
+                message: format!(
+                    "ignore of {}{} matches no finding: remove it if the vulnerability is gone",
+                    rule.id,
+                    rule.package
+                        .as_deref()
+                        .map(|p| format!(" in {p}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
+
+    // 4. Order and count.
+    findings.sort_by(|a: &Finding, b: &Finding| {
+        (a.category, std::cmp::Reverse(a.severity.level))
+            .cmp(&(b.category, std::cmp::Reverse(b.severity.level)))
+            .then_with(|| {
+                a.package
+                    .ecosystem
+                    .to_string()
+                    .cmp(&b.package.ecosystem.to_string())
+            })
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut vulnerable = BTreeSet::new();
+    for f in &findings {
+        if f.suppressed.is_some() {
+            summary.suppressed += 1;
+            continue;
+        }
+        match f.category {
+            Category::Vulnerability => {
+                summary.vulnerabilities += 1;
+                *summary.by_severity.entry(f.severity.level).or_default() += 1;
+                vulnerable.insert((&f.package.purl, &f.package.version));
+            }
+            Category::Informational => summary.informational += 1,
+        }
+    }
+    summary.vulnerable_packages = vulnerable.len();
+
+    Ok(ScanReport {
+        schema: SCAN_SCHEMA.to_string(),
+        generator: opts.generator.clone(),
+        database,
+        summary,
+        findings,
+        policy: policy_notes,
+        diagnostics,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_finding(
+    inventory: &Inventory,
+    records: &mut Records<'_>,
+    sites: &[Site],
+    scheme: Scheme,
+    ids: BTreeSet<String>,
+    hits: Vec<Hit>,
+    opts: &ScanOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Finding, MatchError> {
+    let mut record_ids: Vec<String> = hits.iter().map(|h| h.record.clone()).collect();
+    record_ids.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
+    record_ids.dedup();
+    let primary = record_ids[0].clone();
+    let mut all_ids = ids;
+    let mut severity_cands: Vec<SeverityCandidate> = Vec::new();
+    let (mut summary_text, mut url, mut published, mut modified) = (None, None, None, None);
+    // The matched records first (in rank order), then alias records the
+    // store holds (their severity counts too: docs/scan.md).
+    let alias_ids: Vec<String> = all_ids
+        .iter()
+        .filter(|i| !record_ids.contains(i))
+        .cloned()
+        .collect();
+    for id in record_ids.iter().chain(alias_ids.iter()) {
+        let Some(r) = records.get(id)? else { continue };
+        if r.is_withdrawn() {
+            continue;
+        }
+        all_ids.extend(r.aliases.iter().cloned());
+        severity_cands.extend(candidates(r));
+        if record_ids.contains(id) {
+            if summary_text.is_none() {
+                summary_text = r
+                    .summary
+                    .clone()
+                    .filter(|s| !s.trim().is_empty())
+                    .or_else(|| r.details.as_deref().map(first_sentence));
+                published = r.published.clone();
+                modified = Some(r.modified.clone()).filter(|m| !m.is_empty());
+            }
+            if url.is_none() {
+                url = advisory_url(r);
+            }
+        }
+    }
+    let (severity, warnings) = assess(&severity_cands);
+    for w in warnings {
+        let (rec, msg) = w.split_once(": ").unwrap_or(("", &w));
+        diagnostics.push(Diagnostic {
+            level: DiagnosticLevel::Warning,
+            path: format!("advisory {rec}"),
+            line: None,
+            message: msg.to_string(),
+        });
+    }
+    // Nearest fix: the highest of the records' nearest fixes (a version
+    // that fixes every matched record).
+    let mut fixed: Option<String> = None;
+    for h in &hits {
+        if let Some(f) = &h.fixed {
+            fixed = match fixed {
+                Some(cur) if scheme.compare(f, &cur) != Ok(std::cmp::Ordering::Greater) => {
+                    Some(cur)
+                }
+                _ => Some(f.clone()),
+            };
+        }
+    }
+    let vulnerability = hits.iter().any(|h| h.informational.is_none());
+    let informational = if vulnerability {
+        None
+    } else {
+        hits.iter().find_map(|h| h.informational.clone())
+    };
+    all_ids.remove(&primary);
+    let first = &inventory.sources[sites[0].source].packages[sites[0].package];
+    let mut occurrences = Vec::new();
+    for s in sites {
+        let source = &inventory.sources[s.source];
+        let p = &source.packages[s.package];
+        let by_id: HashMap<&str, &Package> = if p.relation == patchloop_model::Relation::Direct {
+            HashMap::new()
+        } else {
+            source.packages.iter().map(|q| (q.id.as_str(), q)).collect()
+        };
+        let paths = if p.relation == patchloop_model::Relation::Direct {
+            Vec::new()
+        } else {
+            source
+                .paths_to(&p.id, opts.max_paths)
+                .into_iter()
+                .map(|path| {
+                    path.iter()
+                        .map(|id| match by_id.get(id.as_str()) {
+                            Some(q) if q.version.is_empty() => q.name.clone(),
+                            Some(q) => format!("{}@{}", q.name, q.version),
+                            None => id.clone(),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        occurrences.push(Occurrence {
+            path: source.path.clone(),
+            line: p.line(),
+            relation: p.relation,
+            scope: p.scope,
+            paths,
+        });
+    }
+    Ok(Finding {
+        id: primary,
+        aliases: all_ids.into_iter().collect(),
+        records: record_ids,
+        category: if vulnerability {
+            Category::Vulnerability
+        } else {
+            Category::Informational
+        },
+        informational,
+        summary: summary_text,
+        package: FindingPackage {
+            ecosystem: first.ecosystem.clone(),
+            name: first.name.clone(),
+            version: first.version.clone(),
+            purl: first.purl.clone(),
+        },
+        occurrences,
+        fixed,
+        severity,
+        url,
+        published,
+        modified,
+        suppressed: None,
+    })
+}
+
+fn first_sentence(details: &str) -> String {
+    let line = details.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut s: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
+
+/// The record's ADVISORY reference, else a well-known page for its id.
+fn advisory_url(r: &Advisory) -> Option<String> {
+    if let Some(u) = r
+        .references
+        .iter()
+        .find(|x| x.kind == "ADVISORY" && x.url.contains(&r.id))
+        .or_else(|| r.references.iter().find(|x| x.kind == "ADVISORY"))
+    {
+        return Some(u.url.clone());
+    }
+    let id = &r.id;
+    Some(if id.starts_with("RUSTSEC-") {
+        format!("https://rustsec.org/advisories/{id}.html")
+    } else if id.starts_with("GHSA-") {
+        format!("https://github.com/advisories/{id}")
+    } else if id.starts_with("GO-") {
+        format!("https://pkg.go.dev/vuln/{id}")
+    } else {
+        format!("https://osv.dev/vulnerability/{id}")
+    })
+}
