@@ -259,6 +259,21 @@ pub fn scan(
                     continue;
                 }
             };
+            if scheme == Scheme::Pep440 && patchloop_version::pep440::parse_strict(version).is_err()
+            {
+                for s in sites {
+                    let p = package_at(*s);
+                    diagnostics.push(Diagnostic {
+                        level: DiagnosticLevel::Warning,
+                        path: inventory.sources[s.source].path.clone(),
+                        line: p.line(),
+                        message: format!(
+                            "{} {}: not a PEP 440 version; compared by the legacy rules osv.dev uses (below every PEP 440 version)",
+                            p.name, p.version
+                        ),
+                    });
+                }
+            }
             let mut hits: Vec<Hit> = Vec::new();
             for (id, c, info) in &compiled {
                 let Some(fixed) = c.check(&cand) else {
