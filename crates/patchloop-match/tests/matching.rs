@@ -127,14 +127,21 @@ fn names_are_compared_the_ecosystems_way() {
         source(
             "requirements.txt",
             Ecosystem::PYPI,
-            &[("django.rest.framework", "2.4"), ("django-rest-framework", "3.0")],
+            &[
+                ("django.rest.framework", "2.4"),
+                ("django-rest-framework", "3.0"),
+            ],
         ),
         source(
             "packages.lock.json",
             Ecosystem::NUGET,
             &[("newtonsoft.json", "12.0.3")],
         ),
-        source("composer.lock", Ecosystem::PACKAGIST, &[("dompdf/dompdf", "1.2.0")]),
+        source(
+            "composer.lock",
+            Ecosystem::PACKAGIST,
+            &[("dompdf/dompdf", "1.2.0")],
+        ),
         source(
             "pom.xml",
             Ecosystem::MAVEN,
@@ -160,11 +167,31 @@ fn names_are_compared_the_ecosystems_way() {
     assert_eq!(
         got,
         vec![
-            ("GHSA-mvn-0001".into(), "org.apache.logging.log4j:log4j-core".into(), "2.14.1".into()),
-            ("GHSA-nuget-0001".into(), "newtonsoft.json".into(), "12.0.3".into()),
-            ("GHSA-pack-0001".into(), "dompdf/dompdf".into(), "1.2.0".into()),
-            ("GO-1".into(), "github.com/BurntSushi/toml".into(), "v1.1.0".into()),
-            ("PYSEC-1".into(), "django.rest.framework".into(), "2.4".into()),
+            (
+                "GHSA-mvn-0001".into(),
+                "org.apache.logging.log4j:log4j-core".into(),
+                "2.14.1".into()
+            ),
+            (
+                "GHSA-nuget-0001".into(),
+                "newtonsoft.json".into(),
+                "12.0.3".into()
+            ),
+            (
+                "GHSA-pack-0001".into(),
+                "dompdf/dompdf".into(),
+                "1.2.0".into()
+            ),
+            (
+                "GO-1".into(),
+                "github.com/BurntSushi/toml".into(),
+                "v1.1.0".into()
+            ),
+            (
+                "PYSEC-1".into(),
+                "django.rest.framework".into(),
+                "2.4".into()
+            ),
         ]
     );
     let py = r.findings.iter().find(|x| x.id == "PYSEC-1").unwrap();
@@ -189,7 +216,8 @@ fn aliases_merge_into_one_finding_and_withdrawn_never_match() {
         json!([{"introduced": "0"}, {"fixed": "1.8.2"}]),
     );
     b["aliases"] = json!(["CVE-2099-1"]);
-    b["severity"] = json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]);
+    b["severity"] =
+        json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]);
     let mut w = record(
         "RUSTSEC-2099-0002",
         "crates.io",
@@ -200,7 +228,11 @@ fn aliases_merge_into_one_finding_and_withdrawn_never_match() {
     let f = store(&[a, b, w]);
     let r = run(
         &f,
-        vec![source("Cargo.lock", Ecosystem::CRATES_IO, &[("tokio", "1.8.0")])],
+        vec![source(
+            "Cargo.lock",
+            Ecosystem::CRATES_IO,
+            &[("tokio", "1.8.0")],
+        )],
         &Policy::default(),
         "2026-01-01",
     );
@@ -215,7 +247,10 @@ fn aliases_merge_into_one_finding_and_withdrawn_never_match() {
     assert_eq!(x.severity.level, SeverityLevel::Critical);
     assert_eq!(x.severity.source.as_deref(), Some("GHSA-aaaa-bbbb-cccc"));
     assert_eq!(r.summary.vulnerabilities, 1);
-    assert_eq!(r.summary.by_severity.get(&SeverityLevel::Critical), Some(&1));
+    assert_eq!(
+        r.summary.by_severity.get(&SeverityLevel::Critical),
+        Some(&1)
+    );
 }
 
 #[test]
@@ -295,17 +330,27 @@ expires = 2027-01-01
     .unwrap();
     let r = run(
         &f,
-        vec![source("requirements.txt", Ecosystem::PYPI, &[("Jinja2", "3.1.2")])],
+        vec![source(
+            "requirements.txt",
+            Ecosystem::PYPI,
+            &[("Jinja2", "3.1.2")],
+        )],
         &policy,
         "2026-01-15",
     );
     assert_eq!(r.findings.len(), 2);
     let s = r.findings.iter().find(|x| x.id == "PYSEC-2099-1").unwrap();
-    let sup = s.suppressed.as_ref().expect("suppressed through its CVE alias");
+    let sup = s
+        .suppressed
+        .as_ref()
+        .expect("suppressed through its CVE alias");
     assert_eq!(sup.rule, "patchloop.toml:2");
     assert_eq!(sup.reason, "autoescape is on everywhere");
     let e = r.findings.iter().find(|x| x.id == "PYSEC-2099-2").unwrap();
-    assert!(e.suppressed.is_none(), "an expired ignore no longer suppresses");
+    assert!(
+        e.suppressed.is_none(),
+        "an expired ignore no longer suppresses"
+    );
     let kinds: Vec<(&str, &str)> = r
         .policy
         .iter()
@@ -323,7 +368,11 @@ expires = 2027-01-01
     // The day after the first rule's expiry it stops suppressing too.
     let r = run(
         &f,
-        vec![source("requirements.txt", Ecosystem::PYPI, &[("Jinja2", "3.1.2")])],
+        vec![source(
+            "requirements.txt",
+            Ecosystem::PYPI,
+            &[("Jinja2", "3.1.2")],
+        )],
         &policy,
         "2026-07-01",
     );
@@ -363,7 +412,11 @@ fn bad_versions_are_reported_and_the_scan_goes_on() {
             ),
             // Not PEP 440: ordered by the legacy rules osv.dev uses (below
             // every PEP 440 version), matched, and warned about.
-            source("requirements.txt", Ecosystem::PYPI, &[("requests", "dev-branch")]),
+            source(
+                "requirements.txt",
+                Ecosystem::PYPI,
+                &[("requests", "dev-branch")],
+            ),
         ],
         &Policy::default(),
         "2026-01-01",
@@ -371,7 +424,11 @@ fn bad_versions_are_reported_and_the_scan_goes_on() {
     assert_eq!(
         ids(&r),
         vec![
-            ("PYSEC-2099-11".into(), "requests".into(), "dev-branch".into()),
+            (
+                "PYSEC-2099-11".into(),
+                "requests".into(),
+                "dev-branch".into()
+            ),
             ("RUSTSEC-2099-9".into(), "hyper".into(), "0.14.9".into()),
         ]
     );
@@ -418,7 +475,11 @@ fn dependency_paths_and_occurrences_across_files() {
         dependencies: vec![mkdirp.id.clone()],
     });
     s.packages = vec![mkdirp, minimist];
-    let other = source("web/package-lock.json", Ecosystem::NPM, &[("minimist", "1.2.5")]);
+    let other = source(
+        "web/package-lock.json",
+        Ecosystem::NPM,
+        &[("minimist", "1.2.5")],
+    );
     let r = run(&f, vec![s, other], &Policy::default(), "2026-01-01");
     assert_eq!(r.findings.len(), 1);
     let x = &r.findings[0];
@@ -427,7 +488,10 @@ fn dependency_paths_and_occurrences_across_files() {
     assert_eq!(x.occurrences[0].line, Some(20));
     assert_eq!(
         x.occurrences[0].paths,
-        vec![vec!["mkdirp@0.5.5".to_string(), "minimist@1.2.5".to_string()]]
+        vec![vec![
+            "mkdirp@0.5.5".to_string(),
+            "minimist@1.2.5".to_string()
+        ]]
     );
     assert_eq!(x.occurrences[1].relation, Relation::Direct);
     assert_eq!(r.summary.vulnerable_packages, 1);
@@ -441,7 +505,11 @@ fn unknown_ecosystems_and_unpinned_packages_are_counted_not_guessed() {
         "zlib",
         json!([{"introduced": "0"}]),
     )]);
-    let mut s = source("conan.lock", Ecosystem::parse("ConanCenter"), &[("zlib", "1.2.11")]);
+    let mut s = source(
+        "conan.lock",
+        Ecosystem::parse("ConanCenter"),
+        &[("zlib", "1.2.11")],
+    );
     s.packages.push(Package::unpinned(
         Ecosystem::parse("ConanCenter"),
         "openssl",
@@ -498,10 +566,17 @@ fn real_pypi_and_go_records_match_real_lockfiles() {
         .iter()
         .map(|f| f.package.ecosystem.to_string())
         .collect();
-    assert!(ecos.contains("crates.io") && ecos.contains("Go"), "{ecos:?}");
+    assert!(
+        ecos.contains("crates.io") && ecos.contains("Go"),
+        "{ecos:?}"
+    );
     // Go's record GO-2022-0603 (gopkg.in/yaml.v2 < 2.2.8 etc.) style check:
     // every Go finding's version is below its fixed version.
-    for f in r.findings.iter().filter(|f| f.package.ecosystem == Ecosystem::GO) {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.package.ecosystem == Ecosystem::GO)
+    {
         if let Some(fx) = &f.fixed {
             let s = patchloop_version::Scheme::Go;
             assert_eq!(
