@@ -87,14 +87,30 @@ pub fn prepare(
     let mut affected = Vec::with_capacity(adv.affected.len());
     for a in &adv.affected {
         let Some(p) = &a.package else { continue };
-        if p.name.trim().is_empty() {
-            continue;
-        }
-        let eco: &Ecosystem = &p.ecosystem;
+        // A package named only by its purl is indexed under the purl's
+        // ecosystem and name (the ecosystem's spelling: `group:artifact`
+        // for Maven, `vendor/name` for Composer, ...).
+        let from_purl;
+        let (eco, name): (&Ecosystem, &str) = if p.name.trim().is_empty() {
+            match p.purl.as_deref().map(patchloop_model::parse_purl) {
+                Some(Ok(parts)) => {
+                    from_purl = parts;
+                    let eco = if p.ecosystem.to_string().is_empty() {
+                        &from_purl.ecosystem
+                    } else {
+                        &p.ecosystem
+                    };
+                    (eco, from_purl.name.as_str())
+                }
+                _ => continue,
+            }
+        } else {
+            (&p.ecosystem, p.name.as_str())
+        };
         affected.push(AffectedKey {
             ecosystem: ecosystem_key(eco),
-            name: p.name.clone(),
-            name_key: name_key(eco, &p.name).into_owned(),
+            name: name.to_string(),
+            name_key: name_key(eco, name).into_owned(),
             purl: p.purl.clone(),
             entry: compress(&serde_json::to_vec(a).map_err(|e| format!("{id}: {e}"))?),
         });
@@ -235,5 +251,17 @@ mod tests {
         );
         let long = truncate("ééé", 3);
         assert_eq!(long, "é");
+    }
+
+    #[test]
+    fn purl_only_packages_are_indexed_by_the_purl() {
+        let j = r#"{"id":"X-9","modified":"2024-01-01T00:00:00Z","affected":[
+            {"package":{"ecosystem":"Maven","name":"","purl":"pkg:maven/org.apache.commons/commons-text"},
+             "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.5"},{"fixed":"1.10.0"}]}]},
+            {"package":{"ecosystem":"PyPI","name":"","purl":"not a purl"}}]}"#;
+        let p = prepare(j.as_bytes(), "import", "f.json", 1 << 20).unwrap();
+        assert_eq!(p.affected.len(), 1);
+        assert_eq!(p.affected[0].ecosystem, "Maven");
+        assert_eq!(p.affected[0].name_key, "org.apache.commons:commons-text");
     }
 }
