@@ -8,6 +8,7 @@
 //!
 //! EPSS, KEV, context, SSVC and SLA clocks come with issue #5.
 
+pub mod cvss;
 pub mod policy;
 pub mod severity;
 

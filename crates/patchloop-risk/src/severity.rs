@@ -40,33 +40,10 @@ fn rank(vector: &str) -> Option<u8> {
     }
 }
 
-/// Base score and rating of a CVSS v2, v3.x or v4.0 vector, computed by
-/// the `cvss` crate (v2 vectors may be written bare, `(...)`-wrapped or
-/// with a `CVSS:2.0/` prefix).
+/// Base score and rating of a CVSS v2, v3.x or v4.0 vector
+/// ([`crate::cvss::scores`]).
 pub fn base_score(vector: &str) -> Result<(f64, SeverityLevel), String> {
-    let v = vector.trim();
-    let v2 = v
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .trim_start_matches("CVSS:2.0/");
-    let text = if v.starts_with("CVSS:") && !v.starts_with("CVSS:2.0/") {
-        v
-    } else {
-        v2
-    };
-    let c: cvss::Cvss = text.parse().map_err(|e: cvss::Error| e.to_string())?;
-    let s = c.score();
-    if !s.is_finite() {
-        return Err("score is not a number".into());
-    }
-    let level = match c.severity() {
-        cvss::Severity::None => SeverityLevel::None,
-        cvss::Severity::Low => SeverityLevel::Low,
-        cvss::Severity::Medium => SeverityLevel::Medium,
-        cvss::Severity::High => SeverityLevel::High,
-        cvss::Severity::Critical => SeverityLevel::Critical,
-    };
-    Ok((s, level))
+    crate::cvss::scores(vector).map(|s| (s.base, s.level))
 }
 
 /// The candidates of one record: its own `severity`, the `severity` of
