@@ -27,8 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use patchloop_feeds::normalize::name_key;
 use patchloop_feeds::{AdvisoryStore, StoreError};
 use patchloop_model::{
-    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, Finding, FindingPackage,
-    Inventory, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport, Summary, Suppression,
+    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, EpssInfo, Exploitation, Finding,
+    FindingPackage, Inventory, KevInfo, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport,
+    Summary, Suppression,
 };
 use patchloop_risk::Policy;
 use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
@@ -487,6 +488,51 @@ fn build_finding(
             }
         }
     }
+    // Exploitation evidence: KEV entries and the highest EPSS score of
+    // the vulnerability's CVEs; exploit references of its records.
+    let mut exploitation = Exploitation::default();
+    let cves: Vec<String> = all_ids
+        .iter()
+        .chain(std::iter::once(&primary))
+        .filter(|i| i.starts_with("CVE-"))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for cve in &cves {
+        if let Some(k) = records.store.kev(cve)? {
+            exploitation.kev.push(KevInfo {
+                cve: k.cve.clone(),
+                date_added: k.date_added.clone(),
+                due_date: k.due_date.clone(),
+                known_ransomware: k.ransomware(),
+                required_action: k.required_action.clone(),
+            });
+        }
+        if let Some(e) = records.store.epss(cve)?
+            && exploitation
+                .epss
+                .as_ref()
+                .is_none_or(|cur| e.epss > cur.probability)
+        {
+            exploitation.epss = Some(EpssInfo {
+                cve: e.cve.clone(),
+                probability: e.epss,
+                percentile: e.percentile,
+                score_date: e.score_date.clone(),
+                model_version: e.model_version.clone(),
+            });
+        }
+    }
+    for id in record_ids.iter().chain(alias_ids.iter()) {
+        if let Some(r) = records.get(id)? {
+            for x in &r.references {
+                if is_exploit_ref(&x.kind, &x.url) && !exploitation.exploit_refs.contains(&x.url) {
+                    exploitation.exploit_refs.push(x.url.clone());
+                }
+            }
+        }
+    }
     let (severity, warnings) = assess(&severity_cands);
     for w in warnings {
         let (rec, msg) = w.split_once(": ").unwrap_or(("", &w));
@@ -576,7 +622,21 @@ fn build_finding(
         published,
         modified,
         suppressed: None,
+        exploitation,
+        risk: None,
     })
+}
+
+/// An OSV reference that documents a working exploit: type `EVIDENCE`
+/// (OSV: "a demonstration of the validity of a vulnerability claim"), or a
+/// link to an exploit archive.
+fn is_exploit_ref(kind: &str, url: &str) -> bool {
+    const ARCHIVES: [&str; 3] = [
+        "exploit-db.com/exploits/",
+        "packetstormsecurity.com/files/",
+        "github.com/rapid7/metasploit-framework/",
+    ];
+    kind == "EVIDENCE" || ARCHIVES.iter().any(|a| url.contains(a))
 }
 
 fn first_sentence(details: &str) -> String {

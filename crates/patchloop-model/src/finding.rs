@@ -188,6 +188,191 @@ pub struct Finding {
     /// Present when an ignore rule of the policy suppresses the finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+    /// Exploitation evidence from the feeds (KEV, EPSS, exploit references).
+    #[serde(default, skip_serializing_if = "Exploitation::is_empty")]
+    pub exploitation: Exploitation,
+    /// Prioritization: SSVC decision, risk score, SLA due date, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskAssessment>,
+}
+
+/// A CISA KEV catalog entry naming one of the finding's CVEs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KevInfo {
+    pub cve: String,
+    /// `YYYY-MM-DD`.
+    pub date_added: String,
+    /// `YYYY-MM-DD`: CISA's remediation due date for US federal agencies.
+    pub due_date: String,
+    pub known_ransomware: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub required_action: String,
+}
+
+/// The FIRST EPSS score of the finding (the highest among its CVEs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpssInfo {
+    pub cve: String,
+    /// Probability of exploitation activity in the next 30 days, 0..=1.
+    pub probability: f64,
+    /// Percentile among all scored CVEs, 0..=1.
+    pub percentile: f64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub score_date: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model_version: String,
+}
+
+/// What the feeds say about exploitation.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Exploitation {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kev: Vec<KevInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<EpssInfo>,
+    /// Advisory references of type EVIDENCE or to exploit archives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exploit_refs: Vec<String>,
+}
+
+impl Exploitation {
+    pub fn is_empty(&self) -> bool {
+        self.kev.is_empty() && self.epss.is_none() && self.exploit_refs.is_empty()
+    }
+}
+
+/// The decision outcome: CISA's SSVC labels, from least to most urgent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Priority {
+    #[serde(rename = "track")]
+    Track,
+    #[serde(rename = "track*")]
+    TrackStar,
+    #[serde(rename = "attend")]
+    Attend,
+    #[serde(rename = "act")]
+    Act,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Act,
+        Priority::Attend,
+        Priority::TrackStar,
+        Priority::Track,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Track => "track",
+            Priority::TrackStar => "track*",
+            Priority::Attend => "attend",
+            Priority::Act => "act",
+        }
+    }
+
+    /// `act`, `attend`, `track*` (also `track-star`, `track_star`), `track`.
+    pub fn parse(s: &str) -> Option<Priority> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "act" => Priority::Act,
+            "attend" => Priority::Attend,
+            "track*" | "track-star" | "track_star" | "trackstar" => Priority::TrackStar,
+            "track" => Priority::Track,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Priority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SSVC decision point values and the table row that decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsvcDecision {
+    /// `none`, `public poc`, `active`.
+    pub exploitation: String,
+    /// `small`, `controlled`, `open`.
+    pub exposure: String,
+    /// `yes`, `no`.
+    pub automatable: String,
+    /// Mission and well-being (human) impact: `low`, `medium`, `high`, `very high`.
+    pub human_impact: String,
+    pub decision: Priority,
+    /// Row of the deployer decision table (docs/prioritization.md).
+    pub row: u8,
+}
+
+/// The project context that applied to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextInfo {
+    /// `low`, `medium`, `high`, `mission-critical`.
+    pub criticality: String,
+    /// `internal`, `controlled`, `internet-facing`.
+    pub exposure: String,
+    /// `dev`, `staging`, `prod`.
+    pub environment: String,
+    /// Where it came from: `default` or `file:line` of the policy rule.
+    pub source: String,
+}
+
+/// An environmental CVSS score computed from the context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentalScore {
+    pub score: f64,
+    pub level: SeverityLevel,
+    /// The base vector with the environmental metrics appended.
+    pub vector: String,
+}
+
+/// A VEX statement or mitigation of the policy that applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// `vex` or `mitigation`.
+    pub kind: String,
+    /// VEX: `not_affected`, `affected`, `fixed`, `under_investigation`;
+    /// mitigation: what it changes (e.g. `exposure=internal`).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    pub statement: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `file:line` of the rule.
+    pub rule: String,
+}
+
+/// One signal of a decision: what it is, where it came from, what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    pub name: String,
+    pub value: String,
+    pub source: String,
+    pub effect: String,
+}
+
+/// The prioritization of one finding (docs/prioritization.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskAssessment {
+    pub priority: Priority,
+    /// 0..=100, documented formula.
+    pub score: u8,
+    pub ssvc: SsvcDecision,
+    pub context: ContextInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environmental: Option<EnvironmentalScore>,
+    /// `YYYY-MM-DD` patchloop first saw this finding in this project.
+    pub first_seen: String,
+    /// `YYYY-MM-DD` the fix is due.
+    pub due: String,
+    /// Why that date: the SLA of the priority, or a KEV due date.
+    pub due_reason: String,
+    pub overdue: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<Applied>,
+    pub signals: Vec<Signal>,
 }
 
 impl Finding {
@@ -247,8 +432,14 @@ pub struct Summary {
     pub by_severity: BTreeMap<SeverityLevel, usize>,
     /// Active informational findings.
     pub informational: usize,
-    /// Findings suppressed by ignore rules.
+    /// Findings suppressed by ignore rules or VEX statements.
     pub suppressed: usize,
+    /// Active findings per priority (when prioritized).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_priority: BTreeMap<Priority, usize>,
+    /// Active findings past their due date.
+    #[serde(default)]
+    pub overdue: usize,
     /// Distinct packages (name and version) with an active vulnerability.
     pub vulnerable_packages: usize,
 }

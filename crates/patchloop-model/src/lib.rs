@@ -14,8 +14,10 @@ pub use advisory::{
 };
 pub use ecosystem::{Ecosystem, EcosystemKind};
 pub use finding::{
-    Category, DatabaseInfo, Finding, FindingPackage, Occurrence, PolicyNote, SCAN_SCHEMA,
-    ScanReport, SeverityInfo, SeverityLevel, Summary, Suppression,
+    Applied, Category, ContextInfo, DatabaseInfo, EnvironmentalScore, EpssInfo, Exploitation,
+    Finding, FindingPackage, KevInfo, Occurrence, PolicyNote, Priority, RiskAssessment,
+    SCAN_SCHEMA, ScanReport, SeverityInfo, SeverityLevel, Signal, SsvcDecision, Summary,
+    Suppression,
 };
 pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
