@@ -1,7 +1,8 @@
 """Validate a SARIF log against a JSON schema (the vendored OASIS one).
 
-usage: validate_sarif.py SCHEMA LOG
-exit 0: valid; 1: invalid (errors printed); 3: jsonschema is not installed.
+usage: validate_sarif.py SCHEMA LOG...
+exit 0: all valid; 1: one is invalid (errors printed); 3: jsonschema is not
+installed.
 """
 import json
 import sys
@@ -14,18 +15,22 @@ except ImportError as e:
 
 with open(sys.argv[1], encoding="utf-8") as f:
     schema = json.load(f)
-with open(sys.argv[2], encoding="utf-8") as f:
-    log = json.load(f)
 
 cls = jsonschema.validators.validator_for(schema)
 cls.check_schema(schema)
 # Every format jsonschema knows, not only draft 4's: the schema marks
 # artifactLocation.uri as "uri-reference", which draft 4 does not define.
 validator = cls(schema, format_checker=jsonschema.FormatChecker())
-errors = sorted(validator.iter_errors(log), key=lambda e: list(map(str, e.absolute_path)))
-for e in errors[:50]:
-    print("/" + "/".join(map(str, e.absolute_path)) + ": " + e.message)
-if errors:
-    print(f"{len(errors)} schema error(s)")
+failed = False
+for path in sys.argv[2:]:
+    with open(path, encoding="utf-8") as f:
+        log = json.load(f)
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(map(str, e.absolute_path)))
+    for e in errors[:50]:
+        print(path + ": /" + "/".join(map(str, e.absolute_path)) + ": " + e.message)
+    if errors:
+        print(f"{path}: {len(errors)} schema error(s)")
+        failed = True
+if failed:
     sys.exit(1)
-print(f"valid ({cls.__name__})")
+print(f"{len(sys.argv) - 2} valid ({cls.__name__})")
