@@ -1,5 +1,13 @@
-//! patchloop-ledger: Signed, hash-chained patch records, approvals, reports and exports (issue #7).
+//! patchloop-ledger: signed patch records, approvals, reports and exports.
 //!
-//! This lifecycle stage is not implemented yet; the crate reserves its place
-//! in the workspace so the layout reads like the patch loop. See
-//! docs/architecture.md for what it will hold.
+//! This crate is the "document" stage of the patch loop. Today it holds
+//! [`report`]: pure functions that render a scan report
+//! ([`patchloop_model::ScanReport`]) in standard formats — SARIF 2.1.0 for
+//! GitHub code scanning and other SARIF viewers, CycloneDX 1.6 for SBOM and
+//! vulnerability tooling, Markdown for pull-request comments. The signed,
+//! hash-chained patch records and approvals (issue #7) will live here too.
+//!
+//! Nothing in this crate does I/O: callers write the returned strings.
+//! docs/reports.md describes the formats and their field mappings.
+
+pub mod report;
