@@ -87,6 +87,8 @@ fn finding(
         published: Some("2023-10-12T17:20:00Z".to_string()),
         modified: Some("2024-06-01T08:00:00.123456Z".to_string()),
         suppressed: None,
+        exploitation: Default::default(),
+        risk: None,
     }
 }
 

@@ -8,6 +8,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use patchloop_feeds::timefmt::{format_us, human_duration, parse_duration};
 use patchloop_feeds::{AdvisoryStore, OpenMode, SqliteStore, StoreError};
 use patchloop_inventory::{Candidate, Format, Limits, Options, WalkOptions};
+use patchloop_ledger::report;
 use patchloop_match::ScanOptions;
 use patchloop_model::{Category, DatabaseInfo, Finding, Relation, ScanReport, SeverityLevel};
 use patchloop_risk::Policy;
@@ -215,9 +216,23 @@ pub fn run(a: ScanArgs) -> Result<u8> {
             serde_json::to_writer_pretty(&mut *w, &report)?;
             w.write_all(b"\n")
         })?,
-        ScanFormat::Sarif | ScanFormat::Cyclonedx | ScanFormat::Markdown => {
-            return Err(anyhow!("REPORT-WIRING"));
+        ScanFormat::Sarif => {
+            let opts = report::sarif::SarifOptions {
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                ..Default::default()
+            };
+            emit(out, &report::sarif::write(&report, &opts))?;
         }
+        ScanFormat::Cyclonedx => {
+            let mut opts =
+                report::cyclonedx::CycloneDxOptions::generated_now(env!("CARGO_PKG_VERSION"));
+            opts.timestamp = Some(crate::commands::fmt_rfc3339(now / 1_000_000));
+            emit(out, &report::cyclonedx::write(&report, &opts))?;
+        }
+        ScanFormat::Markdown => emit(
+            out,
+            &report::markdown::write(&report, &report::markdown::MarkdownOptions::default()),
+        )?,
     }
     if a.format != ScanFormat::Table && !ui::quiet() {
         ui::note(&summary_line(&report));
