@@ -1,23 +1,58 @@
-//! The project's policy file, `patchloop.toml`.
+//! The project's policy file, `patchloop.toml` (docs/policy.md).
 //!
-//! Issue #4 brings the ignore rules; context, SLA and approvals come with
-//! later stages. Tables this module does not own (`[feeds]`, `[project]`,
-//! and tables of later stages) are left to their readers; every key of an
-//! `[[ignore]]` entry is checked, and a problem is reported with the file,
-//! line and key.
+//! Every table and key is checked: an unknown key, a bad value or a
+//! missing required key is a [`PolicyError`] naming the file, line and
+//! key. `[feeds]` is read by the feeds configuration
+//! (`patchloop_feeds::FeedsConfig`), which validates it.
 //!
 //! ```toml
+//! [project]
+//! name = "shop"
+//!
+//! [context]                      # defaults for every file of the project
+//! criticality = "high"           # low | medium | high | mission-critical
+//! exposure = "internet-facing"   # internal | controlled | internet-facing
+//! environment = "prod"           # dev | staging | prod
+//! lower_dev_dependencies = true  # dev/build-only dependencies count as not exposed
+//!
+//! [[context.rule]]               # per path glob; the first matching rule wins per key
+//! paths = ["tools/**", "scripts/**"]
+//! environment = "dev"
+//!
+//! [sla]                          # days from first seen, per priority
+//! act = 2
+//! attend = 14
+//! track_star = 30
+//! track = 90
+//!
+//! [exploitation]
+//! poc_epss = 0.1                 # EPSS probability from which exploitation counts as "public PoC"
+//!
 //! [[ignore]]
-//! id = "RUSTSEC-2020-0071"         # the advisory id or any alias (CVE, GHSA)
-//! package = "time"                  # optional: only this package
-//! reason = "we never call localtime_r: see #412"
-//! expires = 2027-03-31              # last day the rule applies (TOML date or "YYYY-MM-DD")
+//! id = "RUSTSEC-2020-0071"
+//! reason = "not reachable"
+//! expires = 2027-03-31
+//!
+//! [[vex]]
+//! id = "CVE-2023-44487"
+//! package = "h2"
+//! status = "not_affected"        # not_affected | affected | fixed | under_investigation
+//! justification = "vulnerable_code_not_in_execute_path"
+//! statement = "we only use the h2 client"
+//! expires = 2027-01-31
+//!
+//! [[mitigation]]
+//! id = "CVE-2024-1234"
+//! statement = "the admin endpoint is behind the VPN"
+//! exposure = "internal"          # and/or automatable = false
+//! expires = 2027-01-31
 //! ```
 
 use std::ops::Range;
 use std::path::Path;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 /// A problem with the policy file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +62,54 @@ pub struct PolicyError {
     pub line: Option<u32>,
     pub message: String,
 }
+
+macro_rules! levels {
+    ($(#[$m:meta])* $name:ident { $($var:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($var),+ }
+        impl $name {
+            pub const NAMES: &'static [&'static str] = &[$($s),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$var => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($s => Some($name::$var),)+ _ => None }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+levels!(
+    /// How much the business depends on the project.
+    Criticality { Low = "low", Medium = "medium", High = "high", MissionCritical = "mission-critical" }
+);
+levels!(
+    /// Who can reach it.
+    Exposure { Internal = "internal", Controlled = "controlled", InternetFacing = "internet-facing" }
+);
+levels!(
+    /// Where it runs.
+    Environment { Dev = "dev", Staging = "staging", Prod = "prod" }
+);
+levels!(
+    /// OpenVEX statuses.
+    VexStatus { NotAffected = "not_affected", Affected = "affected", Fixed = "fixed", UnderInvestigation = "under_investigation" }
+);
+
+/// OpenVEX 0.2 justifications for `not_affected`.
+pub const VEX_JUSTIFICATIONS: &[&str] = &[
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+];
 
 /// One ignore rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,36 +132,239 @@ impl IgnoreRule {
     }
 
     /// Does the rule name this finding?
-    pub fn matches<'a>(&self, mut ids: impl Iterator<Item = &'a str>, package: &str) -> bool {
-        let pkg_ok = self
-            .package
-            .as_deref()
-            .is_none_or(|p| p.eq_ignore_ascii_case(package));
-        pkg_ok && ids.any(|i| i.eq_ignore_ascii_case(&self.id))
+    pub fn matches<'a>(&self, ids: impl Iterator<Item = &'a str>, package: &str) -> bool {
+        rule_matches(&self.id, self.package.as_deref(), ids, package)
     }
 }
 
+fn rule_matches<'a>(
+    id: &str,
+    package: Option<&str>,
+    mut ids: impl Iterator<Item = &'a str>,
+    name: &str,
+) -> bool {
+    package.is_none_or(|p| p.eq_ignore_ascii_case(name)) && ids.any(|i| i.eq_ignore_ascii_case(id))
+}
+
+/// A VEX statement of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexRule {
+    pub id: String,
+    pub package: Option<String>,
+    pub status: VexStatus,
+    pub justification: Option<String>,
+    pub statement: String,
+    pub expires: String,
+    pub rule: String,
+}
+
+impl VexRule {
+    pub fn expired(&self, today: &str) -> bool {
+        today > self.expires.as_str()
+    }
+    pub fn matches<'a>(&self, ids: impl Iterator<Item = &'a str>, package: &str) -> bool {
+        rule_matches(&self.id, self.package.as_deref(), ids, package)
+    }
+}
+
+/// A mitigation: what it changes about a vulnerability's reachability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mitigation {
+    pub id: String,
+    pub package: Option<String>,
+    pub statement: String,
+    /// The exposure left with the mitigation in place.
+    pub exposure: Option<Exposure>,
+    /// `false`: the mitigation stops automated exploitation.
+    pub automatable: Option<bool>,
+    pub expires: String,
+    pub rule: String,
+}
+
+impl Mitigation {
+    pub fn expired(&self, today: &str) -> bool {
+        today > self.expires.as_str()
+    }
+    pub fn matches<'a>(&self, ids: impl Iterator<Item = &'a str>, package: &str) -> bool {
+        rule_matches(&self.id, self.package.as_deref(), ids, package)
+    }
+}
+
+/// Context values with where they were set (`default` or `file:line`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub criticality: (Criticality, String),
+    pub exposure: (Exposure, String),
+    pub environment: (Environment, String),
+}
+
+/// Context for the files matching some globs.
+#[derive(Debug, Clone)]
+pub struct ContextRule {
+    pub paths: Vec<String>,
+    matcher: globset::GlobSet,
+    pub criticality: Option<Criticality>,
+    pub exposure: Option<Exposure>,
+    pub environment: Option<Environment>,
+    pub rule: String,
+}
+
+impl PartialEq for ContextRule {
+    fn eq(&self, o: &Self) -> bool {
+        self.paths == o.paths
+            && self.criticality == o.criticality
+            && self.exposure == o.exposure
+            && self.environment == o.environment
+            && self.rule == o.rule
+    }
+}
+
+/// SLA days per priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sla {
+    pub act: u32,
+    pub attend: u32,
+    pub track_star: u32,
+    pub track: u32,
+    /// `default` or `file:line` of `[sla]`.
+    pub source: String,
+}
+
 /// The policy of one project.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// The file it was read from (empty for the default policy).
     pub path: String,
+    /// `[project] name`.
+    pub project: Option<String>,
+    pub context: Context,
+    pub context_rules: Vec<ContextRule>,
+    /// Dev- and build-only dependencies count as not exposed and low impact.
+    pub lower_dev_dependencies: bool,
+    pub sla: Sla,
+    /// EPSS probability at or above which exploitation is "public PoC".
+    pub poc_epss: (f64, String),
     pub ignores: Vec<IgnoreRule>,
+    pub vex: Vec<VexRule>,
+    pub mitigations: Vec<Mitigation>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let d = || "default".to_string();
+        Policy {
+            path: String::new(),
+            project: None,
+            context: Context {
+                criticality: (Criticality::Medium, d()),
+                exposure: (Exposure::Controlled, d()),
+                environment: (Environment::Prod, d()),
+            },
+            context_rules: Vec::new(),
+            lower_dev_dependencies: true,
+            sla: Sla {
+                act: 2,
+                attend: 14,
+                track_star: 30,
+                track: 90,
+                source: d(),
+            },
+            poc_epss: (0.1, d()),
+            ignores: Vec::new(),
+            vex: Vec::new(),
+            mitigations: Vec::new(),
+        }
+    }
+}
+
+// ---- raw TOML shape (every table denies unknown keys) ----
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    // Tables are not `Spanned`: toml cannot span a table that a dotted
+    // header (`[[context.rule]]`) creates implicitly.
+    project: Option<RawProject>,
+    feeds: Option<toml::Value>,
+    context: Option<RawContext>,
+    sla: Option<RawSla>,
+    exploitation: Option<RawExploitation>,
+    ignore: Option<Vec<S<RawIgnore>>>,
+    vex: Option<Vec<S<RawVex>>>,
+    mitigation: Option<Vec<S<RawMitigation>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    name: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContext {
+    criticality: Option<S<String>>,
+    exposure: Option<S<String>>,
+    environment: Option<S<String>>,
+    lower_dev_dependencies: Option<bool>,
+    rule: Option<Vec<S<RawContextRule>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContextRule {
+    paths: Option<S<Vec<String>>>,
+    criticality: Option<S<String>>,
+    exposure: Option<S<String>>,
+    environment: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    act: Option<S<i64>>,
+    attend: Option<S<i64>>,
+    track_star: Option<S<i64>>,
+    track: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExploitation {
+    poc_epss: Option<S<f64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIgnore {
-    id: Option<toml::Spanned<String>>,
-    package: Option<toml::Spanned<String>>,
-    reason: Option<toml::Spanned<String>>,
-    expires: Option<toml::Spanned<toml::Value>>,
+    id: Option<S<String>>,
+    package: Option<S<String>>,
+    reason: Option<S<String>>,
+    expires: Option<S<toml::Value>>,
 }
 
 #[derive(Deserialize)]
-struct RawFile {
-    #[serde(default)]
-    ignore: Option<toml::Spanned<Vec<toml::Spanned<RawIgnore>>>>,
+#[serde(deny_unknown_fields)]
+struct RawVex {
+    id: Option<S<String>>,
+    package: Option<S<String>>,
+    status: Option<S<String>>,
+    justification: Option<S<String>>,
+    statement: Option<S<String>>,
+    expires: Option<S<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMitigation {
+    id: Option<S<String>>,
+    package: Option<S<String>>,
+    statement: Option<S<String>>,
+    exposure: Option<S<String>>,
+    automatable: Option<bool>,
+    expires: Option<S<toml::Value>>,
 }
 
 fn line_of(text: &str, offset: usize) -> u32 {
@@ -91,7 +377,7 @@ fn line_of(text: &str, offset: usize) -> u32 {
 }
 
 /// A calendar date `YYYY-MM-DD` with a real month and day.
-fn valid_date(s: &str) -> bool {
+pub fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -109,6 +395,116 @@ fn valid_date(s: &str) -> bool {
         _ => return false,
     };
     (1..=days).contains(&d)
+}
+
+/// Reads one file's raw values into checked ones, with file:line errors.
+struct Reader<'a> {
+    display: &'a str,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, line: Option<u32>, message: String) -> PolicyError {
+        PolicyError {
+            path: self.display.to_string(),
+            line,
+            message,
+        }
+    }
+
+    fn line<T>(&self, s: &Spanned<T>) -> u32 {
+        line_of(self.text, s.span().start)
+    }
+
+    fn at(&self, line: u32) -> String {
+        format!("{}:{line}", self.display)
+    }
+
+    fn required(
+        &self,
+        f: Option<Spanned<String>>,
+        table: &str,
+        key: &str,
+        at: u32,
+    ) -> Result<String, PolicyError> {
+        match f {
+            Some(v) if !v.get_ref().trim().is_empty() => Ok(v.into_inner().trim().to_string()),
+            Some(v) => Err(self.err(
+                Some(self.line(&v)),
+                format!("{table} `{key}` must not be empty"),
+            )),
+            None => Err(self.err(Some(at), format!("{table} entry has no `{key}`"))),
+        }
+    }
+
+    fn optional(
+        &self,
+        f: Option<Spanned<String>>,
+        table: &str,
+        key: &str,
+    ) -> Result<Option<String>, PolicyError> {
+        match f {
+            Some(v) if v.get_ref().trim().is_empty() => Err(self.err(
+                Some(self.line(&v)),
+                format!("{table} `{key}` must not be empty"),
+            )),
+            v => Ok(v.map(|v| v.into_inner().trim().to_string())),
+        }
+    }
+
+    fn date(
+        &self,
+        f: Option<Spanned<toml::Value>>,
+        table: &str,
+        at: u32,
+    ) -> Result<String, PolicyError> {
+        let Some(v) = f else {
+            return Err(self.err(
+                Some(at),
+                format!("{table} entry has no `expires` (a date YYYY-MM-DD is required)"),
+            ));
+        };
+        let line = self.line(&v);
+        let s = match v.into_inner() {
+            toml::Value::String(s) => s,
+            toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+            other => {
+                return Err(self.err(
+                    Some(line),
+                    format!("{table} `expires` must be a date YYYY-MM-DD, not {other}"),
+                ));
+            }
+        };
+        if !valid_date(&s) {
+            return Err(self.err(
+                Some(line),
+                format!("{table} `expires` {s:?} is not a date YYYY-MM-DD"),
+            ));
+        }
+        Ok(s)
+    }
+
+    fn level<T: Copy>(
+        &self,
+        f: Option<Spanned<String>>,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+        names: &[&str],
+    ) -> Result<Option<(T, u32)>, PolicyError> {
+        let Some(v) = f else { return Ok(None) };
+        let line = self.line(&v);
+        match parse(v.get_ref().trim()) {
+            Some(x) => Ok(Some((x, line))),
+            None => Err(self.err(
+                Some(line),
+                format!(
+                    "`{key}` {:?} is not one of {}",
+                    v.get_ref(),
+                    names.join(", ")
+                ),
+            )),
+        }
+    }
 }
 
 impl Policy {
@@ -135,94 +531,267 @@ impl Policy {
 
     /// Parse the policy text of the file `display`.
     pub fn parse(display: &str, text: &str) -> Result<Policy, PolicyError> {
-        let err = |line: Option<u32>, message: String| PolicyError {
-            path: display.to_string(),
-            line,
-            message,
-        };
+        let r = Reader { display, text };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
-            err(line, e.message().trim().to_string())
+            r.err(line, e.message().trim().to_string())
         })?;
-        let mut ignores = Vec::new();
-        for entry in raw.ignore.map(|v| v.into_inner()).unwrap_or_default() {
-            let at = line_of(text, entry.span().start);
-            let e = entry.into_inner();
-            let need = |f: Option<toml::Spanned<String>>,
-                        key: &str|
-             -> Result<String, PolicyError> {
-                match f {
-                    Some(v) if !v.get_ref().trim().is_empty() => {
-                        Ok(v.into_inner().trim().to_string())
-                    }
-                    Some(v) => Err(err(
-                        Some(line_of(text, v.span().start)),
-                        format!("[[ignore]] `{key}` must not be empty"),
-                    )),
-                    None => Err(err(
+        let _ = raw.feeds;
+        let mut p = Policy {
+            path: display.to_string(),
+            ..Policy::default()
+        };
+        if let Some(proj) = raw.project {
+            p.project = r.optional(proj.name, "[project]", "name")?;
+        }
+        if let Some(c) = raw.context {
+            if let Some((v, l)) = r.level(
+                c.criticality,
+                "criticality",
+                Criticality::parse,
+                Criticality::NAMES,
+            )? {
+                p.context.criticality = (v, r.at(l));
+            }
+            if let Some((v, l)) =
+                r.level(c.exposure, "exposure", Exposure::parse, Exposure::NAMES)?
+            {
+                p.context.exposure = (v, r.at(l));
+            }
+            if let Some((v, l)) = r.level(
+                c.environment,
+                "environment",
+                Environment::parse,
+                Environment::NAMES,
+            )? {
+                p.context.environment = (v, r.at(l));
+            }
+            if let Some(b) = c.lower_dev_dependencies {
+                p.lower_dev_dependencies = b;
+            }
+            for rule in c.rule.unwrap_or_default() {
+                let at = r.line(&rule);
+                let rule = rule.into_inner();
+                let Some(paths) = rule.paths else {
+                    return Err(r.err(
                         Some(at),
-                        format!(
-                            "[[ignore]] entry has no `{key}` (id, reason and expires are required)"
-                        ),
-                    )),
+                        "[[context.rule]] entry has no `paths` (a list of globs)".into(),
+                    ));
+                };
+                let pl = r.line(&paths);
+                let paths = paths.into_inner();
+                if paths.is_empty() {
+                    return Err(r.err(Some(pl), "[[context.rule]] `paths` is empty".into()));
                 }
-            };
-            let id = need(e.id, "id")?;
-            let reason = need(e.reason, "reason")?;
-            let expires = match e.expires {
-                None => {
-                    return Err(err(
+                let mut b = globset::GlobSetBuilder::new();
+                for g in &paths {
+                    let glob = globset::GlobBuilder::new(g.trim_start_matches("./"))
+                        .literal_separator(true)
+                        .build()
+                        .map_err(|e| {
+                            r.err(Some(pl), format!("[[context.rule]] glob {g:?}: {e}"))
+                        })?;
+                    b.add(glob);
+                }
+                let matcher = b
+                    .build()
+                    .map_err(|e| r.err(Some(pl), format!("[[context.rule]] `paths`: {e}")))?;
+                let criticality = r
+                    .level(
+                        rule.criticality,
+                        "criticality",
+                        Criticality::parse,
+                        Criticality::NAMES,
+                    )?
+                    .map(|x| x.0);
+                let exposure = r
+                    .level(rule.exposure, "exposure", Exposure::parse, Exposure::NAMES)?
+                    .map(|x| x.0);
+                let environment = r
+                    .level(
+                        rule.environment,
+                        "environment",
+                        Environment::parse,
+                        Environment::NAMES,
+                    )?
+                    .map(|x| x.0);
+                if criticality.is_none() && exposure.is_none() && environment.is_none() {
+                    return Err(r.err(
                         Some(at),
-                        "[[ignore]] entry has no `expires` (id, reason and expires are required)"
-                            .into(),
+                        "[[context.rule]] sets none of criticality, exposure, environment".into(),
                     ));
                 }
-                Some(v) => {
-                    let line = line_of(text, v.span().start);
-                    let s = match v.into_inner() {
-                        toml::Value::String(s) => s,
-                        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
-                            d.to_string()
-                        }
-                        other => {
-                            return Err(err(
-                                Some(line),
-                                format!(
-                                    "[[ignore]] `expires` must be a date YYYY-MM-DD, not {other}"
-                                ),
-                            ));
-                        }
-                    };
-                    if !valid_date(&s) {
-                        return Err(err(
-                            Some(line),
-                            format!("[[ignore]] `expires` {s:?} is not a date YYYY-MM-DD"),
+                p.context_rules.push(ContextRule {
+                    paths,
+                    matcher,
+                    criticality,
+                    exposure,
+                    environment,
+                    rule: r.at(at),
+                });
+            }
+        }
+        if let Some(s) = raw.sla {
+            p.sla.source = format!("{display} [sla]");
+            for (v, slot, key) in [
+                (s.act, &mut p.sla.act, "act"),
+                (s.attend, &mut p.sla.attend, "attend"),
+                (s.track_star, &mut p.sla.track_star, "track_star"),
+                (s.track, &mut p.sla.track, "track"),
+            ] {
+                if let Some(v) = v {
+                    let l = r.line(&v);
+                    let n = *v.get_ref();
+                    if !(0..=3650).contains(&n) {
+                        return Err(r.err(
+                            Some(l),
+                            format!("[sla] `{key}` = {n}: expected days between 0 and 3650"),
                         ));
                     }
-                    s
+                    *slot = n as u32;
                 }
-            };
-            let package = match e.package {
-                Some(p) if p.get_ref().trim().is_empty() => {
-                    return Err(err(
-                        Some(line_of(text, p.span().start)),
-                        "[[ignore]] `package` must not be empty".into(),
-                    ));
-                }
-                p => p.map(|p| p.into_inner().trim().to_string()),
-            };
-            ignores.push(IgnoreRule {
-                id,
-                package,
-                reason,
-                expires,
-                rule: format!("{display}:{at}"),
+            }
+            let order = [p.sla.act, p.sla.attend, p.sla.track_star, p.sla.track];
+            if order.windows(2).any(|w| w[0] > w[1]) {
+                return Err(r.err(
+                    None,
+                    format!(
+                        "[sla] days must not decrease with urgency: act {} <= attend {} <= track_star {} <= track {}",
+                        order[0], order[1], order[2], order[3]
+                    ),
+                ));
+            }
+        }
+        if let Some(e) = raw.exploitation
+            && let Some(v) = e.poc_epss
+        {
+            let l = r.line(&v);
+            let x = *v.get_ref();
+            if !(0.0..=1.0).contains(&x) {
+                return Err(r.err(
+                    Some(l),
+                    format!(
+                        "[exploitation] `poc_epss` = {x}: expected a probability between 0 and 1"
+                    ),
+                ));
+            }
+            p.poc_epss = (x, r.at(l));
+        }
+        for entry in raw.ignore.unwrap_or_default() {
+            let at = r.line(&entry);
+            let e = entry.into_inner();
+            p.ignores.push(IgnoreRule {
+                id: r.required(e.id, "[[ignore]]", "id", at)?,
+                package: r.optional(e.package, "[[ignore]]", "package")?,
+                reason: r.required(e.reason, "[[ignore]]", "reason", at)?,
+                expires: r.date(e.expires, "[[ignore]]", at)?,
+                rule: r.at(at),
             });
         }
-        Ok(Policy {
-            path: display.to_string(),
-            ignores,
-        })
+        for entry in raw.vex.unwrap_or_default() {
+            let at = r.line(&entry);
+            let e = entry.into_inner();
+            let id = r.required(e.id, "[[vex]]", "id", at)?;
+            let Some((status, _)) =
+                r.level(e.status, "status", VexStatus::parse, VexStatus::NAMES)?
+            else {
+                return Err(r.err(Some(at), "[[vex]] entry has no `status`".into()));
+            };
+            let jl = e.justification.as_ref().map(|j| r.line(j));
+            let justification = r.optional(e.justification, "[[vex]]", "justification")?;
+            if let Some(j) = &justification
+                && !VEX_JUSTIFICATIONS.contains(&j.as_str())
+            {
+                return Err(r.err(
+                    jl,
+                    format!(
+                        "[[vex]] `justification` {j:?} is not one of {}",
+                        VEX_JUSTIFICATIONS.join(", ")
+                    ),
+                ));
+            }
+            if status == VexStatus::NotAffected && justification.is_none() {
+                return Err(r.err(
+                    Some(at),
+                    "[[vex]] a not_affected statement needs a `justification`".into(),
+                ));
+            }
+            p.vex.push(VexRule {
+                id,
+                package: r.optional(e.package, "[[vex]]", "package")?,
+                status,
+                justification,
+                statement: r.required(e.statement, "[[vex]]", "statement", at)?,
+                expires: r.date(e.expires, "[[vex]]", at)?,
+                rule: r.at(at),
+            });
+        }
+        for entry in raw.mitigation.unwrap_or_default() {
+            let at = r.line(&entry);
+            let e = entry.into_inner();
+            let exposure = r
+                .level(e.exposure, "exposure", Exposure::parse, Exposure::NAMES)?
+                .map(|x| x.0);
+            if exposure.is_none() && e.automatable.is_none() {
+                return Err(r.err(
+                    Some(at),
+                    "[[mitigation]] must set `exposure` and/or `automatable`: what it changes"
+                        .into(),
+                ));
+            }
+            p.mitigations.push(Mitigation {
+                id: r.required(e.id, "[[mitigation]]", "id", at)?,
+                package: r.optional(e.package, "[[mitigation]]", "package")?,
+                statement: r.required(e.statement, "[[mitigation]]", "statement", at)?,
+                exposure,
+                automatable: e.automatable,
+                expires: r.date(e.expires, "[[mitigation]]", at)?,
+                rule: r.at(at),
+            });
+        }
+        Ok(p)
+    }
+
+    /// The context of a file (its path as the inventory displays it):
+    /// the defaults, overridden key by key by the first matching rule.
+    pub fn context_for(&self, path: &str) -> Context {
+        let mut c = self.context.clone();
+        let rel = self.relative(path);
+        let (mut crit, mut expo, mut env) = (false, false, false);
+        for r in &self.context_rules {
+            if !r.matcher.is_match(&rel) {
+                continue;
+            }
+            if let (false, Some(v)) = (crit, r.criticality) {
+                c.criticality = (v, r.rule.clone());
+                crit = true;
+            }
+            if let (false, Some(v)) = (expo, r.exposure) {
+                c.exposure = (v, r.rule.clone());
+                expo = true;
+            }
+            if let (false, Some(v)) = (env, r.environment) {
+                c.environment = (v, r.rule.clone());
+                env = true;
+            }
+        }
+        c
+    }
+
+    /// A file path relative to the policy file's directory where possible
+    /// (globs are written relative to the project root).
+    fn relative(&self, path: &str) -> String {
+        let path = path.trim_start_matches("./");
+        if let Some(dir) = Path::new(&self.path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            let d = dir.to_string_lossy();
+            let d = d.trim_start_matches("./");
+            if let Some(rest) = path.strip_prefix(d) {
+                return rest.trim_start_matches('/').to_string();
+            }
+        }
+        path.to_string()
     }
 }
 
@@ -234,6 +803,7 @@ mod tests {
     fn reads_rules_with_lines() {
         let t = "[project]\nname = \"x\"\n\n[[ignore]]\nid = \"RUSTSEC-2020-0071\"\npackage = \"time\"\nreason = \"not reachable\"\nexpires = 2027-03-31\n\n[[ignore]]\nid = \"CVE-2024-1\"\nreason = \"r\"\nexpires = \"2026-02-28\"\n";
         let p = Policy::parse("patchloop.toml", t).unwrap();
+        assert_eq!(p.project.as_deref(), Some("x"));
         assert_eq!(p.ignores.len(), 2);
         assert_eq!(p.ignores[0].rule, "patchloop.toml:4");
         assert_eq!(p.ignores[0].expires, "2027-03-31");
@@ -246,37 +816,100 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_key() {
-        let e = Policy::parse(
-            "p.toml",
-            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-01-01\nreasn = \"typo\"\n",
-        )
-        .unwrap_err();
+        let bad = |t: &str| Policy::parse("p.toml", t).unwrap_err();
+        let e =
+            bad("[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-01-01\nreasn = \"typo\"\n");
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.message.contains("reasn"), "{e}");
-        let e =
-            Policy::parse("p.toml", "[[ignore]]\nid = \"X\"\nexpires = 2026-01-01\n").unwrap_err();
+        let e = bad("[[ignore]]\nid = \"X\"\nexpires = 2026-01-01\n");
         assert!(e.message.contains("reason"), "{e}");
         assert_eq!(e.line, Some(1));
-        let e = Policy::parse(
-            "p.toml",
-            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"2026-02-30\"\n",
-        )
-        .unwrap_err();
-        assert_eq!(e.line, Some(4));
-        let e = Policy::parse(
-            "p.toml",
-            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-02-01T10:00:00Z\n",
-        )
-        .unwrap_err();
+        assert_eq!(
+            bad("[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"2026-02-30\"\n").line,
+            Some(4)
+        );
+        let e = bad("[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = 2026-02-01T10:00:00Z\n");
         assert!(e.to_string().starts_with("p.toml:4: "), "{e}");
-        let e = Policy::parse(
-            "p.toml",
-            "[[ignore]]\nid = \"\"\nreason = \"r\"\nexpires = 2026-01-01\n",
-        )
-        .unwrap_err();
+        assert_eq!(
+            bad("[[ignore]]\nid = \"\"\nreason = \"r\"\nexpires = 2026-01-01\n").line,
+            Some(2)
+        );
+        assert!(bad("ignore = [\n").line.is_some());
+        // Unknown tables and keys everywhere.
+        let e = bad("[contxt]\ncriticality = \"high\"\n");
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.message.contains("contxt"), "{e}");
+        let e = bad("[context]\ncriticality = \"severe\"\n");
         assert_eq!(e.line, Some(2));
-        let e = Policy::parse("p.toml", "ignore = [\n").unwrap_err();
-        assert!(e.line.is_some());
+        assert!(e.message.contains("mission-critical"), "{e}");
+        let e = bad(
+            "[context]\nexposure = \"internal\"\n[[context.rule]]\npaths = [\"a/**\"]\nenvironmnet = \"dev\"\n",
+        );
+        assert_eq!(e.line, Some(5), "{e}");
+        assert_eq!(bad("[sla]\nact = -1\n").line, Some(2));
+        assert!(
+            bad("[sla]\nact = 30\nattend = 14\n")
+                .message
+                .contains("must not decrease")
+        );
+        assert_eq!(bad("[exploitation]\npoc_epss = 1.5\n").line, Some(2));
+        let e = bad(
+            "[[vex]]\nid = \"CVE-1\"\nstatus = \"not_affected\"\nstatement = \"s\"\nexpires = 2027-01-01\n",
+        );
+        assert!(e.message.contains("justification"), "{e}");
+        let e = bad(
+            "[[vex]]\nid = \"CVE-1\"\nstatus = \"not_affected\"\njustification = \"because\"\nstatement = \"s\"\nexpires = 2027-01-01\n",
+        );
+        assert_eq!(e.line, Some(4));
+        let e = bad("[[mitigation]]\nid = \"CVE-1\"\nstatement = \"s\"\nexpires = 2027-01-01\n");
+        assert!(e.message.contains("exposure"), "{e}");
+        assert_eq!(
+            bad("[[context.rule]]\npaths = [\"a/[\"]\nenvironment = \"dev\"\n").line,
+            Some(2)
+        );
         assert!(Policy::parse("p.toml", "").unwrap().ignores.is_empty());
+        // [feeds] belongs to the feeds configuration.
+        assert!(Policy::parse("p.toml", "[feeds]\nmax_age = \"1d\"\n").is_ok());
+    }
+
+    #[test]
+    fn context_defaults_and_rules() {
+        let t = r#"
+[context]
+criticality = "high"
+exposure = "internet-facing"
+
+[[context.rule]]
+paths = ["tools/**"]
+environment = "dev"
+exposure = "internal"
+
+[[context.rule]]
+paths = ["**/Cargo.lock"]
+criticality = "mission-critical"
+exposure = "controlled"
+"#;
+        let p = Policy::parse("proj/patchloop.toml", t).unwrap();
+        let c = p.context_for("proj/tools/Cargo.lock");
+        assert_eq!(
+            c.environment,
+            (Environment::Dev, "proj/patchloop.toml:6".into())
+        );
+        // First matching rule wins per key.
+        assert_eq!(c.exposure.0, Exposure::Internal);
+        assert_eq!(
+            c.criticality,
+            (
+                Criticality::MissionCritical,
+                "proj/patchloop.toml:11".into()
+            )
+        );
+        let c = p.context_for("proj/web/package-lock.json");
+        assert_eq!(
+            c.exposure,
+            (Exposure::InternetFacing, "proj/patchloop.toml:4".into())
+        );
+        assert_eq!(c.environment, (Environment::Prod, "default".into()));
+        assert_eq!(Policy::default().context.criticality.0, Criticality::Medium);
     }
 }
