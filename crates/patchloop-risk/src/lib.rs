@@ -10,7 +10,9 @@
 
 pub mod cvss;
 pub mod policy;
+pub mod prioritize;
 pub mod severity;
+pub mod ssvc;
 
 pub use policy::{IgnoreRule, Policy, PolicyError};
 pub use severity::{SeverityCandidate, assess};
