@@ -7,7 +7,11 @@
 //! vulnerability tooling, Markdown for pull-request comments. The signed,
 //! hash-chained patch records and approvals (issue #7) will live here too.
 //!
-//! Nothing in this crate does I/O: callers write the returned strings.
+//! [`state`] keeps the first-seen date of each finding per project (SLA
+//! clocks), in its own SQLite file.
+//!
+//! The report writers do no I/O: callers write the returned strings.
 //! docs/reports.md describes the formats and their field mappings.
 
 pub mod report;
+pub mod state;

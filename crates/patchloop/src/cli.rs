@@ -43,6 +43,9 @@ pub enum Command {
     /// Find known vulnerabilities in the packages in use (inventory +
     /// advisory database).
     Scan(crate::commands::scan::ScanArgs),
+    /// Explain one vulnerability in one project: every signal, where it
+    /// came from, and how it moved the decision.
+    Explain(crate::commands::scan::ExplainArgs),
     /// List the supported file formats.
     Formats,
     /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).

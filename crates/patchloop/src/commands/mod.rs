@@ -16,6 +16,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Versions(v) => versions::run(v),
         Command::Db(a) => db::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Explain(a) => scan::explain(a),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `patchloop scan`: inventory + advisory store → findings.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -9,8 +10,11 @@ use patchloop_feeds::timefmt::{format_us, human_duration, parse_duration};
 use patchloop_feeds::{AdvisoryStore, OpenMode, SqliteStore, StoreError};
 use patchloop_inventory::{Candidate, Format, Limits, Options, WalkOptions};
 use patchloop_ledger::report;
+use patchloop_ledger::state::StateStore;
 use patchloop_match::ScanOptions;
-use patchloop_model::{Category, DatabaseInfo, Finding, Relation, ScanReport, SeverityLevel};
+use patchloop_model::{
+    Category, DatabaseInfo, Finding, Priority, Relation, ScanReport, SeverityLevel,
+};
 use patchloop_risk::Policy;
 
 use crate::cli::OutputArgs;
@@ -45,36 +49,29 @@ pub enum FailOn {
     None,
 }
 
+/// What to scan and with which data: shared by `scan` and `explain`.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files or directories to scan (default: the current directory,
-    /// unless only --sbom is given).
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+pub struct InputArgs {
     /// Also read this SBOM (CycloneDX JSON/XML or SPDX JSON, detected by
     /// content). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub sbom: Vec<PathBuf>,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
-    pub format: ScanFormat,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    /// Exit 1 when an active vulnerability has at least this severity.
-    /// `any` also counts unknown severity; `none` never fails.
-    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "LEVEL")]
-    pub fail_on: FailOn,
-    /// Informational advisories (unmaintained, unsound, notice) also make
-    /// the scan fail.
-    #[arg(long)]
-    pub fail_on_informational: bool,
     /// The advisory database (default as for `patchloop db`).
     #[arg(long, value_name = "PATH", env = "PATCHLOOP_DB")]
     pub db: Option<PathBuf>,
-    /// The policy file with ignore rules (default: `patchloop.toml` in the
-    /// first PATH when it is a directory, else in the current directory).
+    /// The policy file: context, SLA, ignores, VEX, mitigations (default:
+    /// `patchloop.toml` in the first PATH when it is a directory, else in
+    /// the current directory).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Where first-seen dates are kept for SLA clocks (default: `state.db`
+    /// beside the default advisory database).
+    #[arg(long, value_name = "PATH", env = "PATCHLOOP_STATE")]
+    pub state: Option<PathBuf>,
+    /// Do not read or record first-seen dates (every finding counts as
+    /// first seen today).
+    #[arg(long, conflicts_with = "state")]
+    pub no_state: bool,
     /// Warn when the advisory data is older than this (default 3d, or
     /// `[feeds] max_age`).
     #[arg(long, value_name = "DURATION")]
@@ -88,9 +85,65 @@ pub struct ScanArgs {
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory,
+    /// unless only --sbom is given).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Exit 1 when an active vulnerability has at least this severity.
+    /// `any` also counts unknown severity; `none` never fails. Default:
+    /// `any`, or `none` when --fail-on-priority is given.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// Exit 1 when an active vulnerability has at least this priority
+    /// (`act`, `attend`, `track*`, `track`); replaces the default
+    /// `--fail-on any` unless --fail-on is given too.
+    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
+    pub fail_on_priority: Option<Priority>,
+    /// Informational advisories (unmaintained, unsound, notice) also make
+    /// the scan fail.
+    #[arg(long)]
+    pub fail_on_informational: bool,
     /// Treat unreadable or malformed input files as a failure (exit 2).
     #[arg(long)]
     pub strict: bool,
+}
+
+fn parse_priority(s: &str) -> Result<Priority, String> {
+    Priority::parse(s).ok_or_else(|| format!("{s:?}: expected act, attend, track* or track"))
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The vulnerability: its id or any alias (CVE, GHSA, ...).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Files or directories of the project (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format: a readable explanation, or the findings as JSON.
+    #[arg(short, long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 /// Guess an SBOM's format from its first bytes.
@@ -111,17 +164,25 @@ fn sniff_sbom(path: &Path) -> Result<Format> {
     })
 }
 
-fn policy_path(a: &ScanArgs) -> PathBuf {
+fn policy_path(a: &InputArgs, paths: &[PathBuf]) -> PathBuf {
     if let Some(p) = &a.policy {
         return p.clone();
     }
-    match a.paths.first() {
+    match paths.first() {
         Some(p) if p.is_dir() => p.join("patchloop.toml"),
         _ => PathBuf::from("patchloop.toml"),
     }
 }
 
-pub fn run(a: ScanArgs) -> Result<u8> {
+/// The result of the shared pipeline.
+struct Scanned {
+    report: ScanReport,
+    inventory: patchloop_model::Inventory,
+    now_us: i64,
+}
+
+/// Inventory → store → findings → state → prioritization.
+fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scanned> {
     let now = crate::commands::db::now_us()?;
     let today = format_us(now)[..10].to_string();
     let db = match &a.db {
@@ -134,7 +195,7 @@ pub fn run(a: ScanArgs) -> Result<u8> {
         Some(p) if !p.is_file() => {
             return Err(anyhow!("policy file {} not found", p.display()));
         }
-        _ => Policy::load(&policy_path(&a))?.unwrap_or_default(),
+        _ => Policy::load(&policy_path(a, paths))?.unwrap_or_default(),
     };
     let max_age = match &a.max_age {
         Some(m) => parse_duration(m)
@@ -154,10 +215,10 @@ pub fn run(a: ScanArgs) -> Result<u8> {
         },
         threads: 0,
     };
-    let paths = if a.paths.is_empty() && a.sbom.is_empty() {
+    let paths = if paths.is_empty() && a.sbom.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        a.paths.clone()
+        paths.to_vec()
     };
     let mut candidates = patchloop_inventory::walk::collect(&paths, &opts.walk)?;
     for s in &a.sbom {
@@ -188,17 +249,47 @@ pub fn run(a: ScanArgs) -> Result<u8> {
         stale: staleness.stale,
         warning: staleness.message.clone(),
     };
-    let report = patchloop_match::scan(
+    let mut report = patchloop_match::scan(
         &inventory,
         &store,
         &policy,
         database,
         &ScanOptions {
-            today,
+            today: today.clone(),
             ..ScanOptions::default()
         },
     )?;
 
+    // First-seen dates, then prioritization.
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    if !a.no_state {
+        let state_path = match &a.state {
+            Some(p) => p.clone(),
+            None => db.with_file_name("state.db"),
+        };
+        let project = policy.project.clone().unwrap_or_else(|| {
+            let p = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+            std::fs::canonicalize(&p)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        });
+        let mut st = StateStore::open(&state_path)?;
+        let firsts = st.observe(&project, &report, &today, record_state)?;
+        for (f, d) in report.findings.iter().zip(firsts) {
+            seen.insert((f.id.clone(), f.package.purl.clone()), d);
+        }
+    }
+    let lookup = |f: &Finding| seen.get(&(f.id.clone(), f.package.purl.clone())).cloned();
+    patchloop_risk::prioritize::prioritize(&mut report, &policy, &lookup, &today);
+    Ok(Scanned {
+        report,
+        inventory,
+        now_us: now,
+    })
+}
+
+fn show_diagnostics(report: &ScanReport) {
     for d in &report.diagnostics {
         ui::diagnostic(d);
     }
@@ -208,7 +299,15 @@ pub fn run(a: ScanArgs) -> Result<u8> {
     if let Some(w) = &report.database.warning {
         ui::warn(w);
     }
+}
 
+pub fn run(a: ScanArgs) -> Result<u8> {
+    let Scanned {
+        report,
+        inventory,
+        now_us: now,
+    } = pipeline(&a.input, &a.paths, true)?;
+    show_diagnostics(&report);
     let out = a.output.output.as_deref();
     match a.format {
         ScanFormat::Table => emit(out, &render_table(&report))?,
@@ -240,11 +339,25 @@ pub fn run(a: ScanArgs) -> Result<u8> {
     if a.strict && inventory.has_errors() {
         return Ok(exit::USAGE);
     }
-    Ok(if fails(&report, a.fail_on, a.fail_on_informational) {
-        exit::FINDINGS
+    // --fail-on-priority alone replaces the default severity gate.
+    let fail_on = a.fail_on.unwrap_or(if a.fail_on_priority.is_some() {
+        FailOn::None
     } else {
-        exit::OK
-    })
+        FailOn::Any
+    });
+    let by_priority = a.fail_on_priority.is_some_and(|t| {
+        report.active().any(|f| {
+            f.category == Category::Vulnerability
+                && f.risk.as_ref().is_some_and(|r| r.priority >= t)
+        })
+    });
+    Ok(
+        if by_priority || fails(&report, fail_on, a.fail_on_informational) {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        },
+    )
 }
 
 /// Does the report fail the gate?
@@ -285,6 +398,16 @@ fn summary_line(r: &ScanReport) -> String {
         s.packages,
         s.files,
     );
+    if !s.by_priority.is_empty() {
+        let p: Vec<String> = Priority::ALL
+            .iter()
+            .filter_map(|l| s.by_priority.get(l).map(|n| format!("{n} {l}")))
+            .collect();
+        line.push_str(&format!("; priorities: {}", p.join(", ")));
+        if s.overdue > 0 {
+            line.push_str(&format!(", {} OVERDUE", s.overdue));
+        }
+    }
     if s.unpinned + s.unmatched > 0 {
         line.push_str(&format!(
             " ({} without an exact version, {} not checkable)",
@@ -301,7 +424,7 @@ fn via(f: &Finding) -> String {
     let mut s = match o.relation {
         Relation::Direct => "direct".to_string(),
         _ => match o.paths.first() {
-            Some(p) if p.len() > 1 => p[..p.len() - 1].join(" > "),
+            Some(p) if p.len() > 1 => format!("via {}", p[..p.len() - 1].join(" > ")),
             _ => "transitive".to_string(),
         },
     };
@@ -320,60 +443,126 @@ fn location(f: &Finding) -> String {
     if f.occurrences.len() > 1 {
         s.push_str(&format!(" (+{} files)", f.occurrences.len() - 1));
     }
+    let v = via(f);
+    if !v.is_empty() {
+        s.push('\n');
+        s.push_str(&v);
+    }
     s
 }
 
-fn table_of<'a>(findings: impl Iterator<Item = &'a Finding>, first: &str) -> Option<Table> {
+/// The key exploitation and context signals, compactly.
+fn signals(f: &Finding) -> String {
+    let mut out = Vec::new();
+    if let Some(k) = f.exploitation.kev.first() {
+        out.push(format!(
+            "KEV {}{}",
+            k.date_added,
+            if k.known_ransomware {
+                " ransomware"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(e) = &f.exploitation.epss {
+        out.push(format!("EPSS {:.1}%", e.probability * 100.0));
+    }
+    if !f.exploitation.exploit_refs.is_empty() {
+        out.push("exploit ref".into());
+    }
+    if let Some(r) = &f.risk {
+        out.push(format!(
+            "{} / {}",
+            r.context.exposure, r.context.environment
+        ));
+        for a in &r.applied {
+            out.push(format!("{}: {}", a.kind, a.status));
+        }
+    }
+    out.join("\n")
+}
+
+fn severity_cell(f: &Finding) -> String {
+    match f.severity.score {
+        Some(s) => format!("{} {s:.1}", f.severity.level),
+        None => f.severity.level.to_string(),
+    }
+}
+
+fn id_cell(f: &Finding) -> String {
+    let mut id = f.id.clone();
+    if let Some(cve) = f.aliases.iter().find(|a| a.starts_with("CVE-")) {
+        id.push_str(&format!("\n{cve}"));
+    }
+    id
+}
+
+fn new_table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            first, "id", "package", "version", "fixed", "via", "found in",
-        ]);
-    let mut any = false;
-    for f in findings {
-        any = true;
-        let first_col = match f.category {
-            Category::Vulnerability => match f.severity.score {
-                Some(s) => format!("{} {s:.1}", f.severity.level),
-                None => f.severity.level.to_string(),
-            },
-            Category::Informational => f.informational.clone().unwrap_or_default(),
-        };
-        let mut id = f.id.clone();
-        if let Some(cve) = f.aliases.iter().find(|a| a.starts_with("CVE-")) {
-            id.push_str(&format!("\n{cve}"));
-        }
-        t.add_row(vec![
-            first_col,
-            id,
-            f.package.name.clone(),
-            f.package.version.clone(),
-            f.fixed.clone().unwrap_or_else(|| "-".into()),
-            via(f),
-            location(f),
-        ]);
-    }
-    any.then_some(t)
+        .set_header(header);
+    t
 }
 
 fn render_table(r: &ScanReport) -> String {
     let mut out = String::new();
-    if let Some(t) = table_of(
-        r.active().filter(|f| f.category == Category::Vulnerability),
-        "severity",
-    ) {
+    let vulns: Vec<&Finding> = r
+        .active()
+        .filter(|f| f.category == Category::Vulnerability)
+        .collect();
+    if !vulns.is_empty() {
+        let mut t = new_table(vec![
+            "priority", "due", "risk", "severity", "id", "package", "fixed", "signals", "found in",
+        ]);
+        for f in vulns {
+            let (prio, due, risk) = match &f.risk {
+                Some(r) => (
+                    r.priority.to_string(),
+                    if r.overdue {
+                        format!("{}\nOVERDUE", r.due)
+                    } else {
+                        r.due.clone()
+                    },
+                    r.score.to_string(),
+                ),
+                None => Default::default(),
+            };
+            t.add_row(vec![
+                prio,
+                due,
+                risk,
+                severity_cell(f),
+                id_cell(f),
+                format!("{} {}", f.package.name, f.package.version),
+                f.fixed.clone().unwrap_or_else(|| "-".into()),
+                signals(f),
+                location(f),
+            ]);
+        }
         out.push_str(&format!("{t}\n"));
     }
-    if let Some(t) = table_of(
-        r.active().filter(|f| f.category == Category::Informational),
-        "informational",
-    ) {
+    let info: Vec<&Finding> = r
+        .active()
+        .filter(|f| f.category == Category::Informational)
+        .collect();
+    if !info.is_empty() {
+        let mut t = new_table(vec!["informational", "id", "package", "fixed", "found in"]);
+        for f in info {
+            t.add_row(vec![
+                f.informational.clone().unwrap_or_default(),
+                id_cell(f),
+                format!("{} {}", f.package.name, f.package.version),
+                f.fixed.clone().unwrap_or_else(|| "-".into()),
+                location(f),
+            ]);
+        }
         out.push_str(&format!("Informational advisories\n{t}\n"));
     }
     let suppressed: Vec<&Finding> = r.findings.iter().filter(|f| !f.is_active()).collect();
     if !suppressed.is_empty() {
-        out.push_str("Ignored by policy\n");
+        out.push_str("Ignored by policy (ignore rules and VEX statements)\n");
         for f in suppressed {
             if let Some(s) = &f.suppressed {
                 out.push_str(&format!(
@@ -398,4 +587,135 @@ fn render_table(r: &ScanReport) -> String {
     out.push_str(&summary_line(r));
     out.push('\n');
     out
+}
+
+/// `patchloop explain ID [PATH...]`.
+pub fn explain(a: ExplainArgs) -> Result<u8> {
+    let Scanned { report, .. } = pipeline(&a.input, &a.paths, false)?;
+    show_diagnostics(&report);
+    let found: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.ids().any(|i| i.eq_ignore_ascii_case(&a.id)))
+        .collect();
+    if found.is_empty() {
+        ui::error(&format!(
+            "{} is not found in this project: no package here is affected by it according to the advisory database ({})",
+            a.id, report.database.path
+        ));
+        return Ok(exit::FINDINGS);
+    }
+    let out = a.output.output.as_deref();
+    match a.format {
+        ExplainFormat::Json => emit_with(out, |w| {
+            serde_json::to_writer_pretty(&mut *w, &found)?;
+            w.write_all(b"\n")
+        })?,
+        ExplainFormat::Text => {
+            let text: Vec<String> = found.iter().map(|f| render_explanation(f)).collect();
+            emit(out, &text.join("\n"))?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn render_explanation(f: &Finding) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{} in {} {} ({})\n",
+        f.id, f.package.name, f.package.version, f.package.ecosystem
+    ));
+    if let Some(sum) = &f.summary {
+        s.push_str(&format!("  {sum}\n"));
+    }
+    if !f.aliases.is_empty() {
+        s.push_str(&format!("  aliases: {}\n", f.aliases.join(", ")));
+    }
+    s.push_str(&format!(
+        "  records: {} (advisory database)\n",
+        f.records.join(", ")
+    ));
+    if let Some(u) = &f.url {
+        s.push_str(&format!("  advisory: {u}\n"));
+    }
+    s.push_str(&format!(
+        "  fixed in: {}\n",
+        f.fixed.as_deref().unwrap_or("no fixed version named")
+    ));
+    for o in &f.occurrences {
+        s.push_str(&format!(
+            "  found in: {}{} ({}, {})\n",
+            o.path,
+            o.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            match o.relation {
+                Relation::Direct => "direct",
+                Relation::Transitive => "transitive",
+                Relation::Unknown => "relation unknown",
+            },
+            o.scope.as_str()
+        ));
+        for p in &o.paths {
+            s.push_str(&format!("    path: {}\n", p.join(" > ")));
+        }
+    }
+    s.push_str(&format!(
+        "  severity: {}{}{}\n",
+        severity_cell(f),
+        f.severity
+            .vector
+            .as_deref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default(),
+        f.severity
+            .source
+            .as_deref()
+            .map(|v| format!(" (from {v})"))
+            .unwrap_or_default()
+    ));
+    if let Some(sup) = &f.suppressed {
+        s.push_str(&format!(
+            "  SUPPRESSED: {} (until {}, {})\n",
+            sup.reason,
+            sup.expires.as_deref().unwrap_or("-"),
+            sup.rule
+        ));
+    }
+    let Some(r) = &f.risk else {
+        s.push_str("  not prioritized (informational advisory)\n");
+        return s;
+    };
+    s.push_str(&format!(
+        "\n  decision: {} (risk {}/100), due {}{}\n    {}\n",
+        r.priority,
+        r.score,
+        r.due,
+        if r.overdue { " OVERDUE" } else { "" },
+        r.due_reason
+    ));
+    s.push_str(&format!(
+        "  SSVC (deployer table row {}): exploitation {}, exposure {}, automatable {}, human impact {} -> {}\n",
+        r.ssvc.row,
+        r.ssvc.exploitation,
+        r.ssvc.exposure,
+        r.ssvc.automatable,
+        r.ssvc.human_impact,
+        r.ssvc.decision
+    ));
+    if let Some(e) = &r.environmental {
+        s.push_str(&format!(
+            "  environmental CVSS: {:.1} ({}) {}\n",
+            e.score, e.level, e.vector
+        ));
+    }
+    let mut t = new_table(vec!["signal", "value", "source", "effect"]);
+    for sig in &r.signals {
+        t.add_row(vec![
+            sig.name.clone(),
+            sig.value.clone(),
+            sig.source.clone(),
+            sig.effect.clone(),
+        ]);
+    }
+    s.push_str(&format!("{t}\n"));
+    s
 }
