@@ -314,7 +314,8 @@ pub struct ContextInfo {
     pub exposure: String,
     /// `dev`, `staging`, `prod`.
     pub environment: String,
-    /// Where it came from: `default` or `file:line` of the policy rule.
+    /// Where each value came from: `default` or `file:line` of the policy
+    /// rule (`criticality <src>; exposure <src>; environment <src>`).
     pub source: String,
 }
 

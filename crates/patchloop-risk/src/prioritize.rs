@@ -592,13 +592,10 @@ pub fn prioritize(
                 criticality: ctx.criticality.0.as_str().into(),
                 exposure: ctx.exposure.0.as_str().into(),
                 environment: ctx.environment.0.as_str().into(),
-                source: [&ctx.criticality.1, &ctx.exposure.1, &ctx.environment.1]
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                source: format!(
+                    "criticality {}; exposure {}; environment {}",
+                    ctx.criticality.1, ctx.exposure.1, ctx.environment.1
+                ),
             },
             environmental,
             first_seen: first,
