@@ -472,10 +472,14 @@ fn signals(f: &Finding) -> String {
         out.push("exploit ref".into());
     }
     if let Some(r) = &f.risk {
-        out.push(format!(
-            "{} / {}",
-            r.context.exposure, r.context.environment
-        ));
+        if r.signals.iter().any(|s| s.name == "scope") {
+            out.push("dev/build only".into());
+        } else {
+            out.push(format!(
+                "{} / {}",
+                r.context.exposure, r.context.environment
+            ));
+        }
         for a in &r.applied {
             out.push(format!("{}: {}", a.kind, a.status));
         }
