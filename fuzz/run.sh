@@ -43,6 +43,13 @@ for t in "${targets[@]}"; do
     find "$DATA/lockfiles" -name "$g" -exec cp {} "corpus/$t/" \;
   fi
   if [ -d "seeds/$t" ]; then cp -r "seeds/$t/." "corpus/$t/"; fi
+  # OSV matching: real records of each database.
+  if [ "$t" = osv_match ]; then
+    for eco in crates.io PyPI Go; do
+      find "$DATA/osv/$eco" -name '*.json' | head -150 | xargs -r cp -t "corpus/$t/"
+    done
+    find "$DATA/osv-ghsa-sample" -name '*.json' | xargs -r cp -t "corpus/$t/"
+  fi
   # Formats without real files in the corpus get the other JSON/TOML/XML
   # lockfiles as structural seeds.
   if [ -z "$(ls -A "corpus/$t")" ]; then
