@@ -838,14 +838,15 @@ fn markdown_counts_table_and_sections() {
     assert!(md.contains("Scanned 412 packages in 6 files."));
 
     // Table: header, separator and one row per active vulnerability, each
-    // with 7 unescaped pipes (6 columns).
+    // with 9 unescaped pipes (8 columns).
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(rows.len(), 2 + 6, "{md}");
     for row in &rows {
-        assert_eq!(unescaped_pipes(row), 7, "row breaks the table: {row}");
+        assert_eq!(unescaped_pipes(row), 9, "row breaks the table: {row}");
     }
+    // Not prioritized in this sample: priority and due are dashes.
     assert!(rows[2].starts_with(
-        "| critical 9.3 | [GHSA-67hx-6x53-jw92](https://osv.dev/vulnerability/GHSA-67hx-6x53-jw92) \
+        "| — | — | critical 9.3 | [GHSA-67hx-6x53-jw92](https://osv.dev/vulnerability/GHSA-67hx-6x53-jw92) \
          (CVE-2023-45133) | @&#8203;babel/traverse (npm) | 7.22.0 | 7.23.2 | package-lock.json:120 (+1 more) |"
     ), "{}", rows[2]);
     // Order as given.

@@ -87,9 +87,10 @@ pub fn write(report: &ScanReport, opts: &MarkdownOptions) -> String {
 
     let sections = [
         Section {
-            head: "\n| Severity | ID | Package | Installed | Fixed | Path/file |\n\
-                   | --- | --- | --- | --- | --- | --- |\n"
-                .to_string(),
+            head:
+                "\n| Priority | Due | Severity | ID | Package | Installed | Fixed | Path/file |\n\
+                   | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+                    .to_string(),
             items: vulns.iter().map(|f| table_row(f)).collect(),
             noun: "vulnerabilities",
         },
@@ -257,9 +258,27 @@ fn package(f: &Finding) -> String {
     )
 }
 
+/// Priority and due date cells (`—` when the finding was not prioritized).
+fn priority_cells(f: &Finding) -> (String, String) {
+    match &f.risk {
+        Some(r) => (
+            format!("**{}** ({})", escape(r.priority.as_str(), 10), r.score),
+            if r.overdue {
+                format!("{} **overdue**", escape(&r.due, 20))
+            } else {
+                escape(&r.due, 20)
+            },
+        ),
+        None => ("—".to_string(), "—".to_string()),
+    }
+}
+
 fn table_row(f: &Finding) -> String {
+    let (priority, due) = priority_cells(f);
     format!(
-        "| {} | {}{} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {}{} | {} | {} | {} | {} |\n",
+        priority,
+        due,
         severity_cell(f),
         id_link(f),
         aliases(f),

@@ -341,6 +341,18 @@ struct ResultProperties {
     /// Each path as `a@1 > b@2 > pkg@3`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     dependency_paths: Vec<String>,
+    /// SSVC priority (`act`, `attend`, `track*`, `track`), risk score and
+    /// due date, when prioritized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk_score: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    overdue: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kev: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -673,6 +685,11 @@ fn result(f: &Finding, occ: Option<&Occurrence>, rule_index: usize) -> SarifResu
             relation: occ.map(|o| o.relation),
             scope: occ.map(|o| o.scope),
             dependency_paths,
+            priority: f.risk.as_ref().map(|r| r.priority.as_str()),
+            risk_score: f.risk.as_ref().map(|r| r.score),
+            due: f.risk.as_ref().map(|r| r.due.clone()),
+            overdue: f.risk.as_ref().is_some_and(|r| r.overdue),
+            kev: f.exploitation.kev.iter().map(|k| k.cve.clone()).collect(),
         },
     }
 }
