@@ -854,7 +854,9 @@ fn markdown_counts_table_and_sections() {
     assert!(rows[7].contains("OSV-2099-0\\|01"));
     // Unknown severity, no fix, no line, javascript url not linked.
     assert!(
-        rows[7].starts_with("| unknown | OSV-2099-0\\|01 (CVE-2099-0001\\|x, \\`GHSA-evil\\`) |"),
+        rows[7].starts_with(
+            "| — | — | unknown | OSV-2099-0\\|01 (CVE-2099-0001\\|x, \\`GHSA-evil\\`) |"
+        ),
         "{}",
         rows[7]
     );
