@@ -589,3 +589,34 @@ fn real_pypi_and_go_records_match_real_lockfiles() {
         }
     }
 }
+
+#[test]
+fn malformed_vectors_leave_unknown_severity_with_a_warning() {
+    let mut r = record(
+        "PYSEC-2099-20",
+        "PyPI",
+        "pillow",
+        json!([{"introduced": "0"}, {"fixed": "10.0.0"}]),
+    );
+    r["severity"] = json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N"}]);
+    let f = store(&[r]);
+    let rep = run(
+        &f,
+        vec![source(
+            "requirements.txt",
+            Ecosystem::PYPI,
+            &[("Pillow", "9.0.0")],
+        )],
+        &Policy::default(),
+        "2026-01-01",
+    );
+    assert_eq!(rep.findings.len(), 1);
+    assert_eq!(rep.findings[0].severity.level, SeverityLevel::Unknown);
+    assert!(
+        rep.diagnostics
+            .iter()
+            .any(|d| d.path == "advisory PYSEC-2099-20" && d.message.contains("missing")),
+        "{:?}",
+        rep.diagnostics
+    );
+}
