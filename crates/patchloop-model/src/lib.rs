@@ -6,6 +6,7 @@ pub mod advisory;
 pub mod ecosystem;
 pub mod finding;
 pub mod package;
+pub mod plan;
 pub mod purl;
 
 pub use advisory::{
@@ -23,4 +24,5 @@ pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
     Resolution, Root, Scope, SourceFile,
 };
+pub use plan::{Change, PLAN_SCHEMA, ParentBump, Plan, PlanGroup, Strategy, Unfixable, UpdateType};
 pub use purl::{PurlError, PurlParts, parse_purl, pep503_normalize, purl_for};
