@@ -1,5 +1,13 @@
-//! patchloop-remedy: Fix planning, package-manager drivers, sandboxed test runs, branches and pull requests, rollout and rollback (issues #6, #7).
+//! patchloop-remedy: the test and deploy stages of the patch loop.
 //!
-//! This lifecycle stage is not implemented yet; the crate reserves its place
-//! in the workspace so the layout reads like the patch loop. See
-//! docs/architecture.md for what it will hold.
+//! - [`registry`]: available versions (and, where the registry says, each
+//!   version's dependency requirements) from the package registries, with
+//!   a local cache; base URLs come from configuration.
+//! - [`plan`]: the smallest safe change per vulnerable package, grouped
+//!   into branches ([`patchloop_model::Plan`], `patchloop plan`).
+//!
+//! Applying plans in isolated worktrees, package-manager drivers, forge
+//! clients and rollout come next (issue #6, #7).
+
+pub mod plan;
+pub mod registry;

@@ -1,0 +1,1 @@
+//! Fix planning (see lib.rs).
