@@ -46,6 +46,7 @@ pub mod nuget;
 pub mod osv;
 pub mod packagist;
 pub mod pep440;
+pub mod req;
 pub mod rpm;
 pub mod rubygems;
 pub mod semver;
