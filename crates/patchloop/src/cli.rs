@@ -46,6 +46,9 @@ pub enum Command {
     /// Explain one vulnerability in one project: every signal, where it
     /// came from, and how it moved the decision.
     Explain(crate::commands::scan::ExplainArgs),
+    /// Plan the smallest safe change for each vulnerable package, grouped
+    /// into branches and ordered by priority.
+    Plan(crate::commands::plan::PlanArgs),
     /// List the supported file formats.
     Formats,
     /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).

@@ -2,6 +2,7 @@
 
 pub mod db;
 mod inventory;
+pub mod plan;
 pub mod scan;
 mod versions;
 
@@ -17,7 +18,15 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Db(a) => db::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Explain(a) => scan::explain(a),
+        Command::Plan(a) => plan::run(a),
     }
+}
+
+/// The package registries, from the environment
+/// (`PATCHLOOP_REGISTRY_<NAME>_URL`, docs/registries.md). Until the
+/// registry clients exist every lookup is answered offline.
+pub fn registries() -> Result<Box<dyn patchloop_remedy::registry::VersionSource>> {
+    Ok(Box::new(patchloop_remedy::registry::NoRegistry))
 }
 
 /// Format seconds since the epoch as RFC 3339 UTC (`2026-11-26T18:41:13Z`).

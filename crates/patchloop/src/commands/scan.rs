@@ -175,14 +175,15 @@ fn policy_path(a: &InputArgs, paths: &[PathBuf]) -> PathBuf {
 }
 
 /// The result of the shared pipeline.
-struct Scanned {
-    report: ScanReport,
-    inventory: patchloop_model::Inventory,
-    now_us: i64,
+pub(crate) struct Scanned {
+    pub report: ScanReport,
+    pub inventory: patchloop_model::Inventory,
+    pub now_us: i64,
+    pub store: SqliteStore,
 }
 
 /// Inventory → store → findings → state → prioritization.
-fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scanned> {
+pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scanned> {
     let now = crate::commands::db::now_us()?;
     let today = format_us(now)[..10].to_string();
     let db = match &a.db {
@@ -286,10 +287,11 @@ fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scan
         report,
         inventory,
         now_us: now,
+        store,
     })
 }
 
-fn show_diagnostics(report: &ScanReport) {
+pub(crate) fn show_diagnostics(report: &ScanReport) {
     for d in &report.diagnostics {
         ui::diagnostic(d);
     }
@@ -306,6 +308,7 @@ pub fn run(a: ScanArgs) -> Result<u8> {
         report,
         inventory,
         now_us: now,
+        ..
     } = pipeline(&a.input, &a.paths, true)?;
     show_diagnostics(&report);
     let out = a.output.output.as_deref();
