@@ -151,3 +151,45 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// How a test run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestOutcome {
+    Passed,
+    Failed,
+    TimedOut,
+    /// No test command was run (none configured and no default applies,
+    /// or the user asked to skip).
+    Skipped,
+}
+
+impl TestOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestOutcome::Passed => "passed",
+            TestOutcome::Failed => "failed",
+            TestOutcome::TimedOut => "timed-out",
+            TestOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The evidence of one test run of a change: what ran, how it ended, how
+/// long it took, and the end of its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestEvidence {
+    /// The command line as run (shell words joined by spaces).
+    pub command: String,
+    pub outcome: TestOutcome,
+    /// Exit code, when the process exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub duration_secs: f64,
+    /// The last lines of the combined output.
+    #[serde(default)]
+    pub log_tail: String,
+    /// SHA-256 of the whole log (hex), for the ledger.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub log_sha256: String,
+}
