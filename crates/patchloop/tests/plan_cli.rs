@@ -1,0 +1,130 @@
+//! `patchloop plan` through the real binary (offline: candidate versions
+//! from the advisories).
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("package-lock.json"),
+        json!({
+            "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+            "packages": {
+                "": {"name": "app", "version": "1.0.0", "dependencies": {"express": "^4.17.1", "left-pad": "1.0.0"}},
+                "node_modules/express": {"version": "4.17.1", "dependencies": {"qs": "6.5.2"}},
+                "node_modules/qs": {"version": "6.5.2"},
+                "node_modules/left-pad": {"version": "1.0.0"}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let rec = |id: &str, name: &str, events: Value| {
+        json!({"id": id, "modified": "2026-01-01T00:00:00Z",
+               "affected": [{"package": {"ecosystem": "npm", "name": name},
+                             "ranges": [{"type": "SEMVER", "events": events}]}]})
+    };
+    for r in [
+        rec(
+            "GHSA-0001",
+            "express",
+            json!([{"introduced": "0"}, {"fixed": "4.17.3"}]),
+        ),
+        // A second advisory affects 4.17.3..4.18.1: the plan must go to 4.18.2.
+        rec(
+            "GHSA-0002",
+            "express",
+            json!([{"introduced": "4.17.3"}, {"fixed": "4.18.2"}]),
+        ),
+        rec(
+            "GHSA-0003",
+            "qs",
+            json!([{"introduced": "0"}, {"fixed": "7.0.0"}]),
+        ),
+        rec("GHSA-0004", "left-pad", json!([{"introduced": "0"}])),
+    ] {
+        std::fs::write(
+            data.join(format!("{}.json", r["id"].as_str().unwrap())),
+            r.to_string(),
+        )
+        .unwrap();
+    }
+    let mut c = Command::cargo_bin("patchloop").unwrap();
+    c.env("PATCHLOOP_DB", dir.path().join("db/a.db"))
+        .env("PATCHLOOP_CONFIG", dir.path().join("none.toml"))
+        .args(["-q", "db", "import"])
+        .arg(&data)
+        .assert()
+        .success();
+    dir
+}
+
+fn plan(dir: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("patchloop")
+        .unwrap()
+        .env("PATCHLOOP_DB", dir.path().join("db/a.db"))
+        .env("PATCHLOOP_CONFIG", dir.path().join("none.toml"))
+        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
+        .current_dir(dir.path())
+        .args(["plan", "app", "--offline", "--no-state"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn offline_plan_json() {
+    let d = setup();
+    let out = plan(&d, &["-f", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["schema"], "patchloop.plan/v1");
+    let change = |pkg: &str| -> Value {
+        j["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["changes"].as_array().unwrap().clone())
+            .find(|c| c["package"] == pkg)
+            .unwrap_or_else(|| panic!("{pkg} not planned: {j:#}"))
+    };
+    let e = change("express");
+    assert_eq!(
+        e["to"], "4.18.2",
+        "skips the version another advisory affects"
+    );
+    assert_eq!(e["update"], "minor");
+    assert_eq!(e["strategy"], "lockfile-update");
+    assert_eq!(e["versions_from"], "advisories");
+    let q = change("qs");
+    assert_eq!(q["to"], "7.0.0");
+    assert_eq!(q["update"], "major");
+    assert_eq!(q["relation"], "transitive");
+    assert_eq!(q["strategy"], "override");
+    assert!(q["action"].as_str().unwrap().contains("overrides"));
+    assert_eq!(j["unfixable"][0]["id"], "GHSA-0004");
+    assert_eq!(j["unfixable"][0]["package"], "left-pad");
+}
+
+#[test]
+fn table_and_markdown() {
+    let d = setup();
+    let out = plan(&d, &[]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("patchloop/npm-express"), "{t}");
+    assert!(t.contains("No fix available"), "{t}");
+    let out = plan(&d, &["-f", "markdown", "--group", "all"]);
+    let m = String::from_utf8_lossy(&out.stdout);
+    assert!(m.contains("#### `patchloop/security-fixes`"), "{m}");
+    assert!(m.contains("| express | 4.17.1 | 4.18.2 | minor |"), "{m}");
+}
