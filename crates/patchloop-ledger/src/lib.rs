@@ -13,5 +13,6 @@
 //! The report writers do no I/O: callers write the returned strings.
 //! docs/reports.md describes the formats and their field mappings.
 
+pub mod ledger;
 pub mod report;
 pub mod state;
