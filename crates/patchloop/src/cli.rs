@@ -49,6 +49,12 @@ pub enum Command {
     /// Plan the smallest safe change for each vulnerable package, grouped
     /// into branches and ordered by priority.
     Plan(crate::commands::plan::PlanArgs),
+    /// The signed, hash-chained patch ledger: list, show, export, verify.
+    Ledger(crate::commands::ledger::LedgerArgs),
+    /// Record an approval of a patch in the ledger.
+    Approve(crate::commands::ledger::ApproveArgs),
+    /// Record a rejection of a patch in the ledger.
+    Reject(crate::commands::ledger::ApproveArgs),
     /// List the supported file formats.
     Formats,
     /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).

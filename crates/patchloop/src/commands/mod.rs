@@ -2,6 +2,7 @@
 
 pub mod db;
 mod inventory;
+pub mod ledger;
 pub mod plan;
 pub mod scan;
 mod versions;
@@ -19,6 +20,9 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Scan(a) => scan::run(a),
         Command::Explain(a) => scan::explain(a),
         Command::Plan(a) => plan::run(a),
+        Command::Ledger(a) => ledger::run(a),
+        Command::Approve(a) => ledger::decide(a, true),
+        Command::Reject(a) => ledger::decide(a, false),
     }
 }
 
