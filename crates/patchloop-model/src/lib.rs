@@ -8,6 +8,7 @@ pub mod finding;
 pub mod package;
 pub mod plan;
 pub mod purl;
+pub mod vex;
 
 pub use advisory::{
     Advisory, Affected, AffectedPackage, Credit, EpssScore, Event, KevEntry, Range, RangeType,

@@ -146,11 +146,13 @@ fn rule_matches<'a>(
     package.is_none_or(|p| p.eq_ignore_ascii_case(name)) && ids.any(|i| i.eq_ignore_ascii_case(id))
 }
 
-/// A VEX statement of the policy.
+/// A VEX statement of the policy or of an OpenVEX document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VexRule {
     pub id: String,
     pub package: Option<String>,
+    /// Only this version of the package (OpenVEX products name one).
+    pub version: Option<String>,
     pub status: VexStatus,
     pub justification: Option<String>,
     pub statement: String,
@@ -162,10 +164,19 @@ impl VexRule {
     pub fn expired(&self, today: &str) -> bool {
         today > self.expires.as_str()
     }
-    pub fn matches<'a>(&self, ids: impl Iterator<Item = &'a str>, package: &str) -> bool {
-        rule_matches(&self.id, self.package.as_deref(), ids, package)
+    pub fn matches<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+        package: &str,
+        version: &str,
+    ) -> bool {
+        self.version.as_deref().is_none_or(|v| v == version)
+            && rule_matches(&self.id, self.package.as_deref(), ids, package)
     }
 }
+
+/// OpenVEX documents never expire by themselves.
+pub const NO_EXPIRY: &str = "9999-12-31";
 
 /// A mitigation: what it changes about a vulnerability's reachability.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -719,6 +730,7 @@ impl Policy {
             p.vex.push(VexRule {
                 id,
                 package: r.optional(e.package, "[[vex]]", "package")?,
+                version: None,
                 status,
                 justification,
                 statement: r.required(e.statement, "[[vex]]", "statement", at)?,
@@ -750,6 +762,84 @@ impl Policy {
             });
         }
         Ok(p)
+    }
+
+    /// Add the statements of an OpenVEX document (`--vex FILE`): one rule
+    /// per statement and product package; statements without products
+    /// apply to every package. Returns the number of rules added.
+    pub fn add_openvex(&mut self, display: &str, text: &str) -> Result<usize, PolicyError> {
+        let err = |line: Option<u32>, message: String| PolicyError {
+            path: display.to_string(),
+            line,
+            message,
+        };
+        let doc: patchloop_model::vex::OpenVex = serde_json::from_str(text).map_err(|e| {
+            err(
+                Some(e.line() as u32),
+                format!("not an OpenVEX document: {e}"),
+            )
+        })?;
+        if !doc.context.starts_with("https://openvex.dev/ns") {
+            return Err(err(
+                None,
+                format!("@context {:?} is not an OpenVEX context", doc.context),
+            ));
+        }
+        let mut n = 0;
+        for (i, st) in doc.statements.iter().enumerate() {
+            let rule = format!("{display} statement {}", i + 1);
+            let status = VexStatus::parse(&st.status).ok_or_else(|| {
+                err(
+                    None,
+                    format!("{rule}: status {:?} is not an OpenVEX status", st.status),
+                )
+            })?;
+            if let Some(j) = &st.justification
+                && !VEX_JUSTIFICATIONS.contains(&j.as_str())
+            {
+                return Err(err(
+                    None,
+                    format!("{rule}: justification {j:?} is not an OpenVEX justification"),
+                ));
+            }
+            let statement = st
+                .impact_statement
+                .clone()
+                .or_else(|| st.action_statement.clone())
+                .or_else(|| st.status_notes.clone())
+                .unwrap_or_else(|| format!("OpenVEX {} by {}", st.status, doc.author));
+            let mut targets: Vec<(Option<String>, Option<String>)> = Vec::new();
+            for prod in &st.products {
+                for purl in prod.purls() {
+                    match patchloop_model::parse_purl(purl) {
+                        Ok(p) => targets.push((Some(p.name), p.version)),
+                        Err(e) => return Err(err(None, format!("{rule}: {e}"))),
+                    }
+                }
+            }
+            if targets.is_empty() {
+                targets.push((None, None));
+            }
+            let ids: Vec<&str> = std::iter::once(st.vulnerability.name.as_str())
+                .chain(st.vulnerability.aliases.iter().map(String::as_str))
+                .collect();
+            for (package, version) in targets {
+                for id in &ids {
+                    self.vex.push(VexRule {
+                        id: id.to_string(),
+                        package: package.clone(),
+                        version: version.clone(),
+                        status,
+                        justification: st.justification.clone(),
+                        statement: statement.clone(),
+                        expires: NO_EXPIRY.to_string(),
+                        rule: rule.clone(),
+                    });
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 
     /// The context of a file (its path as the inventory displays it):

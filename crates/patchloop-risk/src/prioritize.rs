@@ -209,7 +209,7 @@ pub fn prioritize(
 
         // VEX statements.
         for (i, v) in policy.vex.iter().enumerate() {
-            if !v.matches(f.ids(), &f.package.name) {
+            if !v.matches(f.ids(), &f.package.name, &f.package.version) {
                 continue;
             }
             vex_used[i] = true;
