@@ -16,3 +16,4 @@
 pub mod ledger;
 pub mod report;
 pub mod state;
+pub mod vex;

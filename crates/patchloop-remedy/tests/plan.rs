@@ -16,12 +16,15 @@ use patchloop_remedy::registry::{
 };
 use serde_json::{Value, json};
 
+/// A published version: (version, yanked, dependency requirements).
+type Published<'a> = (&'a str, bool, &'a [(&'a str, &'a str)]);
+
 /// Published versions per (ecosystem, name), with dependency requirements.
 #[derive(Default)]
 struct Table(HashMap<(String, String), Vec<VersionInfo>>);
 
 impl Table {
-    fn add(&mut self, eco: &str, name: &str, versions: &[(&str, bool, &[(&str, &str)])]) {
+    fn add(&mut self, eco: &str, name: &str, versions: &[Published<'_>]) {
         self.0.insert(
             (eco.to_string(), name.to_string()),
             versions

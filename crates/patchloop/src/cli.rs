@@ -55,6 +55,8 @@ pub enum Command {
     Approve(crate::commands::ledger::ApproveArgs),
     /// Record a rejection of a patch in the ledger.
     Reject(crate::commands::ledger::ApproveArgs),
+    /// VEX documents: export OpenVEX 0.2 or CycloneDX VEX.
+    Vex(crate::commands::vex::VexArgs),
     /// List the supported file formats.
     Formats,
     /// The local advisory database: import, sync and status (OSV, CISA KEV, FIRST EPSS).

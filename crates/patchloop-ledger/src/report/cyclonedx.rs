@@ -194,7 +194,42 @@ struct AffectedVersion {
 
 #[derive(Serialize)]
 struct Analysis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    response: Vec<&'static str>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     detail: String,
+}
+
+/// The VEX statement applied to a finding: (status, justification, statement).
+fn vex_of(f: &Finding) -> Option<(&str, Option<&str>, &str)> {
+    f.risk
+        .as_ref()?
+        .applied
+        .iter()
+        .find(|a| a.kind == "vex")
+        .map(|a| {
+            (
+                a.status.as_str(),
+                a.justification.as_deref(),
+                a.statement.as_str(),
+            )
+        })
+}
+
+/// OpenVEX justification → CycloneDX `impactAnalysisJustification`
+/// (docs/reports.md: the closest value where there is no exact one).
+fn cdx_justification(j: &str) -> Option<&'static str> {
+    Some(match j {
+        "component_not_present" | "vulnerable_code_not_present" => "code_not_present",
+        "vulnerable_code_not_in_execute_path" => "code_not_reachable",
+        "vulnerable_code_cannot_be_controlled_by_adversary"
+        | "inline_mitigations_already_exist" => "protected_by_mitigating_control",
+        _ => return None,
+    })
 }
 
 #[derive(Serialize)]
@@ -444,25 +479,58 @@ fn vulnerability(group: &[&Finding]) -> Vulnerability {
         .iter()
         .filter_map(|f| f.suppressed.as_ref().map(|s| (*f, s)))
         .collect();
-    let analysis = (!ignored.is_empty()).then(|| {
-        let parts: Vec<String> = ignored
-            .iter()
-            .map(|(f, s)| {
-                let until = s
-                    .expires
-                    .as_deref()
-                    .map(|e| format!(" until {e}"))
-                    .unwrap_or_default();
-                format!(
-                    "Ignored for {}@{}{until} by policy rule {}: {}",
-                    f.package.name, f.package.version, s.rule, s.reason
-                )
-            })
-            .collect();
-        Analysis {
-            detail: parts.join("\n"),
-        }
-    });
+    // VEX: when every finding of the vulnerability has the same applied
+    // VEX status, it becomes the analysis state.
+    let vex: Vec<Option<(&str, Option<&str>, &str)>> = group.iter().map(|f| vex_of(f)).collect();
+    let common = match vex.first() {
+        Some(Some(first)) if vex.iter().all(|v| v.map(|x| x.0) == Some(first.0)) => Some(*first),
+        _ => None,
+    };
+    let analysis = if let Some((status, just, statement)) = common {
+        let fixed = group.iter().any(|f| f.fixed.is_some());
+        Some(Analysis {
+            state: Some(match status {
+                "not_affected" => "not_affected",
+                "fixed" => "resolved",
+                "affected" => "exploitable",
+                _ => "in_triage",
+            }),
+            justification: just.and_then(cdx_justification),
+            response: if status == "affected" {
+                if fixed {
+                    vec!["update"]
+                } else {
+                    vec!["can_not_fix"]
+                }
+            } else {
+                Vec::new()
+            },
+            detail: statement.to_string(),
+        })
+    } else {
+        (!ignored.is_empty()).then(|| {
+            let parts: Vec<String> = ignored
+                .iter()
+                .map(|(f, s)| {
+                    let until = s
+                        .expires
+                        .as_deref()
+                        .map(|e| format!(" until {e}"))
+                        .unwrap_or_default();
+                    format!(
+                        "Ignored for {}@{}{until} by policy rule {}: {}",
+                        f.package.name, f.package.version, s.rule, s.reason
+                    )
+                })
+                .collect();
+            Analysis {
+                state: None,
+                justification: None,
+                response: Vec::new(),
+                detail: parts.join("\n"),
+            }
+        })
+    };
 
     let mut properties = Vec::new();
     if group.iter().all(|f| f.category == Category::Informational) {

@@ -6,6 +6,7 @@ pub mod ledger;
 pub mod plan;
 pub mod scan;
 mod versions;
+pub mod vex;
 
 use anyhow::Result;
 
@@ -23,6 +24,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Ledger(a) => ledger::run(a),
         Command::Approve(a) => ledger::decide(a, true),
         Command::Reject(a) => ledger::decide(a, false),
+        Command::Vex(a) => vex::run(a),
     }
 }
 

@@ -59,6 +59,10 @@ pub struct InputArgs {
     /// The advisory database (default as for `patchloop db`).
     #[arg(long, value_name = "PATH", env = "PATCHLOOP_DB")]
     pub db: Option<PathBuf>,
+    /// Apply the statements of this OpenVEX document (not_affected and
+    /// fixed suppress findings). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// The policy file: context, SLA, ignores, VEX, mitigations (default:
     /// `patchloop.toml` in the first PATH when it is a directory, else in
     /// the current directory).
@@ -198,6 +202,12 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         }
         _ => Policy::load(&policy_path(a, paths))?.unwrap_or_default(),
     };
+    let mut policy = policy;
+    for v in &a.vex {
+        let text =
+            std::fs::read_to_string(v).with_context(|| format!("reading {}", v.display()))?;
+        policy.add_openvex(&v.display().to_string(), &text)?;
+    }
     let max_age = match &a.max_age {
         Some(m) => parse_duration(m)
             .ok_or_else(|| anyhow!("--max-age {m:?}: expected a duration such as 3d, 12h, 90m"))?,
