@@ -23,6 +23,15 @@ pub struct StateError {
     pub source: rusqlite::Error,
 }
 
+/// When a finding was first seen, and whether this scan is the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// `YYYY-MM-DD`.
+    pub first_seen: String,
+    /// Never seen before in this project.
+    pub new: bool,
+}
+
 /// The first-seen history.
 pub struct StateStore {
     conn: Connection,
@@ -80,7 +89,7 @@ impl StateStore {
         report: &ScanReport,
         today: &str,
         record: bool,
-    ) -> Result<Vec<String>, StateError> {
+    ) -> Result<Vec<Sighting>, StateError> {
         let tx = self.conn.transaction().map_err(|e| StateError {
             path: self.path.clone(),
             source: e,
@@ -110,6 +119,7 @@ impl StateStore {
             for f in &report.findings {
                 let package = format!("{}/{}", f.package.ecosystem, f.package.name);
                 let mut first = today.to_string();
+                let mut new = true;
                 for id in f.ids() {
                     let seen: Option<String> = get
                         .query_row(params![project, package, id], |r| r.get(0))
@@ -117,10 +127,11 @@ impl StateStore {
                             path: self.path.clone(),
                             source: e,
                         })?;
-                    if let Some(s) = seen
-                        && s < first
-                    {
-                        first = s;
+                    if let Some(s) = seen {
+                        new = false;
+                        if s < first {
+                            first = s;
+                        }
                     }
                 }
                 for id in f.ids().filter(|_| record) {
@@ -130,7 +141,10 @@ impl StateStore {
                             source: e,
                         })?;
                 }
-                out.push(first);
+                out.push(Sighting {
+                    first_seen: first,
+                    new,
+                });
             }
         }
         tx.commit().map_err(|e| self.err(e))?;

@@ -314,3 +314,49 @@ fn policy_errors_name_file_line_and_key() {
             predicate::str::contains("patchloop.toml:3").and(predicate::str::contains("exposur")),
         );
 }
+
+#[test]
+fn record_writes_discovered_events_once() {
+    let p = project();
+    let key = p.path().join("ledger.key");
+    let run = |now: &str| {
+        p.cmd(now)
+            .env("PATCHLOOP_LEDGER_KEY", &key)
+            .args(["scan", "--record", "-o", "/dev/null", "--max-age", "1000d"])
+            .arg(p.app())
+            .assert()
+            .code(1);
+    };
+    run("2026-03-01T00:00:00Z");
+    run("2026-03-02T00:00:00Z");
+    let out = p
+        .cmd("2026-03-02T00:00:00Z")
+        .env("PATCHLOOP_STATE", p.path().join("store/state.db"))
+        .env("PATCHLOOP_LEDGER_KEY", &key)
+        .args(["ledger", "list", "-f", "json"])
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let recs = j.as_array().unwrap();
+    assert_eq!(
+        recs.len(),
+        3,
+        "one discovered record per finding, first scan only"
+    );
+    assert!(
+        recs.iter()
+            .all(|r| r["kind"] == "discovered" && r["project"] == "shop")
+    );
+    let e = recs
+        .iter()
+        .find(|r| r["patch"] == "GHSA-aaaa-0000-0001/express")
+        .unwrap();
+    assert_eq!(e["data"]["priority"], "act");
+    assert_eq!(e["time"], "2026-03-01T00:00:00Z");
+    p.cmd("2026-03-02T00:00:00Z")
+        .env("PATCHLOOP_STATE", p.path().join("store/state.db"))
+        .env("PATCHLOOP_LEDGER_KEY", &key)
+        .args(["ledger", "verify"])
+        .assert()
+        .success();
+}

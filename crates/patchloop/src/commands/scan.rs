@@ -76,6 +76,10 @@ pub struct InputArgs {
     /// first seen today).
     #[arg(long, conflicts_with = "state")]
     pub no_state: bool,
+    /// Record a signed `discovered` ledger event (with its priority and
+    /// due date) for every finding seen for the first time.
+    #[arg(long, conflicts_with = "no_state")]
+    pub record: bool,
     /// Warn when the advisory data is older than this (default 3d, or
     /// `[feeds] max_age`).
     #[arg(long, value_name = "DURATION")]
@@ -273,31 +277,94 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
 
     // First-seen dates, then prioritization.
     let mut seen: HashMap<(String, String), String> = HashMap::new();
+    let mut new_findings: std::collections::HashSet<(String, String)> = Default::default();
     if !a.no_state {
         let state_path = match &a.state {
             Some(p) => p.clone(),
             None => db.with_file_name("state.db"),
         };
-        let project = policy.project.clone().unwrap_or_else(|| {
-            let p = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-            std::fs::canonicalize(&p)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        });
+        let project = project_key(&policy, &paths);
         let mut st = StateStore::open(&state_path)?;
         let firsts = st.observe(&project, &report, &today, record_state)?;
         for (f, d) in report.findings.iter().zip(firsts) {
-            seen.insert((f.id.clone(), f.package.purl.clone()), d);
+            if d.new {
+                new_findings.insert((f.id.clone(), f.package.purl.clone()));
+            }
+            seen.insert((f.id.clone(), f.package.purl.clone()), d.first_seen);
         }
     }
     let lookup = |f: &Finding| seen.get(&(f.id.clone(), f.package.purl.clone())).cloned();
     patchloop_risk::prioritize::prioritize(&mut report, &policy, &lookup, &today);
+    if a.record && record_state {
+        record_discovered(a, &db, &policy, &paths, &report, &new_findings, now)?;
+    }
     Ok(Scanned {
         report,
         inventory,
         now_us: now,
         store,
+    })
+}
+
+/// Ledger `discovered` records for findings seen for the first time, with
+/// their prioritization (`--record`).
+fn record_discovered(
+    a: &InputArgs,
+    db: &Path,
+    policy: &Policy,
+    paths: &[PathBuf],
+    report: &ScanReport,
+    new: &std::collections::HashSet<(String, String)>,
+    now: i64,
+) -> Result<()> {
+    let loc = crate::commands::ledger::LedgerLocation {
+        state: Some(match &a.state {
+            Some(p) => p.clone(),
+            None => db.with_file_name("state.db"),
+        }),
+        key: std::env::var_os("PATCHLOOP_LEDGER_KEY").map(PathBuf::from),
+    };
+    let key = loc.load_key()?;
+    let mut ledger = loc.open()?;
+    let project = project_key(policy, paths);
+    let time = format_us(now);
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| new.contains(&(f.id.clone(), f.package.purl.clone())))
+    {
+        let data = serde_json::json!({
+            "ids": f.ids().collect::<Vec<_>>(),
+            "package": f.package,
+            "files": f.occurrences.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(),
+            "severity": f.severity.level,
+            "fixed": f.fixed,
+            "priority": f.risk.as_ref().map(|r| r.priority),
+            "risk_score": f.risk.as_ref().map(|r| r.score),
+            "due": f.risk.as_ref().map(|r| r.due.clone()),
+            "suppressed": f.suppressed.as_ref().map(|s| s.reason.clone()),
+        });
+        ledger.append(
+            &key,
+            &time,
+            "discovered",
+            &format!("{}/{}", f.id, f.package.name),
+            &project,
+            "patchloop",
+            data,
+        )?;
+    }
+    Ok(())
+}
+
+/// The project key: `[project] name`, else the first path, absolute.
+pub(crate) fn project_key(policy: &Policy, paths: &[PathBuf]) -> String {
+    policy.project.clone().unwrap_or_else(|| {
+        let p = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::canonicalize(&p)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .into_owned()
     })
 }
 
