@@ -9,5 +9,6 @@
 //! Applying plans in isolated worktrees, package-manager drivers, forge
 //! clients and rollout come next (issue #6, #7).
 
+pub mod evidence;
 pub mod plan;
 pub mod registry;
