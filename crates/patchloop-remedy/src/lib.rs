@@ -10,5 +10,6 @@
 //! clients and rollout come next (issue #6, #7).
 
 pub mod evidence;
+pub mod forge;
 pub mod plan;
 pub mod registry;
