@@ -9,5 +9,7 @@
 //! Applying plans in isolated worktrees, package-manager drivers, forge
 //! clients and rollout come next (issue #6, #7).
 
+pub mod evidence;
+pub mod forge;
 pub mod plan;
 pub mod registry;
