@@ -25,5 +25,8 @@ pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
     Resolution, Root, Scope, SourceFile,
 };
-pub use plan::{Change, PLAN_SCHEMA, ParentBump, Plan, PlanGroup, Strategy, Unfixable, UpdateType};
+pub use plan::{
+    Change, PLAN_SCHEMA, ParentBump, Plan, PlanGroup, Strategy, TestEvidence, TestOutcome,
+    Unfixable, UpdateType,
+};
 pub use purl::{PurlError, PurlParts, parse_purl, pep503_normalize, purl_for};

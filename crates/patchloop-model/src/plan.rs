@@ -193,3 +193,9 @@ pub struct TestEvidence {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub log_sha256: String,
 }
+
+impl std::fmt::Display for TestOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1208,6 +1208,8 @@ fn evidence() -> TestEvidence {
         outcome: TestOutcome::Passed,
         duration_secs: 12.34,
         log_tail: "ok 1 - routes\n```\n</details><script>x</script>\n@everyone ok 2".into(),
+        exit_code: Some(0),
+        log_sha256: String::new(),
     }
 }
 
