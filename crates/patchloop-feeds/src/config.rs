@@ -139,6 +139,16 @@ pub fn user_config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("patchloop").join("config.toml"))
 }
 
+/// The user's cache directory (`$XDG_CACHE_HOME`, `~/.cache`, ...).
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from)
+        && x.is_absolute()
+    {
+        return Some(x);
+    }
+    dirs::cache_dir()
+}
+
 /// The default store: `$XDG_DATA_HOME/patchloop/advisories.db`, else
 /// `~/.local/share/patchloop/advisories.db` (Linux),
 /// `~/Library/Application Support/patchloop/advisories.db` (macOS),

@@ -60,8 +60,14 @@ pub enum FeedError {
     UnknownInput { path: String, reason: String },
     #[error("{path}: {reason}")]
     Malformed { path: String, reason: String },
+    /// `status`: the HTTP status of the last answer when the server
+    /// answered with an error status (404, 503, ...).
     #[error("{url}: {reason}")]
-    Http { url: String, reason: String },
+    Http {
+        url: String,
+        reason: String,
+        status: Option<u16>,
+    },
     #[error("configuration {path}: {reason}")]
     Config { path: String, reason: String },
 }

@@ -109,7 +109,19 @@ impl Fetcher {
         cond: &Validators,
         progress: &dyn Progress,
     ) -> Result<Fetched<Vec<u8>>, FeedError> {
-        self.get_into(loc, cond, progress, || Ok(Vec::new()))
+        self.get_with_headers(loc, cond, &[], progress)
+    }
+
+    /// Fetch into memory, sending extra request headers over HTTP (e.g.
+    /// `Accept`); they are ignored for local paths.
+    pub fn get_with_headers(
+        &self,
+        loc: &str,
+        cond: &Validators,
+        headers: &[(&str, &str)],
+        progress: &dyn Progress,
+    ) -> Result<Fetched<Vec<u8>>, FeedError> {
+        self.get_into(loc, cond, headers, progress, || Ok(Vec::new()))
             .map(|f| match f {
                 Fetched::NotModified => Fetched::NotModified,
                 Fetched::Body { body, validators } => Fetched::Body { body, validators },
@@ -137,7 +149,7 @@ impl Fetcher {
                 }
             };
         }
-        let r = self.get_into(loc, cond, progress, || {
+        let r = self.get_into(loc, cond, &[], progress, || {
             tempfile::tempfile().map_err(|e| FeedError::io("temporary file", e))
         })?;
         match r {
@@ -189,6 +201,7 @@ impl Fetcher {
         &self,
         loc: &str,
         cond: &Validators,
+        headers: &[(&str, &str)],
         progress: &dyn Progress,
         make: impl Fn() -> Result<W, FeedError>,
     ) -> Result<Fetched<W>, FeedError> {
@@ -206,10 +219,10 @@ impl Fetcher {
         let mut attempt = 0;
         let mut body = make()?;
         loop {
-            match self.attempt(loc, cond, progress, &mut body) {
+            match self.attempt(loc, cond, headers, progress, &mut body) {
                 Ok(Some(validators)) => return Ok(Fetched::Body { body, validators }),
                 Ok(None) => return Ok(Fetched::NotModified),
-                Err((retryable, reason)) => {
+                Err((retryable, status, reason)) => {
                     if !retryable || attempt >= self.opts.retries {
                         let tries = if attempt > 0 {
                             format!(" (after {} attempts)", attempt + 1)
@@ -219,6 +232,7 @@ impl Fetcher {
                         return Err(FeedError::Http {
                             url: loc.to_string(),
                             reason: format!("{reason}{tries}"),
+                            status,
                         });
                     }
                     let wait = self.opts.backoff * 2u32.saturating_pow(attempt);
@@ -231,15 +245,20 @@ impl Fetcher {
         }
     }
 
-    /// One request. `Ok(None)` is 304. `Err((retryable, reason))`.
+    /// One request. `Ok(None)` is 304. `Err((retryable, status, reason))`,
+    /// `status` when the server answered with an error status.
     fn attempt(
         &self,
         url: &str,
         cond: &Validators,
+        headers: &[(&str, &str)],
         progress: &dyn Progress,
         body: &mut dyn Write,
-    ) -> Result<Option<Validators>, (bool, String)> {
+    ) -> Result<Option<Validators>, (bool, Option<u16>, String)> {
         let mut req = self.agent.get(url);
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
         if let Some(e) = &cond.etag {
             req = req.set("If-None-Match", e);
         }
@@ -250,9 +269,13 @@ impl Fetcher {
             Ok(r) => r,
             Err(ureq::Error::Status(code, r)) => {
                 let retry = code == 429 || code >= 500;
-                return Err((retry, format!("HTTP {code} {}", r.status_text())));
+                return Err((
+                    retry,
+                    Some(code),
+                    format!("HTTP {code} {}", r.status_text()),
+                ));
             }
-            Err(ureq::Error::Transport(t)) => return Err((true, t.to_string())),
+            Err(ureq::Error::Transport(t)) => return Err((true, None, t.to_string())),
         };
         if resp.status() == 304 {
             return Ok(None);
@@ -260,6 +283,7 @@ impl Fetcher {
         if resp.status() != 200 {
             return Err((
                 false,
+                Some(resp.status()),
                 format!("unexpected HTTP {} {}", resp.status(), resp.status_text()),
             ));
         }
@@ -273,6 +297,7 @@ impl Fetcher {
         {
             return Err((
                 false,
+                None,
                 format!(
                     "response is {l} bytes, over the limit of {}",
                     self.opts.max_bytes
@@ -291,6 +316,7 @@ impl Fetcher {
                     if total > self.opts.max_bytes {
                         break Err((
                             false,
+                            None,
                             format!(
                                 "response is larger than the limit of {} bytes",
                                 self.opts.max_bytes
@@ -298,13 +324,17 @@ impl Fetcher {
                         ));
                     }
                     if let Err(e) = body.write_all(&buf[..n]) {
-                        break Err((false, format!("cannot store the download: {e}")));
+                        break Err((false, None, format!("cannot store the download: {e}")));
                     }
                     progress.advance(n as u64);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    break Err((true, format!("download cut short after {total} bytes: {e}")));
+                    break Err((
+                        true,
+                        None,
+                        format!("download cut short after {total} bytes: {e}"),
+                    ));
                 }
             }
         };
@@ -313,7 +343,11 @@ impl Fetcher {
         if let Some(l) = len
             && total != l
         {
-            return Err((true, format!("download cut short: {total} of {l} bytes")));
+            return Err((
+                true,
+                None,
+                format!("download cut short: {total} of {l} bytes"),
+            ));
         }
         Ok(Some(validators))
     }

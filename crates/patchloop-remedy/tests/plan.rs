@@ -54,6 +54,7 @@ impl VersionSource for Table {
             .map(|v| Versions {
                 versions: v.clone(),
                 origin: Origin::Registry,
+                stale: false,
             })
             .ok_or_else(|| RegistryError::Unavailable {
                 url: format!("test://{ecosystem}/{name}"),

@@ -128,3 +128,113 @@ fn table_and_markdown() {
     assert!(m.contains("#### `patchloop/security-fixes`"), "{m}");
     assert!(m.contains("| express | 4.17.1 | 4.18.2 | minor |"), "{m}");
 }
+
+#[path = "../../patchloop-feeds/tests/support/server.rs"]
+mod server;
+
+/// npm packument with versions and their dependency requirements.
+fn packument(name: &str, versions: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+    let mut vs = serde_json::Map::new();
+    for (v, deps) in versions {
+        let d: serde_json::Map<String, Value> = deps
+            .iter()
+            .map(|(n, r)| (n.to_string(), Value::String(r.to_string())))
+            .collect();
+        vs.insert(
+            v.to_string(),
+            json!({"name": name, "version": v, "dependencies": d}),
+        );
+    }
+    json!({"name": name, "versions": vs})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn plan_asks_the_registry_and_bumps_the_parent() {
+    let d = setup();
+    let srv = server::Server::start();
+    srv.put(
+        "/express",
+        packument(
+            "express",
+            &[
+                ("4.17.1", &[("qs", "6.5.2")]),
+                ("4.17.3", &[("qs", "6.5.3")]),
+                ("4.18.2", &[("qs", "6.11.0")]),
+                ("4.18.3", &[("qs", "^7.0.0")]),
+                ("5.0.0-beta.1", &[]),
+            ],
+        ),
+    );
+    srv.put(
+        "/qs",
+        packument(
+            "qs",
+            &[
+                ("6.5.2", &[]),
+                ("6.5.3", &[]),
+                ("6.11.0", &[]),
+                ("7.0.0", &[]),
+                ("7.0.1", &[]),
+            ],
+        ),
+    );
+    srv.put(
+        "/left-pad",
+        packument("left-pad", &[("1.0.0", &[]), ("1.3.0", &[])]),
+    );
+    let out = Command::cargo_bin("patchloop")
+        .unwrap()
+        .env("PATCHLOOP_DB", d.path().join("db/a.db"))
+        .env("PATCHLOOP_CONFIG", d.path().join("none.toml"))
+        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
+        .env("PATCHLOOP_CACHE_DIR", d.path().join("cache"))
+        .env("PATCHLOOP_REGISTRY_NPM_URL", srv.url(""))
+        .current_dir(d.path())
+        .args(["plan", "app", "--no-state", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let change = |pkg: &str| -> Value {
+        j["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["changes"].as_array().unwrap().clone())
+            .find(|c| c["package"] == pkg)
+            .unwrap_or_else(|| panic!("{pkg} not planned: {j:#}"))
+    };
+    let e = change("express");
+    assert_eq!(e["to"], "4.18.2");
+    assert_eq!(e["versions_from"], "registry");
+    // qs 6.5.2 → 7.0.0 (lowest free of GHSA-0003); express 4.17.1 pins qs
+    // 6.5.2: bump express to 4.18.3, the first whose requirement allows 7.0.0.
+    let q = change("qs");
+    assert_eq!(q["to"], "7.0.0");
+    assert_eq!(q["strategy"], "bump-parent");
+    assert_eq!(
+        q["parent"],
+        json!({"package": "express", "from": "4.17.1", "to": "4.18.3"})
+    );
+    // left-pad: every version is affected (introduced 0, no fix): unfixable
+    // with the registry's answer as the reason.
+    assert!(
+        j["unfixable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("registry"),
+        "{j:#}"
+    );
+    assert_eq!(
+        srv.hits("/express"),
+        1,
+        "one request per package (then cache)"
+    );
+}

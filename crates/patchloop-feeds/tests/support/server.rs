@@ -31,6 +31,8 @@ struct State {
     hits: HashMap<String, usize>,
     /// (path, If-None-Match, If-Modified-Since) of every request.
     log: Vec<(String, Option<String>, Option<String>)>,
+    /// Request headers (lowercased names) of the last request per path.
+    headers: HashMap<String, Vec<(String, String)>>,
     not_modified: usize,
 }
 
@@ -109,10 +111,22 @@ impl Server {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// The value of request header `name` in the last request for `path`.
+    pub fn request_header(&self, path: &str, name: &str) -> Option<String> {
+        let s = self.state.lock().unwrap();
+        let name = name.to_ascii_lowercase();
+        s.headers
+            .get(path)?
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    }
+
     pub fn reset_counts(&self) {
         let mut s = self.state.lock().unwrap();
         s.hits.clear();
         s.log.clear();
+        s.headers.clear();
         s.not_modified = 0;
     }
 }
@@ -128,6 +142,7 @@ fn handle(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
     let path = percent_decode(raw_path.split('?').next().unwrap_or("/"));
     let mut inm = None;
     let mut ims = None;
+    let mut all_headers = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -135,6 +150,7 @@ fn handle(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         }
         if let Some((k, v)) = h.split_once(':') {
             let v = v.trim().to_string();
+            all_headers.push((k.trim().to_ascii_lowercase(), v.clone()));
             match k.trim().to_ascii_lowercase().as_str() {
                 "if-none-match" => inm = Some(v),
                 "if-modified-since" => ims = Some(v),
@@ -147,6 +163,7 @@ fn handle(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         let mut s = st.lock().unwrap();
         *s.hits.entry(path.clone()).or_default() += 1;
         s.log.push((path.clone(), inm.clone(), ims.clone()));
+        s.headers.insert(path.clone(), all_headers);
         let r = s.routes.get(&path).cloned();
         if let Some(r) = &r {
             let etag_match = r.etag.is_some() && inm.is_some() && r.etag == inm;

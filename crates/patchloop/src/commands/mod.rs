@@ -29,10 +29,18 @@ pub fn run(cmd: Command) -> Result<u8> {
 }
 
 /// The package registries, from the environment
-/// (`PATCHLOOP_REGISTRY_<NAME>_URL`, docs/registries.md). Until the
-/// registry clients exist every lookup is answered offline.
+/// (`PATCHLOOP_REGISTRY_<NAME>_URL`, docs/registries.md), cached under
+/// `PATCHLOOP_CACHE_DIR`, else `<cache dir>/patchloop/registries`.
 pub fn registries() -> Result<Box<dyn patchloop_remedy::registry::VersionSource>> {
-    Ok(Box::new(patchloop_remedy::registry::NoRegistry))
+    use patchloop_remedy::registry::{Registries, RegistryConfig};
+    let mut cfg = RegistryConfig::from_env();
+    cfg.cache_dir = std::env::var_os("PATCHLOOP_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| patchloop_feeds::config::cache_dir().map(|d| d.join("patchloop")))
+        .map(|d| d.join("registries"));
+    cfg.fetch.timeout = std::time::Duration::from_secs(20);
+    cfg.fetch.retries = 1;
+    Ok(Box::new(Registries::new(cfg)))
 }
 
 /// Format seconds since the epoch as RFC 3339 UTC (`2026-11-26T18:41:13Z`).
