@@ -3,11 +3,13 @@
 //! system C compiler against libdpkg-dev), cross-checked on a few hundred
 //! pairs against `dpkg --compare-versions` itself.
 
-mod diffkit_ver2;
+mod diffkit;
 
 use std::process::{Command, Stdio};
 
-use diffkit_ver2::{Rng, assert_agree, make_pairs, run_reference, tool_missing};
+use diffkit::{
+    Batch, Rng, assert_agree, dense_pairs, missing, reference_dir, run_reference, runs, verdict,
+};
 use patchloop_version::debian;
 
 const SEED: u64 = 0xDEB1_A2E5;
@@ -153,21 +155,21 @@ fn generated(rng: &mut Rng) -> Vec<String> {
     for _ in 0..2500 {
         let mut v = String::new();
         if rng.chance(3) {
-            v.push_str(rng.s(BAD_EPOCHS));
+            v.push_str(rng.pick(BAD_EPOCHS));
         } else {
-            v.push_str(rng.s(EPOCHS));
+            v.push_str(rng.pick(EPOCHS));
         }
         if rng.chance(70) {
-            v.push_str(rng.s(UPSTREAMS));
+            v.push_str(rng.pick(UPSTREAMS));
         } else {
             if rng.chance(85) {
-                v.push_str(rng.s(&["1", "2", "0", "10"]));
+                v.push_str(rng.pick(&["1", "2", "0", "10"]));
             }
             for _ in 0..1 + rng.below(6) {
-                v.push_str(rng.s(TOKENS));
+                v.push_str(rng.pick(TOKENS));
             }
         }
-        v.push_str(rng.s(REVISIONS));
+        v.push_str(rng.pick(REVISIONS));
         if rng.chance(1) {
             v.push('-'); // empty revision: rejected
         }
@@ -180,16 +182,16 @@ fn generated(rng: &mut Rng) -> Vec<String> {
 fn related_pairs(rng: &mut Rng, base: &[String], n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while out.len() < n {
-        let v = rng.pick(base).clone();
+        let v = rng.pick(base);
         let mut w = v.clone();
         match rng.below(5) {
-            0 => w.push_str(rng.s(TOKENS)),
-            1 => w.push_str(rng.s(REVISIONS)),
-            2 => w = format!("{}{}", rng.s(EPOCHS), w),
+            0 => w.push_str(rng.pick(TOKENS)),
+            1 => w.push_str(rng.pick(REVISIONS)),
+            2 => w = format!("{}{}", rng.pick(EPOCHS), w),
             3 => {
                 let cut = rng.below(w.len() + 1);
                 if w.is_char_boundary(cut) {
-                    w.insert_str(cut, rng.s(TOKENS));
+                    w.insert_str(cut, rng.pick(TOKENS));
                 }
             }
             _ => {
@@ -213,7 +215,7 @@ fn build_reference() -> Option<tempfile::TempDir> {
         .status()
         .is_ok_and(|s| s.success());
     if !have_pkg {
-        tool_missing("libdpkg-dev (pkg-config libdpkg) and a C compiler");
+        missing("libdpkg-dev (pkg-config libdpkg) and a C compiler");
         return None;
     }
     let flags = Command::new("pkg-config")
@@ -223,7 +225,7 @@ fn build_reference() -> Option<tempfile::TempDir> {
     let flags = String::from_utf8(flags.stdout).expect("pkg-config output");
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = dir.path().join("dpkg_ref");
-    let src = diffkit_ver2::reference_dir().join("dpkg_ref.c");
+    let src = reference_dir().join("dpkg_ref.c");
     let status = Command::new("cc")
         .arg("-O1")
         .arg("-o")
@@ -232,7 +234,7 @@ fn build_reference() -> Option<tempfile::TempDir> {
         .args(flags.split_whitespace())
         .status();
     if !status.is_ok_and(|s| s.success()) {
-        tool_missing("C compiler `cc` able to build tests/reference/dpkg_ref.c");
+        missing("C compiler `cc` able to build tests/reference/dpkg_ref.c");
         return None;
     }
     Some(dir)
@@ -247,21 +249,20 @@ fn debian_agrees_with_libdpkg() {
     let mut versions = installed_versions();
     let real = versions.len();
     versions.extend(generated(&mut rng));
-    let mut pairs = make_pairs(&versions, SEED, 60, 14_000);
+    let mut pairs = dense_pairs(&versions, 60, 14_000, SEED);
     pairs.extend(related_pairs(&mut rng, &versions, 8_000));
-    let reference = run_reference(Command::new(dir.path().join("dpkg_ref")), &pairs);
+    let cmd = Command::new(dir.path().join("dpkg_ref"));
+    let Some(reference) = run_reference(cmd, Batch::SpacedStdin, &pairs) else {
+        return;
+    };
     println!("debian: {real} real versions from /var/lib/dpkg/status");
     assert_agree("debian", &pairs, &reference, |a, b| {
-        Ok::<_, ()>(
-            debian::parse(a)
-                .map_err(|_| ())?
-                .cmp(&debian::parse(b).map_err(|_| ())?),
-        )
+        verdict(debian::parse(a), debian::parse(b), Ord::cmp)
     });
 
     // Cross-check the libdpkg harness against `dpkg --compare-versions`.
-    if !diffkit_ver2::runs("dpkg", &["--version"]) {
-        tool_missing("dpkg");
+    if !runs("dpkg", &["--version"]) {
+        missing("dpkg");
         return;
     }
     let mut checked = 0;

@@ -2,11 +2,13 @@
 //! vulnerability database's versions (stored without `v`) plus generated
 //! edge cases (pseudo-versions, +incompatible, shorthands, garbage).
 
-mod common;
+mod diffkit;
 
 use std::process::Command;
 
-use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
+use diffkit::{
+    Batch, Osv, Report, Rng, edge_case_pairs, osv_versions, reference_dir, run_reference, verdict,
+};
 use patchloop_version::go;
 
 const SEED: u64 = 0x0060_5e3e;
@@ -123,24 +125,21 @@ fn edge_cases() -> Vec<String> {
 
 #[test]
 fn go_matches_x_mod_semver() {
-    let Some(corpus) = osv_versions("osv/Go", &["SEMVER"], true) else {
+    let Some(corpus) = osv_versions("osv/Go", Osv::ranges(&["SEMVER"]).with_lists()) else {
         return;
     };
     assert!(corpus.len() > 1000, "corpus too small: {}", corpus.len());
     let edge = edge_cases();
-    let pairs = make_pairs(&corpus, &edge, TOTAL, SEED);
+    let pairs = edge_case_pairs(&corpus, &edge, TOTAL, SEED);
     let cmd = Command::new(reference_dir().join("gosemver.sh"));
-    let Some(answers) = run_reference(cmd, "go", &pairs) else {
+    let Some(answers) = run_reference(cmd, Batch::JsonLinesFile, &pairs) else {
         return;
     };
     let mut report = Report::default();
     let mut rejected = 0;
     for ((a, b), reference) in pairs.iter().zip(&answers) {
         report.compared += 1;
-        let ours = match (go::parse(a), go::parse(b)) {
-            (Ok(x), Ok(y)) => ord_token(x.cmp(&y)),
-            _ => "ERR",
-        };
+        let ours = verdict(go::parse(a), go::parse(b), Ord::cmp);
         if reference == "ERR" {
             rejected += 1;
         }

@@ -2,12 +2,15 @@
 //! `ComparableVersion` (tests/reference/ComparableVersionRef.java, run with
 //! Java's single-file source launcher).
 
-mod diffkit_ver2;
+mod diffkit;
 
 use std::path::Path;
 use std::process::Command;
 
-use diffkit_ver2::{Rng, assert_agree, make_pairs, osv_versions, run_reference, tool_missing};
+use diffkit::{
+    Batch, Osv, Rng, assert_agree, dense_pairs, missing, osv_versions, reference_dir,
+    run_reference, runs, verdict,
+};
 use patchloop_version::maven;
 
 const SEED: u64 = 0x3A7E_2024;
@@ -176,10 +179,10 @@ fn generated(rng: &mut Rng) -> Vec<String> {
     for _ in 0..3000 {
         let mut v = String::new();
         if rng.chance(80) {
-            v.push_str(rng.s(&["1", "2", "0", "10", "1.0", "2.0", "1.2.3"]));
+            v.push_str(rng.pick(&["1", "2", "0", "10", "1.0", "2.0", "1.2.3"]));
         }
         for _ in 0..1 + rng.below(6) {
-            v.push_str(rng.s(TOKENS));
+            v.push_str(rng.pick(TOKENS));
         }
         out.push(v);
     }
@@ -189,18 +192,18 @@ fn generated(rng: &mut Rng) -> Vec<String> {
 fn related_pairs(rng: &mut Rng, base: &[String], n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while out.len() < n {
-        let v = rng.pick(base).clone();
+        let v = rng.pick(base);
         let mut w = v.clone();
         match rng.below(4) {
-            0 => w.push_str(rng.s(TOKENS)),
+            0 => w.push_str(rng.pick(TOKENS)),
             1 => {
-                w.push_str(rng.s(&[".", "-", ""]));
-                w.push_str(rng.s(TOKENS));
+                w.push_str(rng.pick(&[".", "-", ""]));
+                w.push_str(rng.pick(TOKENS));
             }
             2 => {
                 let cut = rng.below(w.len() + 1);
                 if w.is_char_boundary(cut) {
-                    w.insert_str(cut, rng.s(TOKENS));
+                    w.insert_str(cut, rng.pick(TOKENS));
                 }
             }
             _ => {
@@ -220,11 +223,11 @@ fn related_pairs(rng: &mut Rng, base: &[String], n: usize) -> Vec<(String, Strin
 
 #[test]
 fn maven_agrees_with_comparable_version() {
-    if !Path::new(JAR).exists() || !diffkit_ver2::runs("java", &["-version"]) {
-        tool_missing("java and /usr/share/java/maven-artifact-3.x.jar (libmaven3-core-java)");
+    if !Path::new(JAR).exists() || !runs("java", &["-version"]) {
+        missing("java and /usr/share/java/maven-artifact-3.x.jar (libmaven3-core-java)");
         return;
     }
-    let Some(osv) = osv_versions("osv-ghsa-sample", "Maven") else {
+    let Some(osv) = osv_versions("osv-ghsa-sample", Osv::ecosystem("Maven")) else {
         return;
     };
     let Some(locked) = lockfile_versions() else {
@@ -241,19 +244,18 @@ fn maven_agrees_with_comparable_version() {
     real.extend(REAL.iter().map(|s| s.to_string()));
     let mut versions = real.clone();
     versions.extend(generated(&mut rng));
-    let mut pairs = make_pairs(&real, SEED, 90, 9_000);
-    pairs.extend(make_pairs(&versions, SEED + 1, 0, 5_000));
+    let mut pairs = dense_pairs(&real, 90, 9_000, SEED);
+    pairs.extend(dense_pairs(&versions, 0, 5_000, SEED + 1));
     pairs.extend(related_pairs(&mut rng, &versions, 8_000));
     let mut cmd = Command::new("java");
     cmd.arg("-cp")
         .arg(JAR)
-        .arg(diffkit_ver2::reference_dir().join("ComparableVersionRef.java"));
-    let reference = run_reference(cmd, &pairs);
+        .arg(reference_dir().join("ComparableVersionRef.java"));
+    let Some(reference) = run_reference(cmd, Batch::SpacedStdin, &pairs) else {
+        return;
+    };
     assert_agree("maven", &pairs, &reference, |a, b| {
-        Ok::<_, ()>(maven::compare_maven(
-            &maven::parse(a).map_err(|_| ())?,
-            &maven::parse(b).map_err(|_| ())?,
-        ))
+        verdict(maven::parse(a), maven::parse(b), maven::compare_maven)
     });
     // `Ord` (total) departs from Maven only where Maven is not transitive.
     let mut departures = Vec::new();

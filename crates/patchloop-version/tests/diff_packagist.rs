@@ -2,11 +2,13 @@
 //! (`VersionParser::normalize` + `Comparator`) over the GHSA Packagist
 //! sample, the versions of a real composer.lock, and generated edge cases.
 
-mod common;
+mod diffkit;
 
 use std::process::Command;
 
-use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
+use diffkit::{
+    Batch, Osv, Report, Rng, edge_case_pairs, osv_versions, reference_dir, run_reference, verdict,
+};
 use patchloop_version::packagist;
 
 const SEED: u64 = 0x0c03_905e;
@@ -231,9 +233,10 @@ fn edge_cases() -> Vec<String> {
 
 #[test]
 fn packagist_matches_composer_semver() {
-    let Some(mut corpus) =
-        osv_versions("osv-ghsa-sample/Packagist", &["ECOSYSTEM", "SEMVER"], true)
-    else {
+    let Some(mut corpus) = osv_versions(
+        "osv-ghsa-sample/Packagist",
+        Osv::ranges(&["ECOSYSTEM", "SEMVER"]).with_lists(),
+    ) else {
         return;
     };
     let Some(lock) = lock_versions() else { return };
@@ -242,10 +245,10 @@ fn packagist_matches_composer_semver() {
     corpus.dedup();
     assert!(corpus.len() > 50, "corpus too small: {}", corpus.len());
     let edge = edge_cases();
-    let pairs = make_pairs(&corpus, &edge, TOTAL, SEED);
+    let pairs = edge_case_pairs(&corpus, &edge, TOTAL, SEED);
     let mut cmd = Command::new("php");
     cmd.arg(reference_dir().join("composer.php"));
-    let Some(answers) = run_reference(cmd, "packagist", &pairs) else {
+    let Some(answers) = run_reference(cmd, Batch::JsonLinesFile, &pairs) else {
         return;
     };
 
@@ -254,10 +257,7 @@ fn packagist_matches_composer_semver() {
     for ((a, b), reference) in pairs.iter().zip(&answers) {
         report.compared += 1;
         let parsed = (packagist::parse(a), packagist::parse(b));
-        let ours = match &parsed {
-            (Ok(x), Ok(y)) => ord_token(x.cmp(y)),
-            _ => "ERR",
-        };
+        let ours = verdict(parsed.0.as_ref(), parsed.1.as_ref(), Ord::cmp);
         if reference == "ERR" {
             rejected += 1;
         }

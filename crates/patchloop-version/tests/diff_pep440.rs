@@ -4,11 +4,14 @@
 //! Pairs that packaging rejects (LEGACY versions) are counted separately
 //! and checked against `packaging_legacy` (osv.dev's LegacyVersion).
 
-mod common;
+mod diffkit;
 
 use std::process::Command;
 
-use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
+use diffkit::{
+    Batch, Osv, Report, Rng, edge_case_pairs, ord_token, osv_versions, reference_dir,
+    run_reference, verdict,
+};
 use patchloop_version::pep440;
 
 const SEED: u64 = 0x009e_9440;
@@ -267,15 +270,15 @@ fn edge_cases() -> Vec<String> {
 
 #[test]
 fn pep440_matches_packaging() {
-    let Some(corpus) = osv_versions("osv/PyPI", &["ECOSYSTEM"], true) else {
+    let Some(corpus) = osv_versions("osv/PyPI", Osv::ranges(&["ECOSYSTEM"]).with_lists()) else {
         return;
     };
     assert!(corpus.len() > 10_000, "corpus too small: {}", corpus.len());
     let edge = edge_cases();
-    let pairs = make_pairs(&corpus, &edge, TOTAL, SEED);
+    let pairs = edge_case_pairs(&corpus, &edge, TOTAL, SEED);
     let mut cmd = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
     cmd.arg(reference_dir().join("pep440.py"));
-    let Some(answers) = run_reference(cmd, "pep440", &pairs) else {
+    let Some(answers) = run_reference(cmd, Batch::JsonLinesFile, &pairs) else {
         return;
     };
 
@@ -285,10 +288,7 @@ fn pep440_matches_packaging() {
         report.compared += 1;
         let (reference, reference_legacy) = answer.split_once(' ').expect("two tokens");
         // Strict PEP 440: must agree exactly, including rejection.
-        let ours_strict = match (pep440::parse_strict(a), pep440::parse_strict(b)) {
-            (Ok(x), Ok(y)) => ord_token(x.cmp(&y)),
-            _ => "ERR",
-        };
+        let ours_strict = verdict(pep440::parse_strict(a), pep440::parse_strict(b), Ord::cmp);
         if ours_strict != reference {
             report.disagree(a, b, ours_strict, reference);
             continue;

@@ -1,11 +1,14 @@
 //! Differential test: our RubyGems ordering against Ruby's `Gem::Version`
 //! (tests/reference/gemversion.rb).
 
-mod diffkit_ver2;
+mod diffkit;
 
 use std::process::Command;
 
-use diffkit_ver2::{Rng, assert_agree, make_pairs, osv_versions, run_reference, tool_missing};
+use diffkit::{
+    Batch, Osv, Rng, assert_agree, dense_pairs, missing, osv_versions, reference_dir,
+    run_reference, runs, verdict,
+};
 use patchloop_version::rubygems;
 
 const SEED: u64 = 0x6E35_2024;
@@ -99,18 +102,18 @@ fn generated(rng: &mut Rng) -> Vec<String> {
     for _ in 0..3000 {
         let mut v = String::new();
         if rng.chance(90) {
-            v.push_str(rng.s(&["1", "2", "0", "10", "1.0", "2.0", "1.2.3", "007"]));
+            v.push_str(rng.pick(&["1", "2", "0", "10", "1.0", "2.0", "1.2.3", "007"]));
         }
         for _ in 0..rng.below(6) {
             if rng.chance(70) {
-                v.push_str(rng.s(&[".", ".", "-"]));
+                v.push_str(rng.pick(&[".", ".", "-"]));
             }
-            v.push_str(rng.s(TOKENS));
+            v.push_str(rng.pick(TOKENS));
         }
         if rng.chance(8) {
             let cut = rng.below(v.len() + 1);
             if v.is_char_boundary(cut) {
-                v.insert_str(cut, rng.s(BAD));
+                v.insert_str(cut, rng.pick(BAD));
             }
         }
         out.push(v);
@@ -121,20 +124,20 @@ fn generated(rng: &mut Rng) -> Vec<String> {
 fn related_pairs(rng: &mut Rng, base: &[String], n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while out.len() < n {
-        let v = rng.pick(base).clone();
+        let v = rng.pick(base);
         let mut w = v.clone();
         match rng.below(4) {
             0 => {
-                w.push_str(rng.s(&[".", "-", ""]));
-                w.push_str(rng.s(TOKENS));
+                w.push_str(rng.pick(&[".", "-", ""]));
+                w.push_str(rng.pick(TOKENS));
             }
-            1 => w.push_str(rng.s(&[".0", ".0.0", ".a", ".pre", "-1", ".1"])),
+            1 => w.push_str(rng.pick(&[".0", ".0.0", ".a", ".pre", "-1", ".1"])),
             2 => {
                 let cut = rng.below(w.len() + 1);
                 let piece = if rng.chance(15) {
-                    rng.s(BAD)
+                    rng.pick(BAD)
                 } else {
-                    rng.s(TOKENS)
+                    rng.pick(TOKENS)
                 };
                 if w.is_char_boundary(cut) {
                     w.insert_str(cut, piece);
@@ -157,11 +160,11 @@ fn related_pairs(rng: &mut Rng, base: &[String], n: usize) -> Vec<(String, Strin
 
 #[test]
 fn rubygems_agrees_with_gem_version() {
-    if !diffkit_ver2::runs("ruby", &["-e", "Gem::Version.new('1')"]) {
-        tool_missing("ruby");
+    if !runs("ruby", &["-e", "Gem::Version.new('1')"]) {
+        missing("ruby");
         return;
     }
-    let Some(osv) = osv_versions("osv-ghsa-sample", "RubyGems") else {
+    let Some(osv) = osv_versions("osv-ghsa-sample", Osv::ecosystem("RubyGems")) else {
         return;
     };
     let Some(locked) = lockfile_versions() else {
@@ -178,17 +181,15 @@ fn rubygems_agrees_with_gem_version() {
     real.extend(REAL.iter().map(|s| s.to_string()));
     let mut versions = real.clone();
     versions.extend(generated(&mut rng));
-    let mut pairs = make_pairs(&real, SEED, 80, 9_000);
-    pairs.extend(make_pairs(&versions, SEED + 1, 0, 5_000));
+    let mut pairs = dense_pairs(&real, 80, 9_000, SEED);
+    pairs.extend(dense_pairs(&versions, 0, 5_000, SEED + 1));
     pairs.extend(related_pairs(&mut rng, &versions, 8_000));
     let mut cmd = Command::new("ruby");
-    cmd.arg(diffkit_ver2::reference_dir().join("gemversion.rb"));
-    let reference = run_reference(cmd, &pairs);
+    cmd.arg(reference_dir().join("gemversion.rb"));
+    let Some(reference) = run_reference(cmd, Batch::SpacedStdin, &pairs) else {
+        return;
+    };
     assert_agree("rubygems", &pairs, &reference, |a, b| {
-        Ok::<_, ()>(
-            rubygems::parse(a)
-                .map_err(|_| ())?
-                .cmp(&rubygems::parse(b).map_err(|_| ())?),
-        )
+        verdict(rubygems::parse(a), rubygems::parse(b), Ord::cmp)
     });
 }

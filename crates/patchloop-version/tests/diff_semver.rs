@@ -2,11 +2,13 @@
 //! crates.io, Go (SEMVER ranges) and npm advisory versions plus generated
 //! edge cases.
 
-mod common;
+mod diffkit;
 
 use std::process::Command;
 
-use common::{Report, Rng, make_pairs, ord_token, osv_versions, reference_dir, run_reference};
+use diffkit::{
+    Batch, Osv, Report, Rng, edge_case_pairs, osv_versions, reference_dir, run_reference, verdict,
+};
 use patchloop_version::semver;
 
 const SEED: u64 = 0x5e3e_2000;
@@ -189,12 +191,15 @@ fn has_huge_numeric_pre(v: &str) -> bool {
 #[test]
 fn semver_matches_node_semver() {
     let mut corpus = Vec::new();
-    for (dir, types, lists) in [
-        ("osv/crates.io", &["SEMVER"][..], false),
-        ("osv/Go", &["SEMVER"][..], false),
-        ("osv-ghsa-sample/npm", &["SEMVER", "ECOSYSTEM"][..], true),
+    for (dir, select) in [
+        ("osv/crates.io", Osv::ranges(&["SEMVER"])),
+        ("osv/Go", Osv::ranges(&["SEMVER"])),
+        (
+            "osv-ghsa-sample/npm",
+            Osv::ranges(&["SEMVER", "ECOSYSTEM"]).with_lists(),
+        ),
     ] {
-        let Some(v) = osv_versions(dir, types, lists) else {
+        let Some(v) = osv_versions(dir, select) else {
             return;
         };
         corpus.extend(v);
@@ -203,10 +208,10 @@ fn semver_matches_node_semver() {
     corpus.dedup();
     assert!(corpus.len() > 1000, "corpus too small: {}", corpus.len());
     let edge = edge_cases();
-    let pairs = make_pairs(&corpus, &edge, TOTAL, SEED);
+    let pairs = edge_case_pairs(&corpus, &edge, TOTAL, SEED);
     let mut cmd = Command::new("node");
     cmd.arg(reference_dir().join("semver.js"));
-    let Some(answers) = run_reference(cmd, "semver", &pairs) else {
+    let Some(answers) = run_reference(cmd, Batch::JsonLinesFile, &pairs) else {
         return;
     };
 
@@ -214,10 +219,7 @@ fn semver_matches_node_semver() {
     let (mut rejected, mut precision) = (0, 0);
     for ((a, b), reference) in pairs.iter().zip(&answers) {
         report.compared += 1;
-        let ours = match (semver::parse(a), semver::parse(b)) {
-            (Ok(x), Ok(y)) => ord_token(x.cmp(&y)),
-            _ => "ERR",
-        };
+        let ours = verdict(semver::parse(a), semver::parse(b), Ord::cmp);
         if reference == "ERR" {
             rejected += 1;
         }

@@ -5,11 +5,11 @@
 //! rules (numeric parts padded to four, labels numeric-before-text and
 //! case-insensitive, metadata ignored).
 
-mod common;
+mod diffkit;
 
 use std::cmp::Ordering;
 
-use common::{Rng, osv_versions};
+use diffkit::{Osv, Rng, osv_versions};
 use patchloop_version::nuget;
 
 /// The documented rules, written independently of `nuget.rs`: returns
@@ -114,8 +114,10 @@ fn ghsa_nuget_versions_parse_and_ranges_are_ordered() {
 
 #[test]
 fn nuget_agrees_with_documented_model() {
-    let Some(mut pool) = osv_versions("osv-ghsa-sample/NuGet", &["ECOSYSTEM", "SEMVER"], true)
-    else {
+    let Some(mut pool) = osv_versions(
+        "osv-ghsa-sample/NuGet",
+        Osv::ranges(&["ECOSYSTEM", "SEMVER"]).with_lists(),
+    ) else {
         return;
     };
     let nums = [

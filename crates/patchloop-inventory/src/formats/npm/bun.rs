@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::json::{for_each_key, pretty_section_keys, strip_jsonc};
 use super::shared::{
-    DepField, Lenient, LenientSeq, OptionalEdges, Ordered, Text, apply_graph, classify_source,
+    Lenient, LenientSeq, OptionalEdges, Ordered, RawManifest, apply_graph, classify_source,
     dep_names, npm_package, split_ident,
 };
 use crate::error::ParseError;
@@ -20,38 +20,18 @@ use crate::input::{Input, ParseResult, Parsed};
 struct Lock<'a> {
     #[serde(default, rename = "lockfileVersion")]
     lockfile_version: Option<serde_json::Value>,
+    /// Path → the member's `package.json` fields.
     #[serde(borrow, default)]
-    workspaces: Ordered<'a, Lenient<Workspace<'a>>>,
+    workspaces: Ordered<'a, Lenient<RawManifest<'a>>>,
     #[serde(borrow, default)]
     packages: Ordered<'a, LenientSeq<Vec<Item<'a>>>>,
-}
-
-#[derive(Deserialize, Default)]
-struct Workspace<'a> {
-    #[serde(borrow, default)]
-    name: Text<'a>,
-    #[serde(borrow, default)]
-    version: Text<'a>,
-    #[serde(borrow, flatten)]
-    deps: Deps<'a>,
-}
-
-#[derive(Deserialize, Default)]
-struct Deps<'a> {
-    #[serde(borrow, default)]
-    dependencies: DepField<'a>,
-    #[serde(borrow, default, rename = "devDependencies")]
-    dev_dependencies: DepField<'a>,
-    #[serde(borrow, default, rename = "optionalDependencies")]
-    optional_dependencies: DepField<'a>,
-    #[serde(borrow, default, rename = "peerDependencies")]
-    peer_dependencies: DepField<'a>,
 }
 
 /// One element of a `packages` tuple.
 enum Item<'a> {
     Str(Cow<'a, str>),
-    Info(Deps<'a>),
+    /// The package's dependency lists, shaped like its `package.json`.
+    Info(RawManifest<'a>),
     Other,
 }
 
@@ -73,7 +53,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
                 self,
                 a: A,
             ) -> Result<Self::Value, A::Error> {
-                Deps::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(Item::Info)
+                RawManifest::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Item::Info)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
@@ -175,7 +156,7 @@ pub fn parse(input: &Input) -> ParseResult {
     let mut set = PackageSet::new();
     let mut nodes: HashMap<&str, Node> =
         HashMap::with_capacity_and_hasher(lock.packages.len(), Default::default());
-    let mut infos: Vec<(&str, &Deps)> = Vec::new();
+    let mut infos: Vec<(&str, &RawManifest)> = Vec::new();
     for (key, value) in lock.packages.iter() {
         let line = lines.get(key).copied();
         let items = match value {
@@ -270,7 +251,7 @@ pub fn parse(input: &Input) -> ParseResult {
     }
 
     // Workspaces: roots and direct dependencies.
-    let empty = Workspace::default();
+    let empty = RawManifest::default();
     let mut direct: Vec<(String, Scope)> = Vec::new();
     for (path, value) in lock.workspaces.iter() {
         let ws = match value {
@@ -300,12 +281,7 @@ pub fn parse(input: &Input) -> ParseResult {
         } else {
             key_segments(&name)
         };
-        for (list, scope) in [
-            (&ws.deps.dependencies, Scope::Runtime),
-            (&ws.deps.optional_dependencies, Scope::Optional),
-            (&ws.deps.peer_dependencies, Scope::Runtime),
-            (&ws.deps.dev_dependencies, Scope::Dev),
-        ] {
+        for (list, scope) in ws.dep_lists() {
             for dep in dep_names(list) {
                 match resolve(&nodes, &from, dep) {
                     Some(Node::Package(id)) => {

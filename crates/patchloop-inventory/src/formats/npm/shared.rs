@@ -496,36 +496,44 @@ pub(crate) struct Manifest {
     pub deps: Vec<(String, String, Scope)>,
 }
 
+/// A `package.json` as read, borrowing from the input; also the shape of
+/// bun.lock's workspace entries and package infos (plain fields, no
+/// `#[serde(flatten)]`, which would buffer every value).
 #[derive(Deserialize, Default)]
-struct RawManifest<'a> {
+pub(crate) struct RawManifest<'a> {
     #[serde(borrow, default)]
-    name: Text<'a>,
+    pub name: Text<'a>,
     #[serde(borrow, default)]
-    version: Text<'a>,
+    pub version: Text<'a>,
     #[serde(borrow, default)]
-    dependencies: DepField<'a>,
+    pub dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "devDependencies")]
-    dev_dependencies: DepField<'a>,
+    pub dev_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "optionalDependencies")]
-    optional_dependencies: DepField<'a>,
+    pub optional_dependencies: DepField<'a>,
     #[serde(borrow, default, rename = "peerDependencies")]
-    peer_dependencies: DepField<'a>,
+    pub peer_dependencies: DepField<'a>,
 }
 
-impl RawManifest<'_> {
+impl<'a> RawManifest<'a> {
+    /// The four dependency lists with the scope of their edges, in the
+    /// order they are read: dependencies, optional, peer, dev.
+    pub fn dep_lists(&self) -> [(&DepField<'a>, Scope); 4] {
+        [
+            (&self.dependencies, Scope::Runtime),
+            (&self.optional_dependencies, Scope::Optional),
+            (&self.peer_dependencies, Scope::Runtime),
+            (&self.dev_dependencies, Scope::Dev),
+        ]
+    }
+
     fn to_manifest(&self) -> Manifest {
         let mut m = Manifest {
             name: self.name.as_deref().map(str::to_string),
             version: self.version.as_deref().map(str::to_string),
             ..Manifest::default()
         };
-        let lists = [
-            (&self.dependencies, Scope::Runtime),
-            (&self.optional_dependencies, Scope::Optional),
-            (&self.peer_dependencies, Scope::Runtime),
-            (&self.dev_dependencies, Scope::Dev),
-        ];
-        for (list, scope) in lists {
+        for (list, scope) in self.dep_lists() {
             if let Some(Lenient::Ok(map)) = list {
                 let mut v: Vec<(String, String, Scope)> = map
                     .iter()
