@@ -274,7 +274,7 @@ fn chart_open(days: &[DayOpen]) -> String {
     let (top, step) = scale(max);
     let y = |v: f64| mt + ph - v / top * ph;
     let mut o = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"Open findings per day by priority\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"Open findings per day by priority\" font-family=\"system-ui, sans-serif\" font-size=\"11\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
     let items: Vec<(&str, &str)> = PRIORITIES.iter().copied().zip(COLORS).collect();
     legend(&mut o, ml, 14.0, &items);
@@ -333,7 +333,7 @@ fn chart_open(days: &[DayOpen]) -> String {
     let every = (days.len() as f64 / 6.0).ceil().max(1.0) as usize;
     let last = days.len() - 1;
     for (i, d) in days.iter().enumerate() {
-        let show = i == 0 || i == last || (i % every == 0 && last - i >= every / 2 + 1);
+        let show = i == 0 || i == last || (i % every == 0 && last - i > every / 2);
         if !show {
             continue;
         }
@@ -396,7 +396,7 @@ fn chart_ttr(ps: &[PrioritySummary]) -> String {
     if rows.is_empty() {
         return "<p class=\"meta\">Nothing remediated yet.</p>\n".into();
     }
-    let (w, ml, mr, mt, row) = (760.0, 70.0, 150.0, 30.0, 40.0);
+    let (w, ml, mr, mt, row) = (760.0, 70.0, 230.0, 30.0, 40.0);
     let h = mt + row * rows.len() as f64 + 26.0;
     let pw = w - ml - mr;
     let max = rows
@@ -406,7 +406,7 @@ fn chart_ttr(ps: &[PrioritySummary]) -> String {
     let (top, step) = scale(max);
     let x = |v: f64| ml + v / top * pw;
     let mut o = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"Time to remediate per priority, median and maximum, in days\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"Time to remediate per priority, median and maximum, in days\" font-family=\"system-ui, sans-serif\" font-size=\"11\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
     legend(
         &mut o,
@@ -443,7 +443,7 @@ fn chart_ttr(ps: &[PrioritySummary]) -> String {
             (x(med) - ml).max(1.0),
             y0 + 14.0,
             (x(mx) - ml).max(1.0),
-            x(mx) + 6.0,
+            w - mr + 16.0,
             y0 + 17.0,
             p = escape(&s.priority),
             n = s.remediated,
@@ -461,7 +461,7 @@ fn chart_sla(ps: &[PrioritySummary]) -> String {
     if rows.is_empty() {
         return "<p class=\"meta\">No finding with a due date has been remediated or is overdue.</p>\n".into();
     }
-    let (w, ml, mr, mt, row) = (760.0, 70.0, 230.0, 30.0, 30.0);
+    let (w, ml, mr, mt, row) = (760.0, 70.0, 300.0, 30.0, 30.0);
     let h = mt + row * rows.len() as f64 + 8.0;
     let pw = w - ml - mr;
     let max = rows
@@ -471,7 +471,7 @@ fn chart_sla(ps: &[PrioritySummary]) -> String {
         .unwrap_or(1)
         .max(1) as f64;
     let mut o = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"SLA compliance per priority\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"SLA compliance per priority\" font-family=\"system-ui, sans-serif\" font-size=\"11\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
     legend(
         &mut o,
@@ -489,7 +489,7 @@ fn chart_sla(ps: &[PrioritySummary]) -> String {
         let p = escape(&s.priority);
         let pct = s
             .within_sla_pct
-            .map(|v| format!(", {v:.1}% within SLA"))
+            .map(|v| format!(" · {v:.1}% within SLA"))
             .unwrap_or_default();
         let _ = write!(
             o,
@@ -514,7 +514,7 @@ fn chart_sla(ps: &[PrioritySummary]) -> String {
         let _ = writeln!(
             o,
             "<text x=\"{:.1}\" y=\"{:.1}\">{} on time · {} late · {} overdue{pct}</text></g>",
-            x + 6.0,
+            w - mr + 16.0,
             y0 + 14.0,
             s.within_sla,
             s.late,
@@ -605,10 +605,7 @@ fn patch_section(o: &mut String, p: &PatchTimeline) {
     for (kind, label) in stages {
         let class = if !has(kind) {
             ""
-        } else if kind == "rolled-back"
-            || kind == "rejected"
-            || (kind == "tested" && failed_test)
-        {
+        } else if kind == "rolled-back" || kind == "rejected" || (kind == "tested" && failed_test) {
             " class=\"failed\""
         } else {
             " class=\"done\""

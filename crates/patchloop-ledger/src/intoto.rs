@@ -319,9 +319,10 @@ pub fn verify_envelope(envelope: &Envelope, public_key_hex: &str) -> Result<Valu
         .ok_or_else(|| IntotoError::Envelope("payload is not base64".into()))?;
     let msg = pae(&envelope.payload_type, &body);
     let key = public_key_hex.trim().to_ascii_lowercase();
-    let ok = envelope.signatures.iter().any(|s| {
-        decode(&s.sig).is_some_and(|sig| verify_signature(&key, &msg, &hex(&sig)))
-    });
+    let ok = envelope
+        .signatures
+        .iter()
+        .any(|s| decode(&s.sig).is_some_and(|sig| verify_signature(&key, &msg, &hex(&sig))));
     if !ok {
         return Err(IntotoError::Signature(key));
     }
@@ -333,7 +334,9 @@ pub fn verify_envelope(envelope: &Envelope, public_key_hex: &str) -> Result<Valu
         )));
     }
     if strings(v.get("predicateType")).is_empty() {
-        return Err(IntotoError::Envelope("statement without predicateType".into()));
+        return Err(IntotoError::Envelope(
+            "statement without predicateType".into(),
+        ));
     }
     Ok(v)
 }

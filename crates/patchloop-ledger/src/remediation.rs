@@ -51,9 +51,7 @@ pub fn priority_rank(p: &str) -> usize {
 /// midnight UTC).
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
-    if let Ok(t) =
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-    {
+    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
         return Some(t.unix_timestamp());
     }
     if s.len() == 10 {
@@ -353,12 +351,18 @@ impl Remediation {
             .filter(|f| f.is_open() && f.is_active())
             .collect();
         v.sort_by(|a, b| {
-            (priority_rank(&a.priority), a.due_day.is_none(), a.due_day, &a.key).cmp(&(
-                priority_rank(&b.priority),
-                b.due_day.is_none(),
-                b.due_day,
-                &b.key,
-            ))
+            (
+                priority_rank(&a.priority),
+                a.due_day.is_none(),
+                a.due_day,
+                &a.key,
+            )
+                .cmp(&(
+                    priority_rank(&b.priority),
+                    b.due_day.is_none(),
+                    b.due_day,
+                    &b.key,
+                ))
         });
         v
     }
@@ -453,7 +457,7 @@ pub fn detail(r: &Record) -> String {
                 parts.push(format!("{s}s"));
             }
         }
-        "applied" => {
+        "applied" | "planned" => {
             if let Some(changes) = d.get("changes").and_then(Value::as_array) {
                 for c in changes {
                     let p = str_field(c, "package").unwrap_or("?");
@@ -777,7 +781,10 @@ fn timelines(scope: &[(&Record, i64)], findings: &[Finding]) -> Vec<PatchTimelin
             .to_string();
         let mut events: Vec<Event> = Vec::new();
         for f in &linked {
-            if let Some(&(r, _)) = scope.iter().find(|(r, _)| r.seq == f.discovered_seq && r.hash == f.discovered_hash) {
+            if let Some(&(r, _)) = scope
+                .iter()
+                .find(|(r, _)| r.seq == f.discovered_seq && r.hash == f.discovered_hash)
+            {
                 events.push(event(r));
             }
         }
@@ -817,10 +824,10 @@ fn days(x: Option<f64>) -> String {
 pub fn markdown(a: &Remediation) -> String {
     use std::fmt::Write as _;
     let esc = |s: &str| crate::report::markdown::escape(s, 200);
-    let scope = a
-        .project
-        .as_deref()
-        .map_or_else(|| "all projects".to_string(), |p| format!("project {}", esc(p)));
+    let scope = a.project.as_deref().map_or_else(
+        || "all projects".to_string(),
+        |p| format!("project {}", esc(p)),
+    );
     let mut o = format!(
         "### patchloop report: {scope}\n\nAs of {}: {} open ({} overdue), {} remediated, {} within SLA.\n\n",
         esc(&a.now),
@@ -898,7 +905,10 @@ mod tests {
         assert_eq!(format_day(20_513), "2026-03-01");
         assert_eq!(parse_day("2026-03-01"), Some(20_513));
         assert_eq!(format_time(20_513 * DAY + 3661), "2026-03-01T01:01:01Z");
-        assert_eq!(parse_time("2026-03-01T01:01:01Z"), Some(20_513 * DAY + 3661));
+        assert_eq!(
+            parse_time("2026-03-01T01:01:01Z"),
+            Some(20_513 * DAY + 3661)
+        );
         assert_eq!(parse_time("2026-03-01"), Some(20_513 * DAY));
         assert_eq!(parse_time("yesterday"), None);
     }

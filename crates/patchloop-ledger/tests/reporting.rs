@@ -22,7 +22,14 @@ struct History {
     records: Vec<Record>,
 }
 
-fn discovered(ids: &[&str], eco: &str, name: &str, version: &str, prio: Value, due: Value) -> Value {
+fn discovered(
+    ids: &[&str],
+    eco: &str,
+    name: &str,
+    version: &str,
+    prio: Value,
+    due: Value,
+) -> Value {
     json!({
         "ids": ids,
         "package": {"ecosystem": eco, "name": name, "version": version,
@@ -53,62 +60,255 @@ fn history() -> History {
     };
     let p = "shop";
     // Day 1: three findings.
-    add("2026-03-01T09:00:00Z", "discovered", "GHSA-aaaa/express", p, "patchloop",
-        discovered(&["GHSA-aaaa", "CVE-2026-0001"], "npm", "express", "4.17.1", json!("act"), json!("2026-03-03")));
-    add("2026-03-01T09:00:00Z", "discovered", "CVE-2026-0002/lodash", p, "patchloop",
-        discovered(&["CVE-2026-0002"], "npm", "lodash", "4.17.20", json!("attend"), json!("2026-03-08")));
-    add("2026-03-01T09:00:00Z", "discovered", "CVE-2026-0003/h2", p, "patchloop",
-        discovered(&["CVE-2026-0003"], "crates.io", "h2", "0.3.1", json!("track"), Value::Null));
+    add(
+        "2026-03-01T09:00:00Z",
+        "discovered",
+        "GHSA-aaaa/express",
+        p,
+        "patchloop",
+        discovered(
+            &["GHSA-aaaa", "CVE-2026-0001"],
+            "npm",
+            "express",
+            "4.17.1",
+            json!("act"),
+            json!("2026-03-03"),
+        ),
+    );
+    add(
+        "2026-03-01T09:00:00Z",
+        "discovered",
+        "CVE-2026-0002/lodash",
+        p,
+        "patchloop",
+        discovered(
+            &["CVE-2026-0002"],
+            "npm",
+            "lodash",
+            "4.17.20",
+            json!("attend"),
+            json!("2026-03-08"),
+        ),
+    );
+    add(
+        "2026-03-01T09:00:00Z",
+        "discovered",
+        "CVE-2026-0003/h2",
+        p,
+        "patchloop",
+        discovered(
+            &["CVE-2026-0003"],
+            "crates.io",
+            "h2",
+            "0.3.1",
+            json!("track"),
+            Value::Null,
+        ),
+    );
     // Another project, never fixed.
-    add("2026-03-02T07:00:00Z", "discovered", "CVE-2026-0009/left-pad", "blog", "patchloop",
-        discovered(&["CVE-2026-0009"], "npm", "left-pad", "1.0.0", json!("act"), json!("2026-03-04")));
+    add(
+        "2026-03-02T07:00:00Z",
+        "discovered",
+        "CVE-2026-0009/left-pad",
+        "blog",
+        "patchloop",
+        discovered(
+            &["CVE-2026-0009"],
+            "npm",
+            "left-pad",
+            "1.0.0",
+            json!("act"),
+            json!("2026-03-04"),
+        ),
+    );
     // Day 2: express approved, tested, applied, promoted; verified on day 3.
-    add("2026-03-02T08:00:00Z", "approved", "npm-express", p, "alice", json!({"note": "urgent: KEV"}));
-    add("2026-03-02T09:00:00Z", "tested", "npm-express", p, "ci",
-        json!({"command": "npm test", "outcome": "passed", "duration_secs": 42, "log_sha256": "ab".repeat(32)}));
-    add("2026-03-02T10:00:00Z", "applied", "npm-express", p, "patchloop", json!({
-        "branch": "patchloop/npm-express", "commit": COMMIT,
-        "changes": [change("npm", "express", "4.17.1", "4.19.2", &["GHSA-aaaa"])],
-        "fixes": ["GHSA-aaaa", "CVE-2026-0001"],
-    }));
-    add("2026-03-02T12:00:00Z", "promoted", "npm-express", p, "alice", json!({"environment": "staging"}));
+    add(
+        "2026-03-02T08:00:00Z",
+        "approved",
+        "npm-express",
+        p,
+        "alice",
+        json!({"note": "urgent: KEV"}),
+    );
+    add(
+        "2026-03-02T09:00:00Z",
+        "tested",
+        "npm-express",
+        p,
+        "ci",
+        json!({"command": "npm test", "outcome": "passed", "duration_secs": 42, "log_sha256": "ab".repeat(32)}),
+    );
+    add(
+        "2026-03-02T10:00:00Z",
+        "applied",
+        "npm-express",
+        p,
+        "patchloop",
+        json!({
+            "branch": "patchloop/npm-express", "commit": COMMIT,
+            "changes": [change("npm", "express", "4.17.1", "4.19.2", &["GHSA-aaaa"])],
+            "fixes": ["GHSA-aaaa", "CVE-2026-0001"],
+        }),
+    );
+    add(
+        "2026-03-02T12:00:00Z",
+        "promoted",
+        "npm-express",
+        p,
+        "alice",
+        json!({"environment": "staging"}),
+    );
     // Day 3: two more findings.
-    add("2026-03-03T08:00:00Z", "verified", "npm-express", p, "patchloop",
-        json!({"environment": "production", "outcome": "passed"}));
-    add("2026-03-03T10:00:00Z", "discovered", "CVE-2026-0004/requests", p, "patchloop",
-        discovered(&["CVE-2026-0004"], "PyPI", "requests", "2.0.0", json!("act"), json!("2026-03-05")));
-    add("2026-03-03T10:00:00Z", "discovered", "CVE-2026-0005/minimist", p, "patchloop",
-        discovered(&["CVE-2026-0005"], "npm", "minimist", "1.2.0", json!("track*"), json!("2026-04-01")));
+    add(
+        "2026-03-03T08:00:00Z",
+        "verified",
+        "npm-express",
+        p,
+        "patchloop",
+        json!({"environment": "production", "outcome": "passed"}),
+    );
+    add(
+        "2026-03-03T10:00:00Z",
+        "discovered",
+        "CVE-2026-0004/requests",
+        p,
+        "patchloop",
+        discovered(
+            &["CVE-2026-0004"],
+            "PyPI",
+            "requests",
+            "2.0.0",
+            json!("act"),
+            json!("2026-03-05"),
+        ),
+    );
+    add(
+        "2026-03-03T10:00:00Z",
+        "discovered",
+        "CVE-2026-0005/minimist",
+        p,
+        "patchloop",
+        discovered(
+            &["CVE-2026-0005"],
+            "npm",
+            "minimist",
+            "1.2.0",
+            json!("track*"),
+            json!("2026-04-01"),
+        ),
+    );
     // Day 4: a suppressed finding; requests planned and approved (hostile
     // text); lodash approved and its first test fails.
-    let mut sup = discovered(&["CVE-2026-0006"], "npm", "vendored", "1.0.0", json!("attend"), json!("2026-03-05"));
+    let mut sup = discovered(
+        &["CVE-2026-0006"],
+        "npm",
+        "vendored",
+        "1.0.0",
+        json!("attend"),
+        json!("2026-03-05"),
+    );
     sup["suppressed"] = json!("not reachable");
-    add("2026-03-04T08:00:00Z", "discovered", "CVE-2026-0006/vendored", p, "patchloop", sup);
-    add("2026-03-04T09:00:00Z", "planned", "pypi-requests", p, "patchloop", json!({
-        "changes": [change("PyPI", "requests", "2.0.0", "2.31.0", &["CVE-2026-0004"])],
-        "fixes": ["CVE-2026-0004"],
-    }));
-    add("2026-03-04T10:00:00Z", "approved", "pypi-requests", p, HOSTILE_ACTOR, json!({"note": HOSTILE_NOTE}));
-    add("2026-03-04T10:30:00Z", "approved", "npm-lodash", p, "bob", json!({"note": null}));
-    add("2026-03-04T11:00:00Z", "tested", "npm-lodash", p, "ci",
-        json!({"command": "npm test", "outcome": "failed", "duration_secs": 10}));
+    add(
+        "2026-03-04T08:00:00Z",
+        "discovered",
+        "CVE-2026-0006/vendored",
+        p,
+        "patchloop",
+        sup,
+    );
+    add(
+        "2026-03-04T09:00:00Z",
+        "planned",
+        "pypi-requests",
+        p,
+        "patchloop",
+        json!({
+            "changes": [change("PyPI", "requests", "2.0.0", "2.31.0", &["CVE-2026-0004"])],
+            "fixes": ["CVE-2026-0004"],
+        }),
+    );
+    add(
+        "2026-03-04T10:00:00Z",
+        "approved",
+        "pypi-requests",
+        p,
+        HOSTILE_ACTOR,
+        json!({"note": HOSTILE_NOTE}),
+    );
+    add(
+        "2026-03-04T10:30:00Z",
+        "approved",
+        "npm-lodash",
+        p,
+        "bob",
+        json!({"note": null}),
+    );
+    add(
+        "2026-03-04T11:00:00Z",
+        "tested",
+        "npm-lodash",
+        p,
+        "ci",
+        json!({"command": "npm test", "outcome": "failed", "duration_secs": 10}),
+    );
     // Day 5: passes, applied (no commit recorded).
-    add("2026-03-05T11:00:00Z", "tested", "npm-lodash", p, "ci",
-        json!({"command": "npm test", "outcome": "passed", "duration_secs": 12}));
+    add(
+        "2026-03-05T11:00:00Z",
+        "tested",
+        "npm-lodash",
+        p,
+        "ci",
+        json!({"command": "npm test", "outcome": "passed", "duration_secs": 12}),
+    );
     let lodash_applied = json!({
         "branch": "patchloop/npm-lodash",
         "changes": [change("npm", "lodash", "4.17.20", "4.17.21", &["CVE-2026-0002"])],
         "fixes": ["CVE-2026-0002"],
     });
-    add("2026-03-05T12:00:00Z", "applied", "npm-lodash", p, "patchloop", lodash_applied.clone());
+    add(
+        "2026-03-05T12:00:00Z",
+        "applied",
+        "npm-lodash",
+        p,
+        "patchloop",
+        lodash_applied.clone(),
+    );
     // Day 6: rolled back.
-    add("2026-03-06T09:00:00Z", "rolled-back", "npm-lodash", p, "bob", json!({"reason": "checkout broke"}));
+    add(
+        "2026-03-06T09:00:00Z",
+        "rolled-back",
+        "npm-lodash",
+        p,
+        "bob",
+        json!({"reason": "checkout broke"}),
+    );
     // Day 7: h2 closed directly (package removed).
-    add("2026-03-07T09:00:00Z", "closed", "CVE-2026-0003/h2", p, "carol", json!({"fixes": ["CVE-2026-0003"]}));
+    add(
+        "2026-03-07T09:00:00Z",
+        "closed",
+        "CVE-2026-0003/h2",
+        p,
+        "carol",
+        json!({"fixes": ["CVE-2026-0003"]}),
+    );
     // Day 9: lodash applied again, after its due date.
-    add("2026-03-09T09:00:00Z", "applied", "npm-lodash", p, "patchloop", lodash_applied);
+    add(
+        "2026-03-09T09:00:00Z",
+        "applied",
+        "npm-lodash",
+        p,
+        "patchloop",
+        lodash_applied,
+    );
     // After "now": left out of the numbers.
-    add("2026-03-11T09:00:00Z", "closed", "CVE-2026-0004/requests", p, "carol", json!({"fixes": ["CVE-2026-0004"]}));
+    add(
+        "2026-03-11T09:00:00Z",
+        "closed",
+        "CVE-2026-0004/requests",
+        p,
+        "carol",
+        json!({"fixes": ["CVE-2026-0004"]}),
+    );
     let records = l.records().unwrap();
     History {
         _dir: dir,
@@ -129,12 +329,25 @@ fn prio<'a>(ps: &'a [PrioritySummary], p: &str) -> &'a PrioritySummary {
 fn remediation_numbers() {
     let h = history();
     let a = analyze(&h.records, Some("shop"), now());
-    assert_eq!(a.records, h.records.len() - 2, "blog and the future record left out");
+    assert_eq!(
+        a.records,
+        h.records.len() - 2,
+        "blog and the future record left out"
+    );
     assert!(a.ledger.verified);
     assert_eq!(a.ledger.head, h.records.last().unwrap().hash);
 
     let act = prio(&a.priorities, "act");
-    assert_eq!((act.open, act.overdue, act.remediated, act.within_sla, act.late), (1, 1, 1, 1, 0));
+    assert_eq!(
+        (
+            act.open,
+            act.overdue,
+            act.remediated,
+            act.within_sla,
+            act.late
+        ),
+        (1, 1, 1, 1, 0)
+    );
     assert_eq!(act.within_sla_pct, Some(100.0));
     // express: 2026-03-01T09:00 → 2026-03-02T10:00 = 25 h.
     assert_eq!(act.ttr_median_days, Some(1.04));
@@ -143,25 +356,54 @@ fn remediation_numbers() {
     let attend = prio(&a.priorities, "attend");
     // lodash: remediated on day 9, due day 8; the suppressed finding does
     // not count.
-    assert_eq!((attend.open, attend.remediated, attend.within_sla, attend.late), (0, 1, 0, 1));
+    assert_eq!(
+        (
+            attend.open,
+            attend.remediated,
+            attend.within_sla,
+            attend.late
+        ),
+        (0, 1, 0, 1)
+    );
     assert_eq!(attend.within_sla_pct, Some(0.0));
-    assert_eq!(attend.ttr_median_days, Some(8.0), "measured to the re-application");
+    assert_eq!(
+        attend.ttr_median_days,
+        Some(8.0),
+        "measured to the re-application"
+    );
 
     let star = prio(&a.priorities, "track*");
     assert_eq!((star.open, star.overdue, star.remediated), (1, 0, 0));
     assert_eq!(star.ttr_median_days, None);
 
     let track = prio(&a.priorities, "track");
-    assert_eq!((track.remediated, track.no_due, track.within_sla_pct), (1, 1, None));
+    assert_eq!(
+        (track.remediated, track.no_due, track.within_sla_pct),
+        (1, 1, None)
+    );
     assert_eq!(track.ttr_max_days, Some(6.0));
 
     let t = &a.total;
-    assert_eq!((t.open, t.overdue, t.remediated, t.within_sla, t.late, t.no_due), (2, 1, 3, 1, 1, 1));
+    assert_eq!(
+        (
+            t.open,
+            t.overdue,
+            t.remediated,
+            t.within_sla,
+            t.late,
+            t.no_due
+        ),
+        (2, 1, 3, 1, 1, 1)
+    );
     assert_eq!(t.within_sla_pct, Some(50.0));
     assert_eq!((t.ttr_median_days, t.ttr_max_days), (Some(6.0), Some(8.0)));
 
     // Open per day, [act, attend, track*, track, none].
-    let days: Vec<(&str, [usize; 5])> = a.open_by_day.iter().map(|d| (d.date.as_str(), d.open)).collect();
+    let days: Vec<(&str, [usize; 5])> = a
+        .open_by_day
+        .iter()
+        .map(|d| (d.date.as_str(), d.open))
+        .collect();
     assert_eq!(
         days,
         vec![
@@ -209,8 +451,22 @@ fn remediation_numbers() {
             ("CVE-2026-0003/h2", "track", "closed"),
         ]
     );
-    let express: Vec<&str> = a.patches[0].events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(express, ["discovered", "approved", "tested", "applied", "promoted", "verified"]);
+    let express: Vec<&str> = a.patches[0]
+        .events
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        express,
+        [
+            "discovered",
+            "approved",
+            "tested",
+            "applied",
+            "promoted",
+            "verified"
+        ]
+    );
     let lodash_tests: Vec<Option<&str>> = a.patches[2]
         .events
         .iter()
@@ -221,11 +477,24 @@ fn remediation_numbers() {
 
     // All projects: the blog finding is open and overdue too.
     let all = analyze(&h.records, None, now());
-    assert_eq!((prio(&all.priorities, "act").open, prio(&all.priorities, "act").overdue), (2, 2));
+    assert_eq!(
+        (
+            prio(&all.priorities, "act").open,
+            prio(&all.priorities, "act").overdue
+        ),
+        (2, 2)
+    );
     // An earlier "now" shows the past: on the morning of day 5 nothing is
     // overdue yet (requests is due that day) and only express is fixed.
-    let past = analyze(&h.records, Some("shop"), parse_time("2026-03-05T08:00:00Z").unwrap());
-    assert_eq!((past.total.open, past.total.overdue, past.total.remediated), (4, 0, 1));
+    let past = analyze(
+        &h.records,
+        Some("shop"),
+        parse_time("2026-03-05T08:00:00Z").unwrap(),
+    );
+    assert_eq!(
+        (past.total.open, past.total.overdue, past.total.remediated),
+        (4, 0, 1)
+    );
 }
 
 #[test]
@@ -234,15 +503,36 @@ fn odd_records_never_break_the_numbers() {
     let key = Key::load_or_create(&d.path().join("k")).unwrap();
     let mut l = Ledger::open(&d.path().join("s.db")).unwrap();
     for (time, kind, patch, data) in [
-        ("2026-03-01T00:00:00Z", "discovered", "X-1/pkg", json!("not an object")),
-        ("2026-03-01T00:00:00Z", "discovered", "nopkg", json!({"priority": "urgent!", "due": "someday"})),
+        (
+            "2026-03-01T00:00:00Z",
+            "discovered",
+            "X-1/pkg",
+            json!("not an object"),
+        ),
+        (
+            "2026-03-01T00:00:00Z",
+            "discovered",
+            "nopkg",
+            json!({"priority": "urgent!", "due": "someday"}),
+        ),
         ("garbage", "discovered", "Y-1/other", json!({})),
-        ("2026-03-02T00:00:00Z", "applied", "p", json!({"changes": "none", "fixes": 3})),
-        ("2026-03-02T00:00:00Z", "closed", "p2", json!({"fixes": ["X-1"]})),
+        (
+            "2026-03-02T00:00:00Z",
+            "applied",
+            "p",
+            json!({"changes": "none", "fixes": 3}),
+        ),
+        (
+            "2026-03-02T00:00:00Z",
+            "closed",
+            "p2",
+            json!({"fixes": ["X-1"]}),
+        ),
         ("2026-03-03T00:00:00Z", "rolled-back", "p2", Value::Null),
         ("2026-03-03T00:00:00Z", "tested", "p", json!([1, 2])),
     ] {
-        l.append(&key, time, kind, patch, "proj", "someone", data).unwrap();
+        l.append(&key, time, kind, patch, "proj", "someone", data)
+            .unwrap();
     }
     let recs = l.records().unwrap();
     let a = analyze(&recs, None, parse_time("2026-03-04T00:00:00Z").unwrap());
@@ -286,8 +576,19 @@ fn html_report_is_escaped_self_contained_and_deterministic() {
     for t in &tags {
         let name = t.split([' ', '/']).next().unwrap();
         assert!(
-            !["script", "link", "iframe", "object", "embed", "img", "image", "use", "a", "foreignObject"]
-                .contains(&name),
+            ![
+                "script",
+                "link",
+                "iframe",
+                "object",
+                "embed",
+                "img",
+                "image",
+                "use",
+                "a",
+                "foreignObject"
+            ]
+            .contains(&name),
             "<{t}>"
         );
         for attr in [" src=", " href=", " xlink:href=", " style=", " on"] {
@@ -316,7 +617,7 @@ fn html_report_is_escaped_self_contained_and_deterministic() {
         "<tr><td>2026-03-06</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">4</td></tr>"
     ));
     assert!(page.contains("median 1.0 d · max 1.0 d (n=1)"));
-    assert!(page.contains("0 on time · 1 late · 0 overdue, 0.0% within SLA"));
+    assert!(page.contains("0 on time · 1 late · 0 overdue · 0.0% within SLA"));
     assert!(page.contains("<span class=\"bad\">OVERDUE</span>"));
     assert!(page.contains("Open findings (2)"));
     assert!(page.contains("Patches (4)"));
@@ -334,14 +635,20 @@ fn html_report_is_escaped_self_contained_and_deterministic() {
     let mut bad = h.records.clone();
     bad[4].actor = "eve".into();
     let page = html::render(&bad, Some("shop"), now());
-    assert!(page.contains("Ledger verification FAILED at record 5 (position 5): record 5 was modified"));
+    assert!(
+        page.contains("Ledger verification FAILED at record 5 (position 5): record 5 was modified")
+    );
 }
 
 #[test]
 fn intoto_statement_round_trips_and_tampering_fails() {
     let h = history();
     let env = intoto::envelope(&h.records, "npm-express", &h.key).unwrap();
-    assert_eq!(env, intoto::envelope(&h.records, "npm-express", &h.key).unwrap(), "deterministic");
+    assert_eq!(
+        env,
+        intoto::envelope(&h.records, "npm-express", &h.key).unwrap(),
+        "deterministic"
+    );
     assert_eq!(env.payload_type, "application/vnd.in-toto+json");
     assert_eq!(env.signatures[0].keyid, h.key.public_hex());
     let st = intoto::verify_envelope(&env, &h.key.public_hex()).unwrap();
@@ -360,7 +667,12 @@ fn intoto_statement_round_trips_and_tampering_fails() {
     assert_eq!(p["approvals"][0]["actor"], "alice");
     assert_eq!(p["testOutcome"], "passed");
     assert_eq!(p["tests"][0]["durationSecs"], 42);
-    let deployments: Vec<&str> = p["deployments"].as_array().unwrap().iter().map(|d| d["event"].as_str().unwrap()).collect();
+    let deployments: Vec<&str> = p["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event"].as_str().unwrap())
+        .collect();
     assert_eq!(deployments, ["promoted", "verified"]);
     assert_eq!(p["ledger"]["head"], h.records.last().unwrap().hash);
     assert_eq!(p["ledger"]["verified"], true);
@@ -377,7 +689,12 @@ fn intoto_statement_round_trips_and_tampering_fails() {
         lodash["subject"][0],
         json!({"name": "pkg:npm/lodash@4.17.21", "digest": {"sha256": format!("{:x}", Sha256::digest(canonical(&ch).as_bytes()))}})
     );
-    let events: Vec<&str> = lodash["predicate"]["deployments"].as_array().unwrap().iter().map(|d| d["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> = lodash["predicate"]["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event"].as_str().unwrap())
+        .collect();
     assert_eq!(events, ["rolled-back"]);
     assert_eq!(lodash["predicate"]["testOutcome"], "passed");
     // Planned only: the subject comes from the plan.
@@ -385,7 +702,10 @@ fn intoto_statement_round_trips_and_tampering_fails() {
     assert_eq!(req["subject"][0]["name"], "pkg:pypi/requests@2.31.0");
     assert_eq!(req["predicate"]["approvals"][0]["note"], HOSTILE_NOTE);
     // No record, no change.
-    assert!(matches!(intoto::statement(&h.records, "nothing"), Err(IntotoError::NoPatch(_))));
+    assert!(matches!(
+        intoto::statement(&h.records, "nothing"),
+        Err(IntotoError::NoPatch(_))
+    ));
     assert!(matches!(
         intoto::statement(&h.records, "CVE-2026-0003/h2"),
         Err(IntotoError::NoSubject(_))
@@ -396,7 +716,10 @@ fn intoto_statement_round_trips_and_tampering_fails() {
     let mut t = env.clone();
     let forged = String::from_utf8(body).unwrap().replace("alice", "alicf");
     t.payload = b64.encode(forged);
-    assert!(matches!(intoto::verify_envelope(&t, &pk), Err(IntotoError::Signature(_))));
+    assert!(matches!(
+        intoto::verify_envelope(&t, &pk),
+        Err(IntotoError::Signature(_))
+    ));
     let mut t = env.clone();
     let mut sig = b64.decode(&t.signatures[0].sig).unwrap();
     sig[10] ^= 1;
