@@ -229,11 +229,9 @@ impl Finding {
             && ids.iter().any(|i| self.ids.iter().any(|x| x == i))
     }
 
-    fn named_by(&self, r: &Record) -> bool {
-        r.patch == self.key
-            || fix_claims(&r.data)
-                .iter()
-                .any(|(p, ids)| self.claimed_by(p, ids))
+    /// Is the finding named by a record of `patch` with these claims?
+    fn named_by(&self, patch: &str, claims: &[(String, Vec<String>)]) -> bool {
+        patch == self.key || claims.iter().any(|(p, ids)| self.claimed_by(p, ids))
     }
 }
 
@@ -567,6 +565,10 @@ pub fn analyze(records: &[Record], project: Option<&str>, now: i64) -> Remediati
     let mut findings: Vec<Finding> = Vec::new();
     let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
     for &(r, t) in &scope {
+        let claims = match r.kind.as_str() {
+            "applied" | "closed" | "rolled-back" | "planned" => fix_claims(&r.data),
+            _ => Vec::new(),
+        };
         match r.kind.as_str() {
             "discovered" => {
                 let k = (r.project.clone(), r.patch.clone());
@@ -585,7 +587,7 @@ pub fn analyze(records: &[Record], project: Option<&str>, now: i64) -> Remediati
             "applied" | "closed" => {
                 for f in findings
                     .iter_mut()
-                    .filter(|f| f.project == r.project && f.named_by(r))
+                    .filter(|f| f.project == r.project && f.named_by(&r.patch, &claims))
                 {
                     f.patch = Some(r.patch.clone());
                     if f.remediated.is_none() {
@@ -608,9 +610,7 @@ pub fn analyze(records: &[Record], project: Option<&str>, now: i64) -> Remediati
             "rolled-back" => {
                 for f in findings.iter_mut().filter(|f| f.project == r.project) {
                     let by_patch = f.remediated.as_ref().is_some_and(|x| x.patch == r.patch);
-                    let named = fix_claims(&r.data)
-                        .iter()
-                        .any(|(p, ids)| f.claimed_by(p, ids));
+                    let named = claims.iter().any(|(p, ids)| f.claimed_by(p, ids));
                     if (by_patch || named) && f.remediated.take().is_some() {
                         f.intervals.push((t, None));
                         f.reopened += 1;
@@ -621,7 +621,7 @@ pub fn analyze(records: &[Record], project: Option<&str>, now: i64) -> Remediati
             "planned" => {
                 for f in findings
                     .iter_mut()
-                    .filter(|f| f.project == r.project && f.named_by(r))
+                    .filter(|f| f.project == r.project && f.named_by(&r.patch, &claims))
                 {
                     f.patch = Some(r.patch.clone());
                 }
@@ -759,6 +759,8 @@ fn timelines(scope: &[(&Record, i64)], findings: &[Finding]) -> Vec<PatchTimelin
     let mut out: Vec<PatchTimeline> = Vec::new();
     for k in order {
         let own = &recs[&k];
+        let claims: Vec<(String, Vec<String>)> =
+            own.iter().flat_map(|r| fix_claims(&r.data)).collect();
         let mut fixes = BTreeSet::new();
         for r in own {
             fixes.extend(fixed_ids(&r.data));
@@ -770,7 +772,7 @@ fn timelines(scope: &[(&Record, i64)], findings: &[Finding]) -> Vec<PatchTimelin
                 f.key == k.1
                     || f.patch.as_deref() == Some(k.1.as_str())
                     || f.remediated.as_ref().is_some_and(|x| x.patch == k.1)
-                    || own.iter().any(|r| f.named_by(r))
+                    || f.named_by(&k.1, &claims)
             })
             .collect();
         let priority = linked
