@@ -205,7 +205,12 @@ impl Key {
     }
 
     pub fn sign(&self, msg: &[u8]) -> String {
-        hex(&self.signing.sign(msg).to_bytes())
+        hex(&self.sign_bytes(msg))
+    }
+
+    /// The Ed25519 signature of `msg`, raw (64 bytes).
+    pub fn sign_bytes(&self, msg: &[u8]) -> [u8; 64] {
+        self.signing.sign(msg).to_bytes()
     }
 }
 

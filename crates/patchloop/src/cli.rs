@@ -55,6 +55,10 @@ pub enum Command {
     Approve(crate::commands::ledger::ApproveArgs),
     /// Record a rejection of a patch in the ledger.
     Reject(crate::commands::ledger::ApproveArgs),
+    /// SLA compliance and open risk from the ledger: open findings by
+    /// priority, overdue, time to remediate, % within SLA (table, JSON,
+    /// Markdown, or the HTML report).
+    Report(crate::commands::report::ReportArgs),
     /// VEX documents: export OpenVEX 0.2 or CycloneDX VEX.
     Vex(crate::commands::vex::VexArgs),
     /// List the supported file formats.

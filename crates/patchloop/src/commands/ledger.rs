@@ -80,7 +80,8 @@ pub enum LedgerCommand {
     List(ListArgs),
     /// Every record of one patch.
     Show(ShowArgs),
-    /// Export the ledger (JSON Lines, CSV, Markdown).
+    /// Export the ledger (JSON Lines, CSV, Markdown, HTML report, in-toto
+    /// statement of one patch).
     Export(ExportArgs),
     /// Check every hash, link, sequence number and signature.
     Verify(VerifyArgs),
@@ -122,12 +123,20 @@ pub enum ExportFormat {
     Jsonl,
     Csv,
     Markdown,
+    /// The self-contained HTML report (as `patchloop report -f html`).
+    Html,
+    /// An in-toto Statement v1 of one patch (`--patch`) in a DSSE envelope
+    /// signed with the ledger key.
+    Intoto,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[arg(short, long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
+    /// The patch of `-f intoto`.
+    #[arg(long, value_name = "PATCH")]
+    pub patch: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -205,9 +214,37 @@ pub fn run(a: LedgerArgs) -> Result<u8> {
             render(&recs, s.format, s.output.output.as_deref())
         }
         LedgerCommand::Export(e) => {
+            if e.patch.is_some() && e.format != ExportFormat::Intoto {
+                return Err(anyhow!("--patch goes with -f intoto"));
+            }
             let recs = a.loc.open()?.records()?;
             let out = e.output.output.as_deref();
             match e.format {
+                ExportFormat::Html => emit(
+                    out,
+                    &patchloop_ledger::html::render(
+                        &recs,
+                        None,
+                        crate::commands::report::now_secs()?,
+                    ),
+                )?,
+                ExportFormat::Intoto => {
+                    let patch = e
+                        .patch
+                        .as_deref()
+                        .ok_or_else(|| anyhow!("-f intoto needs --patch PATCH"))?;
+                    let key = a.loc.load_key()?;
+                    match patchloop_ledger::intoto::envelope(&recs, patch, &key) {
+                        Ok(env) => emit_with(out, |w| {
+                            serde_json::to_writer_pretty(&mut *w, &env)?;
+                            w.write_all(b"\n")
+                        })?,
+                        Err(err) => {
+                            ui::error(&err.to_string());
+                            return Ok(exit::FINDINGS);
+                        }
+                    }
+                }
                 ExportFormat::Jsonl => emit_with(out, |w| {
                     for r in &recs {
                         serde_json::to_writer(&mut *w, r)?;

@@ -4,6 +4,7 @@ pub mod db;
 mod inventory;
 pub mod ledger;
 pub mod plan;
+pub mod report;
 pub mod scan;
 mod versions;
 pub mod vex;
@@ -25,6 +26,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Approve(a) => ledger::decide(a, true),
         Command::Reject(a) => ledger::decide(a, false),
         Command::Vex(a) => vex::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 
