@@ -383,7 +383,13 @@ fn fmt_duration(secs: f64) -> String {
 }
 
 /// The commit message of a group.
-pub fn commit_message(group: &PlanGroup, evidence: &TestEvidence, done: &[ChangeResult]) -> String {
+/// `files` are the changes' files relative to the repository root.
+pub fn commit_message(
+    group: &PlanGroup,
+    evidence: &TestEvidence,
+    done: &[ChangeResult],
+    files: &[String],
+) -> String {
     let title = match done {
         [c] => format!("bump {} from {} to {}", c.package, c.from, c.to),
         _ => {
@@ -405,13 +411,13 @@ pub fn commit_message(group: &PlanGroup, evidence: &TestEvidence, done: &[Change
         ));
     }
     m.push_str("\nChanges:\n");
-    for c in done {
+    for (i, c) in done.iter().enumerate() {
         m.push_str(&format!(
             "- {} {} → {} ({}, {})\n",
             c.package,
             c.from,
             c.to,
-            c.file,
+            files.get(i).unwrap_or(&c.file),
             c.strategy.as_str()
         ));
     }
@@ -789,7 +795,8 @@ fn apply_group(
             return result;
         }
     }
-    let message = commit_message(group, &evidence, &result.changes);
+    let files: Vec<String> = rels.iter().map(|(_, r)| r.clone()).collect();
+    let message = commit_message(group, &evidence, &result.changes, &files);
     let msg_path = log_dir.join(format!("{}-{}.msg", group.id, opts.now_unix));
     if let Err(e) = std::fs::write(&msg_path, &message) {
         return fail(result, format!("{}: {e}", msg_path.display()));
