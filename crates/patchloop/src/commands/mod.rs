@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod apply;
 pub mod db;
 mod inventory;
 pub mod plan;
@@ -19,6 +20,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Scan(a) => scan::run(a),
         Command::Explain(a) => scan::explain(a),
         Command::Plan(a) => plan::run(a),
+        Command::Apply(a) => apply::run(a),
     }
 }
 
