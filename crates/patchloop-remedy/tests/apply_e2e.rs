@@ -449,18 +449,22 @@ fn cargo_lockfile_update_and_manifest_bump_tested_and_committed() {
 
 // ---------- npm: a registry on loopback ----------
 
+/// Published versions of one package: (version, dependencies, tarball).
+type Published = Vec<(String, Value, Vec<u8>)>;
+
 #[derive(Clone, Default)]
 struct NpmRegistry {
     port: u16,
-    /// name → version → (dependencies, tarball)
-    pkgs: Arc<Mutex<HashMap<String, Vec<(String, Value, Vec<u8>)>>>>,
+    pkgs: Arc<Mutex<HashMap<String, Published>>>,
 }
 
 impl NpmRegistry {
     fn start() -> NpmRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut r = NpmRegistry::default();
-        r.port = listener.local_addr().unwrap().port();
+        let r = NpmRegistry {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
         let served = r.clone();
         std::thread::spawn(move || {
             for s in listener.incoming().flatten() {

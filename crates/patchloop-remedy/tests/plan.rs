@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 struct Table(HashMap<(String, String), Vec<VersionInfo>>);
 
 impl Table {
+    #[allow(clippy::type_complexity)]
     fn add(&mut self, eco: &str, name: &str, versions: &[(&str, bool, &[(&str, &str)])]) {
         self.0.insert(
             (eco.to_string(), name.to_string()),

@@ -198,9 +198,8 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
                 .ok_or("the plan names no parent version to bump to")?;
             // A direct parent may need its requirement raised; a parent
             // that is itself transitive is a lockfile update.
-            match bump_manifests(&dir, &pb.package, &pb.to) {
-                Ok(edits) => done.extend(edits),
-                Err(_) => {}
+            if let Ok(edits) = bump_manifests(&dir, &pb.package, &pb.to) {
+                done.extend(edits);
             }
             done.push(update(ctx, &pb.package, &pb.from, &pb.to)?);
             let now = versions_in(lock, Format::CargoLock, name);

@@ -230,7 +230,7 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
     opts.ignore_schedule = a.now;
     opts.now_unix = now_us.div_euclid(1_000_000);
     opts.today = today;
-    opts.progress = Some(|m| ui::note(m));
+    opts.progress = Some(ui::note);
     let report = patchloop_remedy::apply::apply(&plan, &store, &policy, &opts)?;
     for n in &report.notes {
         ui::warn(n);
