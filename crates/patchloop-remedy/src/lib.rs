@@ -6,9 +6,13 @@
 //! - [`plan`]: the smallest safe change per vulnerable package, grouped
 //!   into branches ([`patchloop_model::Plan`], `patchloop plan`).
 //!
-//! Applying plans in isolated worktrees, package-manager drivers, forge
-//! clients and rollout come next (issue #6, #7).
+//! - [`apply`]: each plan group made in an isolated git worktree with the
+//!   ecosystem's own tool, re-scanned, tested and committed on its branch
+//!   (`patchloop apply`, docs/apply.md).
+//!
+//! Forge clients (push, pull requests) and rollout come next (issue #6, #7).
 
+pub mod apply;
 pub mod evidence;
 pub mod forge;
 pub mod plan;

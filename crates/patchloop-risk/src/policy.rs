@@ -102,6 +102,10 @@ levels!(
     VexStatus { NotAffected = "not_affected", Affected = "affected", Fixed = "fixed", UnderInvestigation = "under_investigation" }
 );
 
+// After `levels!`: the module uses it.
+mod apply;
+pub use apply::{ApplyPolicy, OnTestFailure, ScheduleWindow, TestCommand, WEEKDAYS};
+
 /// OpenVEX 0.2 justifications for `not_affected`.
 pub const VEX_JUSTIFICATIONS: &[&str] = &[
     "component_not_present",
@@ -258,6 +262,8 @@ pub struct Policy {
     pub ignores: Vec<IgnoreRule>,
     pub vex: Vec<VexRule>,
     pub mitigations: Vec<Mitigation>,
+    /// `[apply]`: how `patchloop apply` tests and keeps branches.
+    pub apply: ApplyPolicy,
 }
 
 impl Default for Policy {
@@ -284,6 +290,7 @@ impl Default for Policy {
             ignores: Vec::new(),
             vex: Vec::new(),
             mitigations: Vec::new(),
+            apply: ApplyPolicy::default(),
         }
     }
 }
@@ -305,6 +312,18 @@ struct RawFile {
     ignore: Option<Vec<S<RawIgnore>>>,
     vex: Option<Vec<S<RawVex>>>,
     mitigation: Option<Vec<S<RawMitigation>>>,
+    apply: Option<RawApply>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApply {
+    test_command: Option<S<toml::Value>>,
+    test_timeout: Option<S<i64>>,
+    on_test_failure: Option<S<String>>,
+    max_open_branches: Option<S<i64>>,
+    schedule: Option<S<Vec<S<String>>>>,
+    cooldown_days: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -760,6 +779,9 @@ impl Policy {
                 expires: r.date(e.expires, "[[mitigation]]", at)?,
                 rule: r.at(at),
             });
+        }
+        if let Some(a) = raw.apply {
+            p.apply = apply::read_apply(&r, a)?;
         }
         Ok(p)
     }

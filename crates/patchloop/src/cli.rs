@@ -49,6 +49,9 @@ pub enum Command {
     /// Plan the smallest safe change for each vulnerable package, grouped
     /// into branches and ordered by priority.
     Plan(crate::commands::plan::PlanArgs),
+    /// Apply a plan: each group on its own branch `patchloop/<id>`, made in
+    /// a temporary git worktree, re-scanned, tested and committed.
+    Apply(crate::commands::apply::ApplyArgs),
     /// The signed, hash-chained patch ledger: list, show, export, verify.
     Ledger(crate::commands::ledger::LedgerArgs),
     /// Record an approval of a patch in the ledger.

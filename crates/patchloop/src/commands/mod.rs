@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod apply;
 pub mod db;
 mod inventory;
 pub mod ledger;
@@ -27,6 +28,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Reject(a) => ledger::decide(a, false),
         Command::Vex(a) => vex::run(a),
         Command::Report(a) => report::run(a),
+        Command::Apply(a) => apply::run(a),
     }
 }
 

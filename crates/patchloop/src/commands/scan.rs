@@ -172,7 +172,7 @@ fn sniff_sbom(path: &Path) -> Result<Format> {
     })
 }
 
-fn policy_path(a: &InputArgs, paths: &[PathBuf]) -> PathBuf {
+pub(crate) fn policy_path(a: &InputArgs, paths: &[PathBuf]) -> PathBuf {
     if let Some(p) = &a.policy {
         return p.clone();
     }

@@ -1,0 +1,928 @@
+//! `apply` end to end with real parts: fixture git repositories in temp
+//! dirs, a real SQLite store with hand-written OSV records, and the real
+//! package managers against registries the tests build themselves (a Cargo
+//! local registry directory, an npm registry on loopback), never the
+//! public ones. Each test checks that the user's repository (working
+//! tree, index, HEAD, current branch) is exactly as it was.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use patchloop_feeds::{ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
+use patchloop_model::plan::TestOutcome;
+use patchloop_model::{DatabaseInfo, Plan, ScanReport, Strategy};
+use patchloop_remedy::apply::{ApplyError, ApplyOptions, ApplyReport, GroupOutcome, apply};
+use patchloop_remedy::plan::{Grouping, PlanOptions, plan};
+use patchloop_remedy::registry::NoRegistry;
+use patchloop_risk::Policy;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+const TODAY: &str = "2026-03-02";
+/// 2026-03-02T10:00:00Z, a Monday.
+const NOW: i64 = 1_772_445_600;
+
+// ---------- fixture plumbing ----------
+
+struct Fixture {
+    tmp: tempfile::TempDir,
+    repo: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("app");
+        std::fs::create_dir_all(&repo).unwrap();
+        let gitconfig = tmp.path().join("gitconfig");
+        std::fs::write(&gitconfig, "").unwrap();
+        let env = vec![
+            ("GIT_CONFIG_GLOBAL".into(), gitconfig.display().to_string()),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            (
+                "CARGO_HOME".into(),
+                tmp.path().join("cargo-home").display().to_string(),
+            ),
+            ("CARGO_NET_OFFLINE".into(), "true".into()),
+            (
+                "CARGO_TARGET_DIR".into(),
+                tmp.path().join("target").display().to_string(),
+            ),
+            (
+                "npm_config_cache".into(),
+                tmp.path().join("npm-cache").display().to_string(),
+            ),
+            (
+                "npm_config_userconfig".into(),
+                tmp.path().join("no-npmrc").display().to_string(),
+            ),
+        ];
+        let f = Fixture { tmp, repo, env };
+        f.git(&["init", "-q", "-b", "main"]);
+        f
+    }
+
+    fn cmd(&self, program: &str, dir: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(dir).stdin(std::process::Stdio::null());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, program: &str, dir: &Path, args: &[&str]) -> String {
+        let out = self.cmd(program, dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        self.run("git", &self.repo, args)
+    }
+
+    fn git_ok(&self, args: &[&str]) -> bool {
+        self.cmd("git", &self.repo)
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.repo.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn commit_all(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&[
+            "-c",
+            "user.name=Dev",
+            "-c",
+            "user.email=dev@example.invalid",
+            "commit",
+            "-q",
+            "-m",
+            msg,
+        ]);
+    }
+
+    /// Everything apply must leave as it was.
+    fn snapshot(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        for e in walk(&self.repo) {
+            let rel = e.strip_prefix(&self.repo).unwrap().display().to_string();
+            if rel.starts_with(".git/") {
+                continue;
+            }
+            files.push(format!(
+                "{rel} {:x}",
+                sha2::Sha256::digest(std::fs::read(&e).unwrap())
+            ));
+        }
+        files.sort();
+        let mut s = vec![
+            self.git(&["status", "--porcelain", "--untracked-files=all"]),
+            self.git(&["rev-parse", "HEAD"]),
+            self.git(&["symbolic-ref", "HEAD"]),
+            self.git(&["diff", "--cached"]),
+            self.git(&["worktree", "list", "--porcelain"])
+                .lines()
+                .filter(|l| l.starts_with("worktree "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ];
+        s.extend(files);
+        s
+    }
+
+    fn options(&self) -> ApplyOptions {
+        let mut o = ApplyOptions::new(&self.repo);
+        o.now_unix = NOW;
+        o.today = TODAY.into();
+        o.env = self.env.clone();
+        o
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::load(&self.repo.join("patchloop.toml"))
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// The file at the tip of a branch.
+    fn show(&self, branch: &str, rel: &str) -> String {
+        self.git(&["show", &format!("{branch}:{rel}")])
+    }
+
+    /// Scan a branch's tree (checked out in a scratch worktree).
+    fn scan_branch(&self, branch: &str, store: &SqliteStore) -> ScanReport {
+        let dir = self
+            .tmp
+            .path()
+            .join(format!("check-{}", branch.replace('/', "-")));
+        let d = dir.display().to_string();
+        self.git(&["worktree", "add", "-q", "--detach", &d, branch]);
+        let r = scan(&dir, store);
+        self.git(&["worktree", "remove", "--force", &d]);
+        r
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            if e.file_name() != ".git" {
+                out.extend(walk(&p));
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn store(tmp: &Path, records: &[Value]) -> SqliteStore {
+    let recs = tmp.join("records");
+    std::fs::create_dir_all(&recs).unwrap();
+    for (i, r) in records.iter().enumerate() {
+        std::fs::write(recs.join(format!("{i}.json")), r.to_string()).unwrap();
+    }
+    let mut s = SqliteStore::open(&tmp.join("advisories.db"), OpenMode::ReadWrite).unwrap();
+    import_paths(&mut s, &[recs], &ImportOptions::default(), &NoProgress).unwrap();
+    s
+}
+
+fn record(id: &str, eco: &str, name: &str, kind: &str, fixed: &str) -> Value {
+    json!({
+        "id": id, "modified": "2025-01-01T00:00:00Z",
+        "summary": format!("problem in {name}"),
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+        "affected": [{"package": {"ecosystem": eco, "name": name},
+                      "ranges": [{"type": kind, "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]
+    })
+}
+
+fn scan(dir: &Path, store: &SqliteStore) -> ScanReport {
+    let inv = patchloop_inventory::inventory(&[dir.to_path_buf()], &Default::default()).unwrap();
+    patchloop_match::scan(
+        &inv,
+        store,
+        &Policy::default(),
+        DatabaseInfo::default(),
+        &patchloop_match::ScanOptions {
+            today: TODAY.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// What `patchloop plan` makes of the repository (offline: fixes from the
+/// advisories), prioritized.
+fn make_plan(repo: &Path, store: &SqliteStore, grouping: Grouping) -> Plan {
+    let inv = patchloop_inventory::inventory(&[repo.to_path_buf()], &Default::default()).unwrap();
+    let policy = Policy::default();
+    let mut report = patchloop_match::scan(
+        &inv,
+        store,
+        &policy,
+        DatabaseInfo::default(),
+        &patchloop_match::ScanOptions {
+            today: TODAY.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let first_seen = |_: &patchloop_model::Finding| Some(TODAY.to_string());
+    patchloop_risk::prioritize::prioritize(&mut report, &policy, &first_seen, TODAY);
+    plan(
+        &report,
+        &inv,
+        store,
+        &NoRegistry,
+        &PlanOptions {
+            grouping,
+            today: TODAY.into(),
+            paths: vec![repo.display().to_string()],
+            generator: "test".into(),
+        },
+    )
+    .unwrap()
+}
+
+fn vuln_ids(r: &ScanReport) -> Vec<String> {
+    r.active().map(|f| f.id.clone()).collect()
+}
+
+fn group<'a>(r: &'a ApplyReport, id: &str) -> &'a patchloop_remedy::apply::GroupResult {
+    r.groups
+        .iter()
+        .find(|g| g.id == id)
+        .unwrap_or_else(|| panic!("no group {id} in {r:#?}"))
+}
+
+// ---------- Cargo: a local registry directory ----------
+
+fn crate_file(name: &str, vers: &str, lib: &str) -> Vec<u8> {
+    let manifest =
+        format!("[package]\nname = \"{name}\"\nversion = \"{vers}\"\nedition = \"2021\"\n");
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    for (path, body) in [("Cargo.toml", manifest.as_str()), ("src/lib.rs", lib)] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        tar.append_data(&mut h, format!("{name}-{vers}/{path}"), body.as_bytes())
+            .unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+fn index_path(name: &str) -> String {
+    match name.len() {
+        1 => format!("1/{name}"),
+        2 => format!("2/{name}"),
+        3 => format!("3/{}/{name}", &name[..1]),
+        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+    }
+}
+
+/// Publish a crate version into the local registry at `reg`.
+fn publish_crate(reg: &Path, name: &str, vers: &str) {
+    std::fs::create_dir_all(reg).unwrap();
+    let lib = format!("pub const VERSION: &str = \"{vers}\";\n");
+    let bytes = crate_file(name, vers, &lib);
+    std::fs::write(reg.join(format!("{name}-{vers}.crate")), &bytes).unwrap();
+    let line = json!({
+        "name": name, "vers": vers, "deps": [],
+        "cksum": format!("{:x}", sha2::Sha256::digest(&bytes)),
+        "features": {}, "yanked": false
+    });
+    let idx = reg.join("index").join(index_path(name));
+    std::fs::create_dir_all(idx.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(idx)
+        .unwrap();
+    writeln!(f, "{line}").unwrap();
+}
+
+#[test]
+fn cargo_lockfile_update_and_manifest_bump_tested_and_committed() {
+    let f = Fixture::new();
+    let reg = f.tmp.path().join("registry");
+    publish_crate(&reg, "vulncrate", "1.0.0");
+    publish_crate(&reg, "oldcrate", "0.1.0");
+    f.write(
+        ".cargo/config.toml",
+        &format!(
+            "[source.crates-io]\nreplace-with = \"local\"\n\n[source.local]\nlocal-registry = \"{}\"\n",
+            reg.display()
+        ),
+    );
+    f.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n# the one we trust\nvulncrate = \"1.0.0\"\noldcrate = \"0.1.0\"   # old API, see #12\n",
+    );
+    f.write(
+        "src/lib.rs",
+        "pub fn versions() -> String {\n    format!(\"{} {}\", vulncrate::VERSION, oldcrate::VERSION)\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn both() {\n        assert_eq!(super::versions().split(' ').count(), 2);\n    }\n}\n",
+    );
+    f.write(".gitignore", "target/\n");
+    f.run("cargo", &f.repo, &["generate-lockfile", "--offline"]);
+    f.commit_all("app");
+    // The fixes are published after the lockfile was made.
+    publish_crate(&reg, "vulncrate", "1.0.1");
+    publish_crate(&reg, "oldcrate", "0.2.0");
+    let st = store(
+        f.tmp.path(),
+        &[
+            record(
+                "RUSTSEC-2099-0001",
+                "crates.io",
+                "vulncrate",
+                "SEMVER",
+                "1.0.1",
+            ),
+            record(
+                "RUSTSEC-2099-0002",
+                "crates.io",
+                "oldcrate",
+                "SEMVER",
+                "0.2.0",
+            ),
+        ],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::All);
+    assert_eq!(p.groups.len(), 1, "{p:#?}");
+    let strategies: HashMap<&str, Strategy> = p.groups[0]
+        .changes
+        .iter()
+        .map(|c| (c.package.as_str(), c.strategy))
+        .collect();
+    assert_eq!(strategies["vulncrate"], Strategy::LockfileUpdate);
+    assert_eq!(strategies["oldcrate"], Strategy::ManifestBump);
+
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    let g = group(&r, "security-fixes");
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(r.all_applied());
+    let t = g.test.as_ref().unwrap();
+    assert_eq!(t.outcome, TestOutcome::Passed);
+    assert_eq!(t.command, "cargo test");
+    assert_eq!(t.exit_code, Some(0));
+    assert!(t.log_tail.contains("test result: ok"), "{}", t.log_tail);
+    let log = std::fs::read(g.log.as_ref().unwrap()).unwrap();
+    assert_eq!(t.log_sha256, format!("{:x}", sha2::Sha256::digest(&log)));
+
+    // The branch: manifest edited in place, lockfile updated by cargo.
+    let branch = "patchloop/security-fixes";
+    let manifest = f.show(branch, "Cargo.toml");
+    assert!(
+        manifest.contains(
+            "# the one we trust\nvulncrate = \"1.0.0\"\noldcrate = \"0.2.0\"   # old API, see #12"
+        ),
+        "{manifest}"
+    );
+    let lock = f.show(branch, "Cargo.lock");
+    assert!(
+        lock.contains("name = \"vulncrate\"\nversion = \"1.0.1\""),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("name = \"oldcrate\"\nversion = \"0.2.0\""),
+        "{lock}"
+    );
+    let msg = f.git(&["log", "-1", "--format=%B", branch]);
+    assert!(
+        msg.starts_with("fix(security): update 2 packages (oldcrate, vulncrate)\n"),
+        "{msg}"
+    );
+    assert!(msg.contains("Fixes RUSTSEC-2099-0001 (priority "), "{msg}");
+    assert!(
+        msg.contains("- vulncrate 1.0.0 → 1.0.1 (Cargo.lock, lockfile-update)\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("- oldcrate 0.1.0 → 0.2.0 (Cargo.lock, manifest-bump)\n"),
+        "{msg}"
+    );
+    assert!(msg.contains("Test: passed (cargo test, "), "{msg}");
+    assert!(msg.contains("Patchloop-Status: passed"), "{msg}");
+    assert_eq!(
+        f.git(&["log", "-1", "--format=%an <%ae>", branch]),
+        "patchloop <patchloop@localhost>"
+    );
+    assert_eq!(
+        f.git(&["rev-parse", &format!("{branch}^")]),
+        f.git(&["rev-parse", "HEAD"])
+    );
+    assert_eq!(
+        g.commit.as_deref(),
+        Some(f.git(&["rev-parse", branch]).as_str())
+    );
+    // A re-scan of the branch is clean; the user's tree still is not.
+    assert!(vuln_ids(&f.scan_branch(branch, &st)).is_empty());
+    assert_eq!(vuln_ids(&scan(&f.repo, &st)).len(), 2);
+}
+
+// ---------- npm: a registry on loopback ----------
+
+/// Published versions of one package: (version, dependencies, tarball).
+type Published = Vec<(String, Value, Vec<u8>)>;
+
+#[derive(Clone, Default)]
+struct NpmRegistry {
+    port: u16,
+    pkgs: Arc<Mutex<HashMap<String, Published>>>,
+}
+
+impl NpmRegistry {
+    fn start() -> NpmRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let r = NpmRegistry {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
+        let served = r.clone();
+        std::thread::spawn(move || {
+            for s in listener.incoming().flatten() {
+                let reg = served.clone();
+                std::thread::spawn(move || reg.handle(s));
+            }
+        });
+        r
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    fn publish(&self, name: &str, version: &str, deps: Value) {
+        let pj = json!({"name": name, "version": version, "dependencies": deps});
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        let body = serde_json::to_vec_pretty(&pj).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        tar.append_data(&mut h, "package/package.json", &body[..])
+            .unwrap();
+        let tgz = tar.into_inner().unwrap().finish().unwrap();
+        self.pkgs
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_default()
+            .push((version.to_string(), deps, tgz));
+    }
+
+    fn packument(&self, name: &str) -> Option<Value> {
+        use base64::Engine;
+        let pkgs = self.pkgs.lock().unwrap();
+        let list = pkgs.get(name)?;
+        let mut versions = serde_json::Map::new();
+        for (v, deps, tgz) in list {
+            let integrity = format!(
+                "sha512-{}",
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(tgz))
+            );
+            versions.insert(
+                v.clone(),
+                json!({
+                    "name": name, "version": v, "dependencies": deps,
+                    "dist": {"tarball": format!("{}{name}/-/{name}-{v}.tgz", self.url()),
+                             "integrity": integrity}
+                }),
+            );
+        }
+        let latest = list.last().map(|x| x.0.clone()).unwrap_or_default();
+        Some(json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions}))
+    }
+
+    fn handle(&self, mut s: TcpStream) {
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).is_err() {
+            return;
+        }
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let path = path.trim_start_matches('/');
+        let (status, ctype, body) = match path.split_once("/-/") {
+            Some((name, file)) => {
+                let pkgs = self.pkgs.lock().unwrap();
+                let tgz = pkgs.get(name).and_then(|l| {
+                    l.iter()
+                        .find(|(v, _, _)| file == format!("{name}-{v}.tgz"))
+                        .map(|x| x.2.clone())
+                });
+                match tgz {
+                    Some(b) => ("200 OK", "application/octet-stream", b),
+                    None => ("404 Not Found", "application/json", b"{}".to_vec()),
+                }
+            }
+            None => match self.packument(path) {
+                Some(p) => ("200 OK", "application/json", p.to_string().into_bytes()),
+                None => (
+                    "404 Not Found",
+                    "application/json",
+                    b"{\"error\":\"not found\"}".to_vec(),
+                ),
+            },
+        };
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = s.write_all(&body);
+        let _ = s.flush();
+        let mut rest = Vec::new();
+        let _ = reader.read_to_end(&mut rest);
+    }
+}
+
+/// app → vulnpkg 1.0.0 (fixed in 1.0.1, a lockfile update) and
+/// parentpkg 1.0.0 → deeppkg 1.0.0 (fixed in 2.0.0 only: an override).
+fn npm_fixture() -> (Fixture, NpmRegistry, SqliteStore) {
+    let f = Fixture::new();
+    let reg = NpmRegistry::start();
+    reg.publish("vulnpkg", "1.0.0", json!({}));
+    reg.publish("deeppkg", "1.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    f.write(".npmrc", &format!("registry={}\n", reg.url()));
+    f.write(
+        "test.js",
+        "const lock = require('./package-lock.json');\nif (!lock.packages['node_modules/vulnpkg']) process.exit(1);\nconsole.log('lockfile ok');\n",
+    );
+    let manifest = |vuln: &str| {
+        format!(
+            "{{\n    \"name\": \"app\",\n    \"version\": \"1.0.0\",\n    \"private\": true,\n    \"scripts\": {{\n        \"test\": \"node test.js\"\n    }},\n    \"dependencies\": {{\n        \"parentpkg\": \"^1.0.0\",\n        \"vulnpkg\": \"{vuln}\"\n    }}\n}}\n"
+        )
+    };
+    f.write("package.json", &manifest("1.0.0"));
+    let lock_only = [
+        "install",
+        "--package-lock-only",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+    ];
+    f.run("npm", &f.repo, &lock_only);
+    f.write("package.json", &manifest("^1.0.0"));
+    f.run("npm", &f.repo, &lock_only);
+    f.commit_all("app");
+    reg.publish("vulnpkg", "1.0.1", json!({}));
+    reg.publish("deeppkg", "2.0.0", json!({}));
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GHSA-vuln-0001-0001", "npm", "vulnpkg", "SEMVER", "1.0.1"),
+            record("GHSA-deep-0002-0002", "npm", "deeppkg", "SEMVER", "2.0.0"),
+        ],
+    );
+    (f, reg, st)
+}
+
+#[test]
+fn npm_lockfile_update_and_override_tested_and_committed() {
+    let (f, _reg, st) = npm_fixture();
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let strategy = |id: &str| {
+        p.groups
+            .iter()
+            .find(|g| g.id == id)
+            .unwrap_or_else(|| panic!("{p:#?}"))
+            .changes[0]
+            .strategy
+    };
+    assert_eq!(strategy("npm-vulnpkg"), Strategy::LockfileUpdate);
+    assert_eq!(strategy("npm-deeppkg"), Strategy::Override);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (id, other) in [
+        ("npm-vulnpkg", "GHSA-deep-0002-0002"),
+        ("npm-deeppkg", "GHSA-vuln-0001-0001"),
+    ] {
+        let g = group(&r, id);
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(
+            (t.outcome, t.command.as_str()),
+            (TestOutcome::Passed, "npm test")
+        );
+        assert!(t.log_tail.contains("lockfile ok"), "{}", t.log_tail);
+        // Each branch fixes its own vulnerability (the other is the other
+        // branch's).
+        assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{id}");
+    }
+    let lock: Value =
+        serde_json::from_str(&f.show("patchloop/npm-vulnpkg", "package-lock.json")).unwrap();
+    assert_eq!(lock["packages"]["node_modules/vulnpkg"]["version"], "1.0.1");
+    // The override, in the file's own four-space style.
+    let pj = f.show("patchloop/npm-deeppkg", "package.json");
+    assert!(
+        pj.contains("    },\n    \"overrides\": {\n        \"deeppkg\": \"2.0.0\"\n    }\n}"),
+        "{pj}"
+    );
+    let lock: Value =
+        serde_json::from_str(&f.show("patchloop/npm-deeppkg", "package-lock.json")).unwrap();
+    assert_eq!(lock["packages"]["node_modules/deeppkg"]["version"], "2.0.0");
+    let msg = f.git(&["log", "-1", "--format=%B", "patchloop/npm-deeppkg"]);
+    assert!(
+        msg.starts_with("fix(security): bump deeppkg from 1.0.0 to 2.0.0\n"),
+        "{msg}"
+    );
+    assert!(msg.contains("Fixes GHSA-deep-0002-0002"), "{msg}");
+    assert!(
+        msg.contains("- deeppkg 1.0.0 → 2.0.0 (package-lock.json, override)\n"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_npm_is_a_clear_refusal_and_leaves_no_branch() {
+    let (f, _reg, st) = npm_fixture();
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    // A PATH with git only.
+    let bin = f.tmp.path().join("bin-git-only");
+    std::fs::create_dir_all(&bin).unwrap();
+    let git = which("git");
+    std::os::unix::fs::symlink(git, bin.join("git")).unwrap();
+    let mut o = f.options();
+    o.env.push(("PATH".into(), bin.display().to_string()));
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(f.snapshot(), before);
+    assert_eq!(r.summary.refused, 2);
+    for g in &r.groups {
+        assert_eq!(g.outcome, GroupOutcome::Refused);
+        assert!(
+            g.reason
+                .as_deref()
+                .unwrap()
+                .contains("npm is not installed"),
+            "{g:#?}"
+        );
+        assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+    }
+}
+
+fn which(p: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(p))
+        .find(|c| c.is_file())
+        .unwrap()
+}
+
+// ---------- requirements.txt ----------
+
+const CHECK_PY: &str = "import sys\nwant = sys.argv[1]\npins = [l.split('#')[0].strip() for l in open('requirements.txt')]\nprint('pins:', pins)\nsys.exit(0 if want in pins else 1)\n";
+
+/// requests==2.0.0 (fixed in 2.31.0), with a test command that checks the
+/// pin it is given.
+fn pip_fixture(policy: &str) -> (Fixture, SqliteStore) {
+    let f = Fixture::new();
+    f.write(
+        "requirements.txt",
+        "# runtime\nrequests[socks]==2.0.0 ; python_version >= \"3.8\"  # http client\nidna==3.7\n",
+    );
+    f.write("check.py", CHECK_PY);
+    f.write("patchloop.toml", policy);
+    f.write("README.md", "app\n");
+    f.commit_all("app");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "PYSEC-2099-1",
+            "PyPI",
+            "requests",
+            "ECOSYSTEM",
+            "2.31.0",
+        )],
+    );
+    (f, st)
+}
+
+const PASSING: &str = "[apply]\ntest_command = [\"python3\", \"check.py\", \"requests[socks]==2.31.0 ; python_version >= \\\"3.8\\\"\"]\n";
+
+#[test]
+fn requirements_pin_edited_tested_committed_and_dirty_tree_left_alone() {
+    let (f, st) = pip_fixture(PASSING);
+    let p = make_plan(&f.repo, &st, Grouping::Vulnerability);
+    assert_eq!(p.groups.len(), 1);
+    assert_eq!(p.groups[0].id, "pysec-2099-1");
+    // Uncommitted work: a modified tracked file, a staged one, an untracked one.
+    f.write("README.md", "app, being edited\n");
+    f.write("notes.txt", "scratch\n");
+    f.write("check2.py", "staged\n");
+    f.git(&["add", "check2.py"]);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("uncommitted changes") && n.contains("not part of the branches")),
+        "{:?}",
+        r.notes
+    );
+    let g = group(&r, "pysec-2099-1");
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert_eq!(g.test.as_ref().unwrap().outcome, TestOutcome::Passed);
+    let req = f.show("patchloop/pysec-2099-1", "requirements.txt");
+    assert_eq!(
+        req,
+        "# runtime\nrequests[socks]==2.31.0 ; python_version >= \"3.8\"  # http client\nidna==3.7"
+    );
+    // Only the lockfile changed on the branch: no uncommitted work.
+    let files = f.git(&["diff", "--name-only", "HEAD", "patchloop/pysec-2099-1"]);
+    assert_eq!(files, "requirements.txt");
+    assert!(vuln_ids(&f.scan_branch("patchloop/pysec-2099-1", &st)).is_empty());
+    // Applying again: the branch exists.
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    let g = group(&r, "pysec-2099-1");
+    assert_eq!(g.outcome, GroupOutcome::Refused);
+    assert!(g.reason.as_deref().unwrap().contains("--force"), "{g:#?}");
+    assert!(!r.all_applied());
+    // --force recreates it.
+    let mut o = f.options();
+    o.force = true;
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(group(&r, "pysec-2099-1").outcome, GroupOutcome::Applied);
+    assert_eq!(f.snapshot(), before);
+}
+
+#[test]
+fn failing_tests_keep_the_branch_marked_failed_or_delete_it() {
+    let failing = "[apply]\ntest_command = [\"python3\", \"check.py\", \"requests==9.9.9\"]\n";
+    let (f, st) = pip_fixture(failing);
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::TestFailed, "{g:#?}");
+    assert!(g.branch_kept && g.commit.is_some());
+    let t = g.test.as_ref().unwrap();
+    assert_eq!((t.outcome, t.exit_code), (TestOutcome::Failed, Some(1)));
+    assert!(t.log_tail.contains("pins:"), "{}", t.log_tail);
+    let msg = f.git(&["log", "-1", "--format=%B", &g.branch]);
+    assert!(
+        msg.contains("\nTest: failed (python3 check.py requests==9.9.9, "),
+        "{msg}"
+    );
+    assert!(msg.contains("Patchloop-Status: test-failed"), "{msg}");
+    assert_eq!(
+        f.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Patchloop-Status,valueonly)",
+            &g.branch
+        ]),
+        "test-failed"
+    );
+
+    // delete-branch: nothing is left.
+    let (f, st) = pip_fixture(&format!("{failing}on_test_failure = \"delete-branch\"\n"));
+    let before = f.snapshot();
+    let r = apply(&p_for(&f, &st), &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::TestFailed);
+    assert!(!g.branch_kept && g.commit.is_none());
+    assert!(
+        g.reason.as_deref().unwrap().contains("branch deleted"),
+        "{g:#?}"
+    );
+    assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+    assert!(f.git(&["branch", "--list", "patchloop/*"]).is_empty());
+
+    // A test that hangs is killed at test_timeout.
+    let (f, st) = pip_fixture("[apply]\ntest_command = \"sleep 30\"\ntest_timeout = 1\n");
+    let start = std::time::Instant::now();
+    let r = apply(&p_for(&f, &st), &st, &f.policy(), &f.options()).unwrap();
+    assert!(start.elapsed().as_secs() < 15);
+    let t = r.groups[0].test.as_ref().unwrap();
+    assert_eq!(t.outcome, TestOutcome::TimedOut);
+    assert_eq!(t.command, "sleep 30");
+}
+
+fn p_for(f: &Fixture, st: &SqliteStore) -> Plan {
+    make_plan(&f.repo, st, Grouping::Package)
+}
+
+#[test]
+fn refusals_detached_head_stale_plan_schedule_and_dry_run() {
+    let (f, st) = pip_fixture(PASSING);
+    let p = p_for(&f, &st);
+
+    // Dry run: nothing is made.
+    let mut o = f.options();
+    o.dry_run = true;
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(r.groups[0].outcome, GroupOutcome::Planned);
+    assert!(r.all_applied());
+    assert!(f.git(&["branch", "--list", "patchloop/*"]).is_empty());
+    assert_eq!(f.snapshot(), before);
+
+    // Outside the schedule (NOW is a Monday 10:00 UTC); --now overrides.
+    f.write(
+        "patchloop.toml",
+        &format!("{PASSING}schedule = [\"sat,sun 00:00-24:00\"]\n"),
+    );
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    let why = r.groups[0].reason.clone().unwrap();
+    assert!(
+        why.contains("outside the apply schedule (sat,sun 00:00-24:00") && why.contains("--now"),
+        "{why}"
+    );
+    let mut o = f.options();
+    o.ignore_schedule = true;
+    o.dry_run = true;
+    assert_eq!(
+        apply(&p, &st, &f.policy(), &o).unwrap().groups[0].outcome,
+        GroupOutcome::Planned
+    );
+
+    // max_open_branches counts the patchloop/* branches that exist.
+    f.git(&["branch", "patchloop/other"]);
+    f.write(
+        "patchloop.toml",
+        &format!("{PASSING}max_open_branches = 1\n"),
+    );
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert!(
+        r.groups[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("max_open_branches (1"),
+        "{r:#?}"
+    );
+    f.git(&["branch", "-D", "patchloop/other"]);
+    f.git(&["checkout", "-q", "--", "patchloop.toml"]);
+
+    // The plan no longer matches the committed file.
+    f.write(
+        "requirements.txt",
+        "# runtime\nrequests==2.1.0\nidna==3.7\n",
+    );
+    f.commit_all("bump by hand");
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    let why = r.groups[0].reason.clone().unwrap();
+    let file = f.repo.join("requirements.txt").display().to_string();
+    assert_eq!(
+        why,
+        format!("the plan no longer matches {file}: requests is 2.1.0 now")
+    );
+    assert!(f.git(&["branch", "--list", "patchloop/*"]).is_empty());
+
+    // Detached HEAD: a clear error, nothing done.
+    f.git(&["checkout", "-q", "--detach", "HEAD"]);
+    let err = apply(&p, &st, &f.policy(), &f.options()).unwrap_err();
+    assert!(matches!(err, ApplyError::DetachedHead { .. }));
+    assert!(err.to_string().contains("HEAD is detached"), "{err}");
+
+    // Not a repository.
+    let plain = tempfile::tempdir().unwrap();
+    let mut o = f.options();
+    o.project_dir = plain.path().to_path_buf();
+    o.env.push((
+        "GIT_CEILING_DIRECTORIES".into(),
+        plain.path().parent().unwrap().display().to_string(),
+    ));
+    let err = apply(&p, &st, &f.policy(), &o).unwrap_err();
+    assert!(err.to_string().contains("not in a git repository"), "{err}");
+}

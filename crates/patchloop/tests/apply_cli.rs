@@ -1,0 +1,202 @@
+//! `patchloop apply` through the real binary: a git repository with a
+//! vulnerable requirements.txt pin in a temp dir, a store imported with
+//! `patchloop db import`; plan-and-apply by id, a plan file and standard
+//! input, dry runs, refusals and exit codes. (The package-manager drivers
+//! are tested end to end in patchloop-remedy's apply_e2e.)
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-03-02T10:00:00Z";
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn app(&self) -> PathBuf {
+        self.dir.path().join("app")
+    }
+    fn env(&self, c: &mut Command) {
+        let gitconfig = self.dir.path().join("gitconfig");
+        c.env_remove("NO_COLOR")
+            .env("PATCHLOOP_NOW", NOW)
+            .env("PATCHLOOP_CONFIG", self.dir.path().join("no-config.toml"))
+            .env("PATCHLOOP_DB", self.dir.path().join("store/advisories.db"))
+            .env("GIT_CONFIG_GLOBAL", gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+    }
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("patchloop").unwrap();
+        self.env(&mut c);
+        c.current_dir(self.dir.path());
+        c
+    }
+    fn git(&self, args: &[&str]) -> String {
+        let mut c = Command::new("git");
+        self.env(&mut c);
+        let out = c.current_dir(self.app()).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+    fn apply(&self, args: &[&str]) -> std::process::Output {
+        let mut c = self.cmd();
+        c.arg("apply").args(args).arg("--no-state");
+        c.output().unwrap()
+    }
+}
+
+fn project() -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gitconfig"), "").unwrap();
+    let p = Project { dir };
+    let app = p.app();
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("requirements.txt"), "requests==2.0.0  # http\n").unwrap();
+    std::fs::write(
+        app.join("patchloop.toml"),
+        "[apply]\ntest_command = \"grep -qx 'requests==2.31.0  # http' requirements.txt\"\n",
+    )
+    .unwrap();
+    p.git(&["init", "-q", "-b", "main"]);
+    p.git(&["add", "-A"]);
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qm",
+        "app",
+    ]);
+    let recs = p.dir.path().join("records");
+    std::fs::create_dir_all(&recs).unwrap();
+    let rec = json!({
+        "id": "PYSEC-2099-1", "modified": "2025-01-01T00:00:00Z",
+        "aliases": ["CVE-2099-0001"],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.31.0"}]}]}]
+    });
+    std::fs::write(recs.join("r.json"), rec.to_string()).unwrap();
+    p.cmd()
+        .args(["-q", "db", "import"])
+        .arg(&recs)
+        .assert()
+        .success();
+    p
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn plan_and_apply_by_alias_json_report_and_exit_codes() {
+    let p = project();
+    let head = p.git(&["rev-parse", "HEAD"]);
+    let app = p.app().display().to_string();
+    // Unknown id: usage error.
+    let out = p.apply(&[&app, "--id", "CVE-2000-1", "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no group of the plan fixes it"));
+    // By alias, JSON.
+    let out = p.apply(&[&app, "--id", "CVE-2099-0001", "--offline", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j = json_of(&out);
+    assert_eq!(j["schema"], "patchloop.apply/v1");
+    assert_eq!(j["base_branch"], "main");
+    assert_eq!(j["base_commit"], head);
+    let g = &j["groups"][0];
+    assert_eq!(g["branch"], "patchloop/pypi-requests");
+    assert_eq!(g["outcome"], "applied");
+    assert_eq!(g["branch_kept"], true);
+    assert_eq!(g["test"]["outcome"], "passed");
+    assert_eq!(g["test"]["exit_code"], 0);
+    assert_eq!(g["test"]["log_sha256"].as_str().unwrap().len(), 64);
+    assert!(Path::new(g["log"].as_str().unwrap()).is_file());
+    assert_eq!(j["summary"]["applied"], 1);
+    assert_eq!(
+        p.git(&["show", "patchloop/pypi-requests:requirements.txt"]),
+        "requests==2.31.0  # http"
+    );
+    assert_eq!(p.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(p.git(&["status", "--porcelain"]), "");
+    // Again: the branch exists → refused, exit 1; the table says why.
+    let out = p.apply(&[&app, "--offline"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("refused") && table.contains("--force"),
+        "{table}"
+    );
+}
+
+#[test]
+fn plan_file_stdin_dry_run_push_and_detached_head() {
+    let p = project();
+    let plan = p.dir.path().join("plan.json");
+    let mut c = p.cmd();
+    c.args(["plan", "app", "--offline", "--no-state", "-f", "json", "-o"])
+        .arg(&plan);
+    c.assert().success();
+    // A plan file, dry run, Markdown: nothing is made.
+    let out = p.apply(&["plan.json", "--dry-run", "-f", "markdown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("| `patchloop/pypi-requests` | planned |"),
+        "{md}"
+    );
+    assert_eq!(p.git(&["branch", "--list", "patchloop/*"]), "");
+    // From standard input, one group picked.
+    let mut c = p.cmd();
+    c.args([
+        "apply",
+        "--plan",
+        "-",
+        "--group",
+        "pypi-requests",
+        "-f",
+        "json",
+    ])
+    .write_stdin(std::fs::read(&plan).unwrap());
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["groups"][0]["outcome"], "applied");
+    // Unknown group, not a plan, --push: usage errors.
+    let out = p.apply(&["plan.json", "--group", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no group of the plan has the id nope"));
+    std::fs::write(p.dir.path().join("other.json"), "{\"schema\": \"x\"}").unwrap();
+    let out = p.apply(&["other.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not a patchloop plan"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.apply(&["plan.json", "--push"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--push is not implemented yet"));
+    // Detached HEAD: exit 2, a clear message.
+    p.git(&["checkout", "-q", "--detach"]);
+    let out = p.apply(&["plan.json", "--force"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("HEAD is detached"),
+        "{}",
+        stderr(&out)
+    );
+}
