@@ -496,10 +496,17 @@ fn build_finding(
         }
     }
     let vulnerability = hits.iter().any(|h| h.informational.is_none());
+    // The primary record's kind: records that alias each other can differ
+    // (RUSTSEC-2019-0036 `unsound` and RUSTSEC-2020-0036 `unmaintained`
+    // share their CVE and GHSA aliases), and the kind shown must be the
+    // one of the id shown.
     let informational = if vulnerability {
         None
     } else {
-        hits.iter().find_map(|h| h.informational.clone())
+        hits.iter()
+            .find(|h| h.record == primary)
+            .or(hits.first())
+            .and_then(|h| h.informational.clone())
     };
     all_ids.remove(&primary);
     let first = &inventory.sources[sites[0].source].packages[sites[0].package];
@@ -593,4 +600,85 @@ fn advisory_url(r: &Advisory) -> Option<String> {
     } else {
         format!("https://osv.dev/vulnerability/{id}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchloop_feeds::{ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
+    use serde_json::json;
+
+    /// A RustSec-style OSV record for one crate.
+    fn rustsec(id: &str, aliases: &[&str], krate: &str, info: Option<&str>) -> serde_json::Value {
+        let mut ds = json!({"categories": []});
+        if let Some(i) = info {
+            ds["informational"] = i.into();
+        }
+        json!({
+            "id": id,
+            "modified": "2024-01-01T00:00:00Z",
+            "published": "2020-01-01T00:00:00Z",
+            "aliases": aliases,
+            "summary": format!("{id} summary"),
+            "affected": [{
+                "package": {"ecosystem": "crates.io", "name": krate},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.0.0-0"}, {"fixed": "1.0.0"}]}],
+                "database_specific": ds,
+            }],
+        })
+    }
+
+    /// Import the records into a fresh store and scan the Cargo.lock text.
+    fn scan_lock(records: &[serde_json::Value], lock: &str) -> ScanReport {
+        let d = tempfile::tempdir().unwrap();
+        let osv = d.path().join("osv");
+        std::fs::create_dir(&osv).unwrap();
+        for r in records {
+            let id = r["id"].as_str().unwrap();
+            std::fs::write(osv.join(format!("{id}.json")), r.to_string()).unwrap();
+        }
+        let mut store = SqliteStore::open(&d.path().join("s.db"), OpenMode::ReadWrite).unwrap();
+        import_paths(&mut store, &[osv], &ImportOptions::default(), &NoProgress).unwrap();
+        let proj = d.path().join("proj");
+        std::fs::create_dir(&proj).unwrap();
+        std::fs::write(proj.join("Cargo.lock"), lock).unwrap();
+        let inv = patchloop_inventory::inventory(&[proj], &patchloop_inventory::Options::default())
+            .unwrap();
+        scan(
+            &inv,
+            &store,
+            &Policy::default(),
+            DatabaseInfo::default(),
+            &ScanOptions::default(),
+        )
+        .unwrap()
+    }
+
+    const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+    #[test]
+    fn informational_kind_is_the_primary_records() {
+        // As RUSTSEC-2019-0036 (unsound) and RUSTSEC-2020-0036
+        // (unmaintained) for `failure`: two records, same aliases.
+        let aliases = ["CVE-2019-25010", "GHSA-jq66-xh47-j9f3"];
+        let records = [
+            rustsec(
+                "RUSTSEC-2020-0036",
+                &aliases,
+                "failure",
+                Some("unmaintained"),
+            ),
+            rustsec("RUSTSEC-2019-0036", &aliases, "failure", Some("unsound")),
+        ];
+        let lock = format!(
+            "version = 3\n\n[[package]]\nname = \"failure\"\nversion = \"0.1.8\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        let r = scan_lock(&records, &lock);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!(f.records, ["RUSTSEC-2019-0036", "RUSTSEC-2020-0036"]);
+        assert_eq!(f.id, "RUSTSEC-2019-0036");
+        assert_eq!(f.category, Category::Informational);
+        assert_eq!(f.informational.as_deref(), Some("unsound"));
+    }
 }
