@@ -225,7 +225,7 @@ fn range_check(events: &[CompiledEvent], v: &Version) -> Option<Option<String>> 
             None => Some(Ordering::Greater),
             Some(x) => v.cmp_same(x),
         };
-        if !o.is_some_and(|o| o != Ordering::Less) {
+        if o.is_none_or(|o| o == Ordering::Less) {
             rest = i;
             break;
         }
