@@ -9,7 +9,8 @@
 //!    the name key is the ecosystem's own equality rule
 //!    ([`patchloop_feeds::normalize::name_key`]: PEP 503 for PyPI, case
 //!    folding for NuGet and Packagist, exact Maven `group:artifact` and Go
-//!    module paths).
+//!    module paths). Crates from a Cargo registry other than crates.io are
+//!    not crates.io's crates and are not matched (a warning counts them).
 //! 2. Each group's advisories are read once
 //!    ([`AdvisoryStore::affected_for_package`], withdrawn records excluded)
 //!    and each `affected` entry is compiled once
@@ -27,8 +28,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use patchloop_feeds::normalize::name_key;
 use patchloop_feeds::{AdvisoryStore, StoreError};
 use patchloop_model::{
-    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, Finding, FindingPackage,
-    Inventory, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport, Summary, Suppression,
+    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, Ecosystem, Finding,
+    FindingPackage, Inventory, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport, Summary,
+    Suppression,
 };
 use patchloop_risk::Policy;
 use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
@@ -88,6 +90,23 @@ fn informational(entry: &patchloop_model::Affected) -> Option<String> {
         .as_str()
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// Is this a crate from a Cargo registry other than crates.io? Cargo.lock
+/// names every crate's registry, and source replacement (mirrors,
+/// vendoring) keeps crates.io's own id there, so a crate from another
+/// registry is another crate whatever its name: crates.io advisories do not
+/// apply to it (cargo-audit skips it too). The inventory writes that
+/// registry as the purl's `repository_url` qualifier.
+fn other_registry(p: &Package) -> bool {
+    p.ecosystem == Ecosystem::CRATES_IO
+        && p.purl.split_once('?').is_some_and(|(_, q)| {
+            q.split('#')
+                .next()
+                .unwrap_or("")
+                .split('&')
+                .any(|kv| kv.starts_with("repository_url="))
+        })
 }
 
 /// RustSec's OSV export writes `patched = [">= 1.2.3"]` as `fixed:
@@ -165,12 +184,18 @@ pub fn scan(
 
     // 1. Group installed packages by (ecosystem, name key), then version.
     type Versions = BTreeMap<String, Vec<Site>>;
+    let mut other_registries: BTreeMap<usize, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), (usize, Versions)> = BTreeMap::new();
     for (si, source) in inventory.sources.iter().enumerate() {
         for (pi, p) in source.packages.iter().enumerate() {
             summary.packages += 1;
             if !p.resolution.is_exact() || p.version.is_empty() {
                 summary.unpinned += 1;
+                continue;
+            }
+            if other_registry(p) {
+                summary.unmatched += 1;
+                *other_registries.entry(si).or_default() += 1;
                 continue;
             }
             let key = (
@@ -287,6 +312,16 @@ pub fn scan(
                 matched.push((sites.clone(), scheme, hits));
             }
         }
+    }
+    for (si, n) in other_registries {
+        diagnostics.push(Diagnostic {
+            level: DiagnosticLevel::Warning,
+            path: inventory.sources[si].path.clone(),
+            line: None,
+            message: format!(
+                "{n} crate(s) from a registry other than crates.io not checked: crates.io advisories do not apply to them"
+            ),
+        });
     }
     for (eco, n) in unknown_ecosystems {
         diagnostics.push(Diagnostic {
@@ -680,5 +715,45 @@ mod tests {
         assert_eq!(f.id, "RUSTSEC-2019-0036");
         assert_eq!(f.category, Category::Informational);
         assert_eq!(f.informational.as_deref(), Some("unsound"));
+    }
+
+    #[test]
+    fn crates_from_other_registries_are_not_matched() {
+        let records = [rustsec("RUSTSEC-2020-0071", &[], "time", None)];
+        // One `time` from crates.io (sparse index), one from a private
+        // registry, one from git, one path crate: only the first is
+        // crates.io's `time`.
+        let lock = "version = 3\n\n\
+            [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"time 0.1.43 (sparse+https://index.crates.io/)\",\n \"time 0.1.43 (registry+https://example.com/index)\",\n \"time 0.1.42\",\n \"local\",\n]\n\n\
+            [[package]]\nname = \"local\"\nversion = \"0.1.0\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.42\"\nsource = \"git+https://github.com/time-rs/time#0123abc\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.43\"\nsource = \"registry+https://example.com/index\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.43\"\nsource = \"sparse+https://index.crates.io/\"\n";
+        let r = scan_lock(&records, lock);
+        let found: Vec<(&str, &str, usize)> = r
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.id.as_str(),
+                    f.package.version.as_str(),
+                    f.occurrences.len(),
+                )
+            })
+            .collect();
+        assert_eq!(found, [("RUSTSEC-2020-0071", "0.1.43", 1)]);
+        assert!(
+            !r.findings[0].package.purl.contains("repository_url"),
+            "{}",
+            r.findings[0].package.purl
+        );
+        assert_eq!(r.summary.unmatched, 1);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.message.contains("registry other than crates.io")),
+            "{:?}",
+            r.diagnostics
+        );
     }
 }
