@@ -37,6 +37,9 @@ use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
 use patchloop_version::Scheme;
 use patchloop_version::osv::{Candidate, CompiledEntry};
 
+mod paths;
+use paths::PathIndex;
+
 /// A scan could not run (the store failed; bad input never fails a scan).
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
@@ -336,6 +339,8 @@ pub fn scan(
 
     // 2. Merge hits by alias group and build findings.
     let mut findings = Vec::new();
+    let mut path_index: Vec<Option<PathIndex<'_>>> = Vec::new();
+    path_index.resize_with(inventory.sources.len(), || None);
     for (sites, scheme, hits) in matched {
         let mut merged: Vec<(BTreeSet<String>, Vec<Hit>)> = Vec::new();
         for h in hits {
@@ -364,6 +369,7 @@ pub fn scan(
                 hits,
                 opts,
                 &mut diagnostics,
+                &mut path_index,
             )?);
         }
     }
@@ -461,8 +467,8 @@ pub fn scan(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn build_finding(
-    inventory: &Inventory,
+fn build_finding<'a>(
+    inventory: &'a Inventory,
     records: &mut Records<'_>,
     sites: &[Site],
     scheme: Scheme,
@@ -470,6 +476,7 @@ fn build_finding(
     hits: Vec<Hit>,
     opts: &ScanOptions,
     diagnostics: &mut Vec<Diagnostic>,
+    path_index: &mut [Option<PathIndex<'a>>],
 ) -> Result<Finding, MatchError> {
     let mut record_ids: Vec<String> = hits.iter().map(|h| h.record.clone()).collect();
     record_ids.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
@@ -549,20 +556,16 @@ fn build_finding(
     for s in sites {
         let source = &inventory.sources[s.source];
         let p = &source.packages[s.package];
-        let by_id: HashMap<&str, &Package> = if p.relation == patchloop_model::Relation::Direct {
-            HashMap::new()
-        } else {
-            source.packages.iter().map(|q| (q.id.as_str(), q)).collect()
-        };
         let paths = if p.relation == patchloop_model::Relation::Direct {
             Vec::new()
         } else {
-            source
+            let index = path_index[s.source].get_or_insert_with(|| PathIndex::new(source));
+            index
                 .paths_to(&p.id, opts.max_paths)
                 .into_iter()
                 .map(|path| {
                     path.iter()
-                        .map(|id| match by_id.get(id.as_str()) {
+                        .map(|id| match index.package(id) {
                             Some(q) if q.version.is_empty() => q.name.clone(),
                             Some(q) => format!("{}@{}", q.name, q.version),
                             None => id.clone(),
