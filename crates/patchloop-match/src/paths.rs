@@ -29,6 +29,12 @@ pub(crate) struct PathIndex<'a> {
     /// packages), sorted by id, each once.
     starts: Vec<usize>,
     node: HashMap<&'a str, usize>,
+    /// Scratch marks reused by every [`Self::paths_to`] call (a call only
+    /// touches the target's ancestors; clearing per-node vectors on every
+    /// call cost more than the walk on a 10,000-package lockfile): node →
+    /// (call that marked it an ancestor, call that set its depth, depth).
+    marks: Vec<(u32, u32, usize)>,
+    call: u32,
 }
 
 impl<'a> PathIndex<'a> {
@@ -40,6 +46,8 @@ impl<'a> PathIndex<'a> {
             dependents: Vec::new(),
             starts: Vec::new(),
             node: HashMap::with_capacity(source.packages.len()),
+            marks: Vec::new(),
+            call: 0,
         };
         for p in &source.packages {
             let n = ix.intern(&p.id);
@@ -76,6 +84,7 @@ impl<'a> PathIndex<'a> {
         starts.sort_unstable();
         starts.dedup();
         ix.starts = starts.into_iter().map(|s| ix.intern(s)).collect();
+        ix.marks = vec![(0, 0, 0); ix.ids.len()];
         ix
     }
 
@@ -99,31 +108,32 @@ impl<'a> PathIndex<'a> {
 
     /// What [`SourceFile::paths_to`] returns for `target`: paths from a
     /// start down to it, shortest first, at most `limit`.
-    pub(crate) fn paths_to(&self, target: &str, limit: usize) -> Vec<Vec<String>> {
+    pub(crate) fn paths_to(&mut self, target: &str, limit: usize) -> Vec<Vec<String>> {
         let Some(&t) = self.node.get(target) else {
             return Vec::new();
         };
+        self.call += 1;
+        let call = self.call;
+        let marks = &mut self.marks;
         // The target and everything that reaches it.
-        let mut ancestor = vec![false; self.ids.len()];
-        ancestor[t] = true;
+        marks[t].0 = call;
         let mut stack = vec![t];
         while let Some(n) = stack.pop() {
             for &d in &self.dependents[n] {
-                if !ancestor[d] {
-                    ancestor[d] = true;
+                if marks[d].0 != call {
+                    marks[d].0 = call;
                     stack.push(d);
                 }
             }
         }
-        // paths_to's walk, with every node outside `ancestor` left out.
+        // paths_to's walk, with every node outside the ancestors left out.
         let mut out = Vec::new();
         let mut queue: VecDeque<Vec<usize>> = self
             .starts
             .iter()
-            .filter(|&&s| ancestor[s])
+            .filter(|&&s| marks[s].0 == call)
             .map(|&s| vec![s])
             .collect();
-        let mut seen_depth: Vec<usize> = vec![usize::MAX; self.ids.len()];
         while let Some(path) = queue.pop_front() {
             let last = *path.last().expect("non-empty path");
             if last == t {
@@ -133,12 +143,14 @@ impl<'a> PathIndex<'a> {
                 }
                 continue;
             }
-            if seen_depth[last] < path.len() {
+            // Visit each node at its shortest depth only.
+            let m = &mut marks[last];
+            if m.1 == call && m.2 < path.len() {
                 continue;
             }
-            seen_depth[last] = path.len();
+            (m.1, m.2) = (call, path.len());
             for &d in &self.deps[last] {
-                if ancestor[d] && !path.contains(&d) {
+                if marks[d].0 == call && !path.contains(&d) {
                     let mut next = path.clone();
                     next.push(d);
                     queue.push_back(next);
@@ -164,7 +176,7 @@ mod tests {
             .unwrap();
         let mut compared = 0;
         for source in &inv.sources {
-            let ix = PathIndex::new(source);
+            let mut ix = PathIndex::new(source);
             // paths_to is slow (the reason for PathIndex): 40 packages a file.
             let step = (source.packages.len() / 40).max(1);
             for p in source.packages.iter().step_by(step) {
