@@ -22,15 +22,7 @@
 # (user + sys), peak RSS, findings. Needs ~3 GB of temporary disk for the
 # 500k store (generated in $TMPDIR, removed at exit).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO="$(pwd)"
-DATA="${PATCHLOOP_SHARED_DATA:-}"
-if [ -z "$DATA" ]; then
-  d="$REPO"
-  while [ "$d" != / ] && [ ! -d "$d/shared/data" ]; do d="$(dirname "$d")"; done
-  DATA="$d/shared/data"
-fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/../patchloop-target}"
+source "$(dirname "$0")/common.sh"
 PACKAGES="${PACKAGES:-100 1000 10000 50000}"
 ADVISORIES="${ADVISORIES:-10000 100000 500000}"
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null

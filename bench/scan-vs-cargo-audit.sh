@@ -17,16 +17,7 @@
 # crates/patchloop/tests/fixtures/cargo-audit/<lockfile>.txt, checked by
 # crates/patchloop/tests/scan_vs_cargo_audit.rs without cargo-audit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO="$(pwd)"
-# shared/data beside the repository or an ancestor (as patchloop-testdata).
-DATA="${PATCHLOOP_SHARED_DATA:-}"
-if [ -z "$DATA" ]; then
-  d="$REPO"
-  while [ "$d" != / ] && [ ! -d "$d/shared/data" ]; do d="$(dirname "$d")"; done
-  DATA="$d/shared/data"
-fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/../patchloop-target}"
+source "$(dirname "$0")/common.sh"
 TIME=1
 [ "${1:-}" = "--no-time" ] && TIME=0
 
