@@ -9,7 +9,8 @@
 //!    the name key is the ecosystem's own equality rule
 //!    ([`patchloop_feeds::normalize::name_key`]: PEP 503 for PyPI, case
 //!    folding for NuGet and Packagist, exact Maven `group:artifact` and Go
-//!    module paths).
+//!    module paths). Crates from a Cargo registry other than crates.io are
+//!    not crates.io's crates and are not matched (a warning counts them).
 //! 2. Each group's advisories are read once
 //!    ([`AdvisoryStore::affected_for_package`], withdrawn records excluded)
 //!    and each `affected` entry is compiled once
@@ -27,14 +28,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use patchloop_feeds::normalize::name_key;
 use patchloop_feeds::{AdvisoryStore, StoreError};
 use patchloop_model::{
-    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, EpssInfo, Exploitation, Finding,
-    FindingPackage, Inventory, KevInfo, Occurrence, Package, PolicyNote, SCAN_SCHEMA, ScanReport,
-    Summary, Suppression,
+    Advisory, Category, DatabaseInfo, Diagnostic, DiagnosticLevel, Ecosystem, EpssInfo,
+    Exploitation, Finding, FindingPackage, Inventory, KevInfo, Occurrence, Package, PolicyNote,
+    SCAN_SCHEMA, ScanReport, Summary, Suppression,
 };
 use patchloop_risk::Policy;
 use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
 use patchloop_version::Scheme;
 use patchloop_version::osv::{Candidate, CompiledEntry};
+
+mod paths;
+use paths::PathIndex;
 
 /// A scan could not run (the store failed; bad input never fails a scan).
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,23 @@ fn informational(entry: &patchloop_model::Affected) -> Option<String> {
         .as_str()
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// Is this a crate from a Cargo registry other than crates.io? Cargo.lock
+/// names every crate's registry, and source replacement (mirrors,
+/// vendoring) keeps crates.io's own id there, so a crate from another
+/// registry is another crate whatever its name: crates.io advisories do not
+/// apply to it (cargo-audit skips it too). The inventory writes that
+/// registry as the purl's `repository_url` qualifier.
+fn other_registry(p: &Package) -> bool {
+    p.ecosystem == Ecosystem::CRATES_IO
+        && p.purl.split_once('?').is_some_and(|(_, q)| {
+            q.split('#')
+                .next()
+                .unwrap_or("")
+                .split('&')
+                .any(|kv| kv.starts_with("repository_url="))
+        })
 }
 
 /// RustSec's OSV export writes `patched = [">= 1.2.3"]` as `fixed:
@@ -166,12 +187,18 @@ pub fn scan(
 
     // 1. Group installed packages by (ecosystem, name key), then version.
     type Versions = BTreeMap<String, Vec<Site>>;
+    let mut other_registries: BTreeMap<usize, usize> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), (usize, Versions)> = BTreeMap::new();
     for (si, source) in inventory.sources.iter().enumerate() {
         for (pi, p) in source.packages.iter().enumerate() {
             summary.packages += 1;
             if !p.resolution.is_exact() || p.version.is_empty() {
                 summary.unpinned += 1;
+                continue;
+            }
+            if other_registry(p) {
+                summary.unmatched += 1;
+                *other_registries.entry(si).or_default() += 1;
                 continue;
             }
             let key = (
@@ -304,6 +331,16 @@ pub fn scan(
             }
         }
     }
+    for (si, n) in other_registries {
+        diagnostics.push(Diagnostic {
+            level: DiagnosticLevel::Warning,
+            path: inventory.sources[si].path.clone(),
+            line: None,
+            message: format!(
+                "{n} crate(s) from a registry other than crates.io not checked: crates.io advisories do not apply to them"
+            ),
+        });
+    }
     for (eco, n) in unknown_ecosystems {
         diagnostics.push(Diagnostic {
             level: DiagnosticLevel::Warning,
@@ -317,6 +354,8 @@ pub fn scan(
 
     // 2. Merge hits by alias group and build findings.
     let mut findings = Vec::new();
+    let mut path_index: Vec<Option<PathIndex<'_>>> = Vec::new();
+    path_index.resize_with(inventory.sources.len(), || None);
     for (sites, scheme, hits) in matched {
         let mut merged: Vec<(BTreeSet<String>, Vec<Hit>)> = Vec::new();
         for h in hits {
@@ -345,6 +384,7 @@ pub fn scan(
                 hits,
                 opts,
                 &mut diagnostics,
+                &mut path_index,
             )?);
         }
     }
@@ -442,8 +482,8 @@ pub fn scan(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn build_finding(
-    inventory: &Inventory,
+fn build_finding<'a>(
+    inventory: &'a Inventory,
     records: &mut Records<'_>,
     sites: &[Site],
     scheme: Scheme,
@@ -451,6 +491,7 @@ fn build_finding(
     hits: Vec<Hit>,
     opts: &ScanOptions,
     diagnostics: &mut Vec<Diagnostic>,
+    path_index: &mut [Option<PathIndex<'a>>],
 ) -> Result<Finding, MatchError> {
     let mut record_ids: Vec<String> = hits.iter().map(|h| h.record.clone()).collect();
     record_ids.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
@@ -557,10 +598,17 @@ fn build_finding(
         }
     }
     let vulnerability = hits.iter().any(|h| h.informational.is_none());
+    // The primary record's kind: records that alias each other can differ
+    // (RUSTSEC-2019-0036 `unsound` and RUSTSEC-2020-0036 `unmaintained`
+    // share their CVE and GHSA aliases), and the kind shown must be the
+    // one of the id shown.
     let informational = if vulnerability {
         None
     } else {
-        hits.iter().find_map(|h| h.informational.clone())
+        hits.iter()
+            .find(|h| h.record == primary)
+            .or(hits.first())
+            .and_then(|h| h.informational.clone())
     };
     all_ids.remove(&primary);
     let first = &inventory.sources[sites[0].source].packages[sites[0].package];
@@ -568,20 +616,16 @@ fn build_finding(
     for s in sites {
         let source = &inventory.sources[s.source];
         let p = &source.packages[s.package];
-        let by_id: HashMap<&str, &Package> = if p.relation == patchloop_model::Relation::Direct {
-            HashMap::new()
-        } else {
-            source.packages.iter().map(|q| (q.id.as_str(), q)).collect()
-        };
         let paths = if p.relation == patchloop_model::Relation::Direct {
             Vec::new()
         } else {
-            source
+            let index = path_index[s.source].get_or_insert_with(|| PathIndex::new(source));
+            index
                 .paths_to(&p.id, opts.max_paths)
                 .into_iter()
                 .map(|path| {
                     path.iter()
-                        .map(|id| match by_id.get(id.as_str()) {
+                        .map(|id| match index.package(id) {
                             Some(q) if q.version.is_empty() => q.name.clone(),
                             Some(q) => format!("{}@{}", q.name, q.version),
                             None => id.clone(),
@@ -668,4 +712,125 @@ fn advisory_url(r: &Advisory) -> Option<String> {
     } else {
         format!("https://osv.dev/vulnerability/{id}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchloop_feeds::{ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
+    use serde_json::json;
+
+    /// A RustSec-style OSV record for one crate.
+    fn rustsec(id: &str, aliases: &[&str], krate: &str, info: Option<&str>) -> serde_json::Value {
+        let mut ds = json!({"categories": []});
+        if let Some(i) = info {
+            ds["informational"] = i.into();
+        }
+        json!({
+            "id": id,
+            "modified": "2024-01-01T00:00:00Z",
+            "published": "2020-01-01T00:00:00Z",
+            "aliases": aliases,
+            "summary": format!("{id} summary"),
+            "affected": [{
+                "package": {"ecosystem": "crates.io", "name": krate},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.0.0-0"}, {"fixed": "1.0.0"}]}],
+                "database_specific": ds,
+            }],
+        })
+    }
+
+    /// Import the records into a fresh store and scan the Cargo.lock text.
+    fn scan_lock(records: &[serde_json::Value], lock: &str) -> ScanReport {
+        let d = tempfile::tempdir().unwrap();
+        let osv = d.path().join("osv");
+        std::fs::create_dir(&osv).unwrap();
+        for r in records {
+            let id = r["id"].as_str().unwrap();
+            std::fs::write(osv.join(format!("{id}.json")), r.to_string()).unwrap();
+        }
+        let mut store = SqliteStore::open(&d.path().join("s.db"), OpenMode::ReadWrite).unwrap();
+        import_paths(&mut store, &[osv], &ImportOptions::default(), &NoProgress).unwrap();
+        let proj = d.path().join("proj");
+        std::fs::create_dir(&proj).unwrap();
+        std::fs::write(proj.join("Cargo.lock"), lock).unwrap();
+        let inv = patchloop_inventory::inventory(&[proj], &patchloop_inventory::Options::default())
+            .unwrap();
+        scan(
+            &inv,
+            &store,
+            &Policy::default(),
+            DatabaseInfo::default(),
+            &ScanOptions::default(),
+        )
+        .unwrap()
+    }
+
+    const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+    #[test]
+    fn informational_kind_is_the_primary_records() {
+        // As RUSTSEC-2019-0036 (unsound) and RUSTSEC-2020-0036
+        // (unmaintained) for `failure`: two records, same aliases.
+        let aliases = ["CVE-2019-25010", "GHSA-jq66-xh47-j9f3"];
+        let records = [
+            rustsec(
+                "RUSTSEC-2020-0036",
+                &aliases,
+                "failure",
+                Some("unmaintained"),
+            ),
+            rustsec("RUSTSEC-2019-0036", &aliases, "failure", Some("unsound")),
+        ];
+        let lock = format!(
+            "version = 3\n\n[[package]]\nname = \"failure\"\nversion = \"0.1.8\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        let r = scan_lock(&records, &lock);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!(f.records, ["RUSTSEC-2019-0036", "RUSTSEC-2020-0036"]);
+        assert_eq!(f.id, "RUSTSEC-2019-0036");
+        assert_eq!(f.category, Category::Informational);
+        assert_eq!(f.informational.as_deref(), Some("unsound"));
+    }
+
+    #[test]
+    fn crates_from_other_registries_are_not_matched() {
+        let records = [rustsec("RUSTSEC-2020-0071", &[], "time", None)];
+        // One `time` from crates.io (sparse index), one from a private
+        // registry, one from git, one path crate: only the first is
+        // crates.io's `time`.
+        let lock = "version = 3\n\n\
+            [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"time 0.1.43 (sparse+https://index.crates.io/)\",\n \"time 0.1.43 (registry+https://example.com/index)\",\n \"time 0.1.42\",\n \"local\",\n]\n\n\
+            [[package]]\nname = \"local\"\nversion = \"0.1.0\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.42\"\nsource = \"git+https://github.com/time-rs/time#0123abc\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.43\"\nsource = \"registry+https://example.com/index\"\n\n\
+            [[package]]\nname = \"time\"\nversion = \"0.1.43\"\nsource = \"sparse+https://index.crates.io/\"\n";
+        let r = scan_lock(&records, lock);
+        let found: Vec<(&str, &str, usize)> = r
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.id.as_str(),
+                    f.package.version.as_str(),
+                    f.occurrences.len(),
+                )
+            })
+            .collect();
+        assert_eq!(found, [("RUSTSEC-2020-0071", "0.1.43", 1)]);
+        assert!(
+            !r.findings[0].package.purl.contains("repository_url"),
+            "{}",
+            r.findings[0].package.purl
+        );
+        assert_eq!(r.summary.unmatched, 1);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.message.contains("registry other than crates.io")),
+            "{:?}",
+            r.diagnostics
+        );
+    }
 }

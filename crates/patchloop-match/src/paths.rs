@@ -1,0 +1,201 @@
+//! Dependency paths of findings, indexed once per source file.
+//!
+//! [`SourceFile::paths_to`] builds an id index and walks the whole graph
+//! from the roots on every call; a scan calls it for every finding, which
+//! was half of all instructions of a scan of nushell's Cargo.lock (1,000
+//! packages, 70 findings). [`PathIndex`] interns the graph once per file
+//! and walks only the target's ancestors (found through reverse edges).
+//! Every path to the target runs through its ancestors only, and the
+//! breadth-first walk visits them in the same order as `paths_to` does,
+//! so the paths are the same, in the same order (a test checks this on
+//! packages of every real lockfile).
+
+use std::collections::{HashMap, VecDeque};
+
+use patchloop_model::{Package, Relation, SourceFile};
+
+/// One source file's dependency graph over interned ids.
+pub(crate) struct PathIndex<'a> {
+    /// Node → id: every package id, then ids only named by an edge or a
+    /// root (dangling).
+    ids: Vec<&'a str>,
+    /// Node → the package with that id (the last one, as `paths_to`).
+    package: Vec<Option<&'a Package>>,
+    /// Node → its dependencies' nodes, in the package's order.
+    deps: Vec<Vec<usize>>,
+    /// Node → the nodes that depend on it.
+    dependents: Vec<Vec<usize>>,
+    /// Where paths start: the roots' dependencies (else the direct
+    /// packages), sorted by id, each once.
+    starts: Vec<usize>,
+    node: HashMap<&'a str, usize>,
+    /// Scratch marks reused by every [`Self::paths_to`] call (a call only
+    /// touches the target's ancestors; clearing per-node vectors on every
+    /// call cost more than the walk on a 10,000-package lockfile): node →
+    /// (call that marked it an ancestor, call that set its depth, depth).
+    marks: Vec<(u32, u32, usize)>,
+    call: u32,
+}
+
+impl<'a> PathIndex<'a> {
+    pub(crate) fn new(source: &'a SourceFile) -> Self {
+        let mut ix = PathIndex {
+            ids: Vec::with_capacity(source.packages.len()),
+            package: Vec::with_capacity(source.packages.len()),
+            deps: Vec::new(),
+            dependents: Vec::new(),
+            starts: Vec::new(),
+            node: HashMap::with_capacity(source.packages.len()),
+            marks: Vec::new(),
+            call: 0,
+        };
+        for p in &source.packages {
+            let n = ix.intern(&p.id);
+            ix.package[n] = Some(p);
+        }
+        let with_package: Vec<usize> = (0..ix.ids.len())
+            .filter(|&n| ix.package[n].is_some())
+            .collect();
+        for n in with_package {
+            let p = ix.package[n].expect("package node");
+            let ds: Vec<usize> = p.dependencies.iter().map(|d| ix.intern(d)).collect();
+            ix.deps[n] = ds;
+        }
+        for n in 0..ix.ids.len() {
+            for i in 0..ix.deps[n].len() {
+                let d = ix.deps[n][i];
+                ix.dependents[d].push(n);
+            }
+        }
+        let mut starts: Vec<&'a str> = source
+            .roots
+            .iter()
+            .flat_map(|r| r.dependencies.iter().map(String::as_str))
+            .collect();
+        if starts.is_empty() {
+            starts.extend(
+                source
+                    .packages
+                    .iter()
+                    .filter(|p| p.relation == Relation::Direct)
+                    .map(|p| p.id.as_str()),
+            );
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        ix.starts = starts.into_iter().map(|s| ix.intern(s)).collect();
+        ix.marks = vec![(0, 0, 0); ix.ids.len()];
+        ix
+    }
+
+    fn intern(&mut self, id: &'a str) -> usize {
+        if let Some(&n) = self.node.get(id) {
+            return n;
+        }
+        let n = self.ids.len();
+        self.ids.push(id);
+        self.package.push(None);
+        self.deps.push(Vec::new());
+        self.dependents.push(Vec::new());
+        self.node.insert(id, n);
+        n
+    }
+
+    /// The package with this id.
+    pub(crate) fn package(&self, id: &str) -> Option<&'a Package> {
+        self.node.get(id).and_then(|&n| self.package[n])
+    }
+
+    /// What [`SourceFile::paths_to`] returns for `target`: paths from a
+    /// start down to it, shortest first, at most `limit`.
+    pub(crate) fn paths_to(&mut self, target: &str, limit: usize) -> Vec<Vec<String>> {
+        let Some(&t) = self.node.get(target) else {
+            return Vec::new();
+        };
+        self.call += 1;
+        let call = self.call;
+        let marks = &mut self.marks;
+        // The target and everything that reaches it.
+        marks[t].0 = call;
+        let mut stack = vec![t];
+        while let Some(n) = stack.pop() {
+            for &d in &self.dependents[n] {
+                if marks[d].0 != call {
+                    marks[d].0 = call;
+                    stack.push(d);
+                }
+            }
+        }
+        // paths_to's walk, with every node outside the ancestors left out.
+        let mut out = Vec::new();
+        let mut queue: VecDeque<Vec<usize>> = self
+            .starts
+            .iter()
+            .filter(|&&s| marks[s].0 == call)
+            .map(|&s| vec![s])
+            .collect();
+        while let Some(path) = queue.pop_front() {
+            let last = *path.last().expect("non-empty path");
+            if last == t {
+                out.push(path.iter().map(|&n| self.ids[n].to_string()).collect());
+                if out.len() >= limit {
+                    break;
+                }
+                continue;
+            }
+            // Visit each node at its shortest depth only.
+            let m = &mut marks[last];
+            if m.1 == call && m.2 < path.len() {
+                continue;
+            }
+            (m.1, m.2) = (call, path.len());
+            for &d in &self.deps[last] {
+                if marks[d].0 == call && !path.contains(&d) {
+                    let mut next = path.clone();
+                    next.push(d);
+                    queue.push_back(next);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Same paths as `SourceFile::paths_to` for packages spread over every
+    /// real lockfile (all ecosystems).
+    #[test]
+    fn same_paths_as_the_model_on_real_lockfiles() {
+        let Some(dir) = patchloop_testdata::shared_data("lockfiles") else {
+            return;
+        };
+        let inv = patchloop_inventory::inventory(&[dir], &patchloop_inventory::Options::default())
+            .unwrap();
+        let mut compared = 0;
+        for source in &inv.sources {
+            let mut ix = PathIndex::new(source);
+            // paths_to is slow (the reason for PathIndex): 40 packages a file.
+            let step = (source.packages.len() / 40).max(1);
+            for p in source.packages.iter().step_by(step) {
+                for limit in [1, 3] {
+                    assert_eq!(
+                        ix.paths_to(&p.id, limit),
+                        source.paths_to(&p.id, limit),
+                        "{} {} limit {limit}",
+                        source.path,
+                        p.id
+                    );
+                }
+                assert_eq!(
+                    ix.package(&p.id).map(|q| q.id.as_str()),
+                    Some(p.id.as_str())
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 800, "{compared} packages compared");
+    }
+}
