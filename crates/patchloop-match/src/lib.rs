@@ -226,7 +226,10 @@ pub fn scan(
     // (package version sites, hits) per package version with any hit.
     let mut matched: Vec<(Vec<Site>, Scheme, Vec<Hit>)> = Vec::new();
 
-    for ((eco_key, _), (first, versions)) in &groups {
+    // Names with any advisory, per ecosystem (one query each): packages
+    // without any are not looked up one by one.
+    let mut names_with: HashMap<String, Option<std::collections::HashSet<String>>> = HashMap::new();
+    for ((eco_key, name), (first, versions)) in &groups {
         let first = Site {
             source: first / 1_000_000,
             package: first % 1_000_000,
@@ -238,6 +241,15 @@ pub fn scan(
             *unknown_ecosystems.entry(eco_key.clone()).or_default() += n;
             continue;
         };
+        if !names_with.contains_key(eco_key) {
+            let set = store.names_with_advisories(&sample.ecosystem)?;
+            names_with.insert(eco_key.clone(), set);
+        }
+        if let Some(Some(set)) = names_with.get(eco_key)
+            && !set.contains(name)
+        {
+            continue;
+        }
         let advisories = store.affected_for_package(&sample.ecosystem, &sample.name)?;
         if advisories.is_empty() {
             continue;

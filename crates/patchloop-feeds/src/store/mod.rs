@@ -215,6 +215,17 @@ pub trait AdvisoryStore {
         name: &str,
     ) -> Result<Vec<PackageAdvisory>, StoreError>;
 
+    /// The name keys ([`crate::normalize::name_key`]) of every package of
+    /// `ecosystem` that any stored advisory names (withdrawn ones too: a
+    /// superset is fine), so that a scan looks up only those. `None` when
+    /// the store cannot say cheaply.
+    fn names_with_advisories(
+        &self,
+        _ecosystem: &Ecosystem,
+    ) -> Result<Option<std::collections::HashSet<String>>, StoreError> {
+        Ok(None)
+    }
+
     /// One advisory by id (withdrawn ones too).
     fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError>;
 

@@ -440,6 +440,21 @@ impl AdvisoryStore for SqliteStore {
         Ok(out)
     }
 
+    fn names_with_advisories(
+        &self,
+        ecosystem: &Ecosystem,
+    ) -> Result<Option<std::collections::HashSet<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT name_key FROM affected WHERE ecosystem = ?1")
+            .map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([ecosystem_key(ecosystem)], |r| r.get::<_, String>(0))
+            .and_then(|m| m.collect::<rusqlite::Result<std::collections::HashSet<String>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(Some(names))
+    }
+
     fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
         let row: Option<(Vec<u8>, i64)> = self
             .conn
