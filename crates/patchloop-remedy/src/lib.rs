@@ -6,6 +6,9 @@
 //! - [`plan`]: the smallest safe change per vulnerable package, grouped
 //!   into branches ([`patchloop_model::Plan`], `patchloop plan`).
 //!
+//! - [`rollout`]: promotion through rollout rings (soak times,
+//!   approvals), deployment verification checks and rollback by revert.
+//!
 //! Applying plans in isolated worktrees, package-manager drivers, forge
 //! clients and rollout come next (issue #6, #7).
 
@@ -13,3 +16,4 @@ pub mod evidence;
 pub mod forge;
 pub mod plan;
 pub mod registry;
+pub mod rollout;
