@@ -4,6 +4,7 @@ pub mod db;
 mod inventory;
 pub mod ledger;
 pub mod plan;
+pub mod rollout;
 pub mod scan;
 mod versions;
 pub mod vex;
@@ -25,6 +26,9 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Approve(a) => ledger::decide(a, true),
         Command::Reject(a) => ledger::decide(a, false),
         Command::Vex(a) => vex::run(a),
+        Command::Promote(a) => rollout::promote(a),
+        Command::Verify(a) => rollout::verify(a),
+        Command::Rollback(a) => rollout::rollback(a),
     }
 }
 
