@@ -75,11 +75,7 @@ pub fn approvers(records: &[Record]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in records {
         match r.kind.as_str() {
-            "approved" => {
-                if !out.contains(&r.actor) {
-                    out.push(r.actor.clone());
-                }
-            }
+            "approved" if !out.contains(&r.actor) => out.push(r.actor.clone()),
             "rejected" => out.clear(),
             _ => {}
         }
