@@ -9,11 +9,15 @@
 //! - [`apply`]: each plan group made in an isolated git worktree with the
 //!   ecosystem's own tool, re-scanned, tested and committed on its branch
 //!   (`patchloop apply`, docs/apply.md).
-//!
-//! Forge clients (push, pull requests) and rollout come next (issue #6, #7).
+//! - [`forge`]: GitHub, GitLab and Gitea/Forgejo pull-request clients
+//!   (docs/forges.md).
+//! - [`rollout`]: promotion through rollout rings (soak times,
+//!   approvals), deployment verification checks and rollback by revert
+//!   (docs/rollout.md).
 
 pub mod apply;
 pub mod evidence;
 pub mod forge;
 pub mod plan;
 pub mod registry;
+pub mod rollout;

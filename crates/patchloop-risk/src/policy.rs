@@ -264,6 +264,10 @@ pub struct Policy {
     pub mitigations: Vec<Mitigation>,
     /// `[apply]`: how `patchloop apply` tests and keeps branches.
     pub apply: ApplyPolicy,
+    /// `[[environment]]`: rollout rings, in promotion order.
+    pub environments: Vec<Ring>,
+    /// `[approvals]`.
+    pub approvals: Approvals,
 }
 
 impl Default for Policy {
@@ -291,8 +295,122 @@ impl Default for Policy {
             vex: Vec::new(),
             mitigations: Vec::new(),
             apply: ApplyPolicy::default(),
+            environments: Vec::new(),
+            approvals: Approvals::default(),
         }
     }
+}
+
+/// A deployment verification check of a ring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// A shell command (`sh -c`); exit code 0 is ok.
+    Command(String),
+    /// An HTTP GET whose status must be `expect_status`.
+    Http { url: String, expect_status: u16 },
+    /// An SBOM or lockfile of what is deployed (path relative to the
+    /// policy file's directory unless absolute).
+    Rescan(String),
+}
+
+/// One check with its timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub kind: CheckKind,
+    /// Seconds (default 60).
+    pub timeout_secs: u64,
+    /// `file:line` of the check.
+    pub rule: String,
+}
+
+/// A rollout ring (`[[environment]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ring {
+    pub name: String,
+    /// Seconds a patch must spend in this ring before promotion to the next.
+    pub soak_secs: u64,
+    pub checks: Vec<Check>,
+    pub rollback_on_failure: bool,
+    pub rule: String,
+}
+
+/// Approvals needed before apply/promote, per priority, and per
+/// environment (which overrides the priority's number for that ring).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Approvals {
+    pub act: u32,
+    pub attend: u32,
+    pub track_star: u32,
+    pub track: u32,
+    /// Environment name → approvals needed to promote there.
+    pub environments: Vec<(String, u32)>,
+}
+
+impl Approvals {
+    /// Approvals needed for a priority (`act`, `attend`, `track*`, `track`;
+    /// unknown or none: 0).
+    pub fn for_priority(&self, priority: Option<&str>) -> u32 {
+        match priority {
+            Some("act") => self.act,
+            Some("attend") => self.attend,
+            Some("track*") | Some("track_star") => self.track_star,
+            Some("track") => self.track,
+            _ => 0,
+        }
+    }
+
+    /// Approvals needed to promote to `env`: the environment's own number
+    /// if set, else the priority's.
+    pub fn for_promotion(&self, env: &str, priority: Option<&str>) -> u32 {
+        self.environments
+            .iter()
+            .find(|(e, _)| e == env)
+            .map(|(_, n)| *n)
+            .unwrap_or_else(|| self.for_priority(priority))
+    }
+}
+
+impl Policy {
+    /// The ring named `name` and its position in the promotion order.
+    pub fn ring(&self, name: &str) -> Option<(usize, &Ring)> {
+        self.environments
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.name == name)
+    }
+}
+
+/// A duration such as `3d`, `12h`, `90m`, `30s`, `1w` or `1d12h`, to
+/// seconds. A unit is required.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let i = rest.find(|c: char| !c.is_ascii_digit())?;
+        if i == 0 {
+            return None;
+        }
+        let n: u64 = rest[..i].parse().ok()?;
+        let after = &rest[i..];
+        let j = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let mult = match after[..j].trim() {
+            "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(mult)?)?;
+        rest = after[j..].trim_start();
+    }
+    Some(total)
 }
 
 // ---- raw TOML shape (every table denies unknown keys) ----
@@ -313,6 +431,8 @@ struct RawFile {
     vex: Option<Vec<S<RawVex>>>,
     mitigation: Option<Vec<S<RawMitigation>>>,
     apply: Option<RawApply>,
+    environment: Option<Vec<S<RawEnvironment>>>,
+    approvals: Option<std::collections::BTreeMap<String, S<toml::Value>>>,
 }
 
 #[derive(Deserialize)]
@@ -324,6 +444,25 @@ struct RawApply {
     max_open_branches: Option<S<i64>>,
     schedule: Option<S<Vec<S<String>>>>,
     cooldown_days: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: Option<S<String>>,
+    soak: Option<S<String>>,
+    checks: Option<Vec<S<RawCheck>>>,
+    rollback_on_failure: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    command: Option<S<String>>,
+    http: Option<S<String>>,
+    rescan: Option<S<String>>,
+    expect_status: Option<S<i64>>,
+    timeout: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -534,6 +673,170 @@ impl Reader<'_> {
                 ),
             )),
         }
+    }
+}
+
+impl Reader<'_> {
+    fn environments(&self, raw: Vec<S<RawEnvironment>>) -> Result<Vec<Ring>, PolicyError> {
+        let mut out: Vec<Ring> = Vec::new();
+        for entry in raw {
+            let at = self.line(&entry);
+            let e = entry.into_inner();
+            let name = self.required(e.name, "[[environment]]", "name", at)?;
+            if out.iter().any(|r| r.name == name) {
+                return Err(self.err(
+                    Some(at),
+                    format!("[[environment]] {name:?} is defined twice"),
+                ));
+            }
+            let soak_secs = match e.soak {
+                None => 0,
+                Some(v) => {
+                    let l = self.line(&v);
+                    parse_duration(v.get_ref()).ok_or_else(|| {
+                        self.err(
+                            Some(l),
+                            format!(
+                                "[[environment]] `soak` {:?} is not a duration like 3d, 12h, 90m, 0s",
+                                v.get_ref()
+                            ),
+                        )
+                    })?
+                }
+            };
+            let mut checks = Vec::new();
+            for c in e.checks.unwrap_or_default() {
+                let cl = self.line(&c);
+                checks.push(self.check(c.into_inner(), cl)?);
+            }
+            out.push(Ring {
+                name,
+                soak_secs,
+                checks,
+                rollback_on_failure: e.rollback_on_failure.unwrap_or(false),
+                rule: self.at(at),
+            });
+        }
+        Ok(out)
+    }
+
+    fn check(&self, c: RawCheck, at: u32) -> Result<Check, PolicyError> {
+        let t = "[[environment]] check";
+        let set = [c.command.is_some(), c.http.is_some(), c.rescan.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if set != 1 {
+            return Err(self.err(
+                Some(at),
+                format!("{t} must set exactly one of `command`, `http`, `rescan`"),
+            ));
+        }
+        if c.http.is_none()
+            && let Some(v) = &c.expect_status
+        {
+            return Err(self.err(
+                Some(self.line(v)),
+                format!("{t} `expect_status` only applies to `http` checks"),
+            ));
+        }
+        let timeout_secs = match c.timeout {
+            None => 60,
+            Some(v) => {
+                let n = *v.get_ref();
+                if !(1..=86_400).contains(&n) {
+                    return Err(self.err(
+                        Some(self.line(&v)),
+                        format!("{t} `timeout` = {n}: expected seconds between 1 and 86400"),
+                    ));
+                }
+                n as u64
+            }
+        };
+        let kind = if let Some(cmd) = c.command {
+            CheckKind::Command(self.required(Some(cmd), t, "command", at)?)
+        } else if let Some(url) = c.http {
+            let l = self.line(&url);
+            let url = self.required(Some(url), t, "http", at)?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(self.err(
+                    Some(l),
+                    format!("{t} `http` {url:?} is not an http:// or https:// URL"),
+                ));
+            }
+            let expect_status = match c.expect_status {
+                None => 200,
+                Some(v) => {
+                    let n = *v.get_ref();
+                    if !(100..=599).contains(&n) {
+                        return Err(self.err(
+                            Some(self.line(&v)),
+                            format!("{t} `expect_status` = {n}: expected an HTTP status 100-599"),
+                        ));
+                    }
+                    n as u16
+                }
+            };
+            CheckKind::Http { url, expect_status }
+        } else {
+            CheckKind::Rescan(self.required(c.rescan, t, "rescan", at)?)
+        };
+        Ok(Check {
+            kind,
+            timeout_secs,
+            rule: self.at(at),
+        })
+    }
+
+    fn approvals(
+        &self,
+        raw: std::collections::BTreeMap<String, S<toml::Value>>,
+        rings: &[Ring],
+    ) -> Result<Approvals, PolicyError> {
+        let mut a = Approvals::default();
+        // In file order, so that the first error is the first in the file.
+        let mut entries: Vec<(String, S<toml::Value>)> = raw.into_iter().collect();
+        entries.sort_by_key(|(_, v)| v.span().start);
+        for (key, v) in entries {
+            let l = self.line(&v);
+            let n = match v.get_ref() {
+                toml::Value::Integer(n) if (0..=100).contains(n) => *n as u32,
+                other => {
+                    return Err(self.err(
+                        Some(l),
+                        format!(
+                            "[approvals] `{key}` = {other}: expected a number of approvals between 0 and 100"
+                        ),
+                    ));
+                }
+            };
+            match key.as_str() {
+                "act" => a.act = n,
+                "attend" => a.attend = n,
+                "track*" | "track_star" => a.track_star = n,
+                "track" => a.track = n,
+                env if rings.iter().any(|r| r.name == env) => {
+                    a.environments.push((env.to_string(), n))
+                }
+                other => {
+                    return Err(self.err(
+                        Some(l),
+                        format!(
+                            "[approvals] `{other}` is neither a priority (act, attend, \"track*\", track) nor an [[environment]] name{}",
+                            if rings.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    " ({})",
+                                    rings.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+                                )
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(a)
     }
 }
 
@@ -783,6 +1086,10 @@ impl Policy {
         if let Some(a) = raw.apply {
             p.apply = apply::read_apply(&r, a)?;
         }
+        p.environments = r.environments(raw.environment.unwrap_or_default())?;
+        if let Some(a) = raw.approvals {
+            p.approvals = r.approvals(a, &p.environments)?;
+        }
         Ok(p)
     }
 
@@ -982,6 +1289,169 @@ mod tests {
         assert!(Policy::parse("p.toml", "").unwrap().ignores.is_empty());
         // [feeds] belongs to the feeds configuration.
         assert!(Policy::parse("p.toml", "[feeds]\nmax_age = \"1d\"\n").is_ok());
+    }
+
+    #[test]
+    fn rollout_rings_and_approvals() {
+        let t = r#"
+[[environment]]
+name = "canary"
+soak = "1d"
+checks = [
+  { command = "true" },
+  { http = "http://127.0.0.1:1/health", expect_status = 204, timeout = 5 },
+  { rescan = "deploy/bom.cdx.json" },
+]
+rollback_on_failure = true
+
+[[environment]]
+name = "prod"
+soak = "0s"
+
+[approvals]
+act = 1
+"track*" = 3
+prod = 2
+"#;
+        let p = Policy::parse("p.toml", t).unwrap();
+        assert_eq!(p.environments.len(), 2);
+        let (i, c) = p.ring("canary").unwrap();
+        assert_eq!(i, 0);
+        assert_eq!(c.soak_secs, 86_400);
+        assert!(c.rollback_on_failure);
+        assert_eq!(c.checks[0].kind, CheckKind::Command("true".into()));
+        assert_eq!(c.checks[0].timeout_secs, 60);
+        assert_eq!(c.checks[0].rule, "p.toml:6");
+        assert_eq!(
+            c.checks[1].kind,
+            CheckKind::Http {
+                url: "http://127.0.0.1:1/health".into(),
+                expect_status: 204
+            }
+        );
+        assert_eq!(c.checks[1].timeout_secs, 5);
+        assert_eq!(
+            c.checks[2].kind,
+            CheckKind::Rescan("deploy/bom.cdx.json".into())
+        );
+        assert_eq!(p.ring("prod").unwrap().1.soak_secs, 0);
+        assert!(!p.ring("prod").unwrap().1.rollback_on_failure);
+        assert_eq!(p.approvals.for_priority(Some("act")), 1);
+        assert_eq!(p.approvals.for_priority(Some("track*")), 3);
+        assert_eq!(p.approvals.for_priority(Some("attend")), 0);
+        assert_eq!(p.approvals.for_promotion("prod", Some("act")), 2);
+        assert_eq!(p.approvals.for_promotion("canary", Some("act")), 1);
+        assert_eq!(p.approvals.for_promotion("canary", None), 0);
+        let p = Policy::parse("p.toml", "[approvals]\ntrack_star = 2\n").unwrap();
+        assert_eq!(p.approvals.track_star, 2);
+    }
+
+    #[test]
+    fn rollout_errors_name_line_and_key() {
+        let bad = |t: &str| Policy::parse("p.toml", t).unwrap_err();
+        let e = bad(r#"[[environment]]
+name = "c"
+soak = "1 day"
+"#);
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("soak"), "{e}");
+        let e = bad(r#"[[environment]]
+soak = "1d"
+"#);
+        assert!(e.message.contains("name"), "{e}");
+        assert_eq!(e.line, Some(1));
+        let e = bad(r#"[[environment]]
+name = "c"
+saok = "1d"
+"#);
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+[[environment]]
+name = "c"
+"#);
+        assert!(e.message.contains("twice"), "{e}");
+        assert_eq!(e.line, Some(3));
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { command = "x", http = "http://a" },
+]
+"#);
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("exactly one"), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ {},
+]
+"#);
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { command = "x", expect_status = 200 },
+]
+"#);
+        assert!(e.message.contains("expect_status"), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { http = "ftp://x" },
+]
+"#);
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { http = "http://x", expect_status = 42 },
+]
+"#);
+        assert!(e.message.contains("100-599"), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { command = "x", timeout = 0 },
+]
+"#);
+        assert!(e.message.contains("timeout"), "{e}");
+        let e = bad(r#"[[environment]]
+name = "c"
+checks = [
+ { command = "x", tiemout = 3 },
+]
+"#);
+        assert!(e.message.contains("tiemout"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = bad(r#"[approvals]
+act = 1
+staging = 2
+"#);
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("staging"), "{e}");
+        let e = bad(r#"[approvals]
+act = -1
+"#);
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = bad(r#"[approvals]
+act = "one"
+"#);
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3d"), Some(3 * 86_400));
+        assert_eq!(parse_duration("12h"), Some(12 * 3600));
+        assert_eq!(parse_duration("90m"), Some(90 * 60));
+        assert_eq!(parse_duration("0s"), Some(0));
+        assert_eq!(parse_duration("1d12h"), Some(86_400 + 12 * 3600));
+        assert_eq!(parse_duration("1w"), Some(7 * 86_400));
+        assert_eq!(parse_duration("3"), None);
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("d"), None);
+        assert_eq!(parse_duration("3y"), None);
+        assert_eq!(parse_duration("-3d"), None);
     }
 
     #[test]

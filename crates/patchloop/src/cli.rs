@@ -62,6 +62,14 @@ pub enum Command {
     /// priority, overdue, time to remediate, % within SLA (table, JSON,
     /// Markdown, or the HTML report).
     Report(crate::commands::report::ReportArgs),
+    /// Promote a patch to the next rollout ring (soak time and approvals
+    /// are checked).
+    Promote(crate::commands::rollout::PromoteArgs),
+    /// Run a ring's deployment checks for a patch (rolls back on failure
+    /// when the ring says so).
+    Verify(crate::commands::rollout::VerifyArgs),
+    /// Roll a patch back: revert its applied commit on the current branch.
+    Rollback(crate::commands::rollout::RollbackArgs),
     /// VEX documents: export OpenVEX 0.2 or CycloneDX VEX.
     Vex(crate::commands::vex::VexArgs),
     /// List the supported file formats.

@@ -6,6 +6,7 @@ mod inventory;
 pub mod ledger;
 pub mod plan;
 pub mod report;
+pub mod rollout;
 pub mod scan;
 mod versions;
 pub mod vex;
@@ -29,6 +30,9 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Vex(a) => vex::run(a),
         Command::Report(a) => report::run(a),
         Command::Apply(a) => apply::run(a),
+        Command::Promote(a) => rollout::promote(a),
+        Command::Verify(a) => rollout::verify(a),
+        Command::Rollback(a) => rollout::rollback(a),
     }
 }
 
