@@ -200,3 +200,71 @@ fn plan_file_stdin_dry_run_push_and_detached_head() {
         stderr(&out)
     );
 }
+
+#[test]
+fn apply_records_the_patch_in_the_ledger_and_needs_approvals_by_policy() {
+    let p = project();
+    let app = p.app().display().to_string();
+    let ledger_json = || -> Value {
+        let out = p
+            .cmd()
+            .env("PATCHLOOP_STATE", p.dir.path().join("store/state.db"))
+            .args(["ledger", "list", "-f", "json"])
+            .output()
+            .unwrap();
+        json_of(&out)
+    };
+    // Every priority needs one approval: nothing is applied without it.
+    std::fs::write(
+        p.app().join("patchloop.toml"),
+        "[apply]\ntest_command = \"grep -qx 'requests==2.31.0  # http' requirements.txt\"\n\n[approvals]\nact = 1\nattend = 1\ntrack_star = 1\ntrack = 1\n",
+    )
+    .unwrap();
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qam",
+        "policy",
+    ]);
+    let out = p.apply(&[&app, "--offline"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs 1 approval(s), has 0"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(p.git(&["branch", "--list", "patchloop/*"]).is_empty());
+    p.cmd()
+        .env("PATCHLOOP_STATE", p.dir.path().join("store/state.db"))
+        .args(["approve", "pypi-requests", "--by", "alice"])
+        .assert()
+        .success();
+    let out = p.apply(&[&app, "--offline"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = ledger_json();
+    let kinds: Vec<&str> = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["approved", "planned", "tested", "applied"]);
+    let applied = &recs[3];
+    assert_eq!(applied["patch"], "pypi-requests");
+    assert_eq!(applied["data"]["branch"], "patchloop/pypi-requests");
+    assert_eq!(
+        applied["data"]["commit"],
+        p.git(&["rev-parse", "patchloop/pypi-requests"])
+    );
+    assert_eq!(applied["data"]["changes"][0]["to"], "2.31.0");
+    assert_eq!(applied["data"]["changes"][0]["fixes"][0], "PYSEC-2099-1");
+    assert_eq!(recs[2]["data"]["outcome"], "passed");
+    p.cmd()
+        .env("PATCHLOOP_STATE", p.dir.path().join("store/state.db"))
+        .args(["ledger", "verify"])
+        .assert()
+        .success();
+}

@@ -231,7 +231,67 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
     opts.now_unix = now_us.div_euclid(1_000_000);
     opts.today = today;
     opts.progress = Some(ui::note);
+    // Approvals: policy `[approvals]` per priority; groups without enough
+    // distinct approvers in the ledger are not applied (docs/rollout.md).
+    let loc = crate::commands::ledger::LedgerLocation {
+        state: a.input.state.clone().or_else(|| {
+            std::env::var_os("PATCHLOOP_DB")
+                .map(PathBuf::from)
+                .map(|d| d.with_file_name("state.db"))
+        }),
+        key: std::env::var_os("PATCHLOOP_LEDGER_KEY").map(PathBuf::from),
+    };
+    let mut plan = plan;
+    let mut unapproved = Vec::new();
+    {
+        let needs_any = plan.groups.iter().any(|g| {
+            policy
+                .approvals
+                .for_priority(g.priority.map(|p| p.as_str()))
+                > 0
+        });
+        if needs_any {
+            let ledger = loc.open()?;
+            plan.groups.retain(|g| {
+                let need = policy
+                    .approvals
+                    .for_priority(g.priority.map(|p| p.as_str()));
+                if need == 0 {
+                    return true;
+                }
+                let have = ledger
+                    .patch(&g.id)
+                    .map(|r| patchloop_remedy::rollout::approvers(&r))
+                    .unwrap_or_default();
+                if (have.len() as u32) < need {
+                    unapproved.push(format!(
+                        "{}: priority {} needs {need} approval(s), has {} ({}); run `patchloop approve {} --by NAME`",
+                        g.id,
+                        g.priority.map(|p| p.as_str()).unwrap_or("-"),
+                        have.len(),
+                        if have.is_empty() { "none".to_string() } else { have.join(", ") },
+                        g.id
+                    ));
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+    }
+    for u in &unapproved {
+        ui::error(&format!("not applied: {u}"));
+    }
     let report = patchloop_remedy::apply::apply(&plan, &store, &policy, &opts)?;
+    if !report.dry_run {
+        record_in_ledger(
+            &loc,
+            &report,
+            &plan,
+            &crate::commands::scan::project_key(&policy, std::slice::from_ref(&project)),
+            now_us,
+        )?;
+    }
     for n in &report.notes {
         ui::warn(n);
     }
@@ -247,11 +307,105 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
     if a.format != ApplyFormat::Table && !ui::quiet() {
         ui::note(&summary(&report));
     }
-    Ok(if report.all_applied() {
+    Ok(if report.all_applied() && unapproved.is_empty() {
         exit::OK
     } else {
         exit::FINDINGS
     })
+}
+
+/// Ledger records of an apply run: `planned` for every group, `tested` and
+/// `applied` for the groups committed on a branch (docs/ledger.md).
+fn record_in_ledger(
+    loc: &crate::commands::ledger::LedgerLocation,
+    report: &ApplyReport,
+    plan: &patchloop_model::Plan,
+    project: &str,
+    now_us: i64,
+) -> Result<()> {
+    if report.groups.is_empty() {
+        return Ok(());
+    }
+    let key = loc.load_key()?;
+    let mut ledger = loc.open()?;
+    let time = format_us(now_us);
+    for g in &report.groups {
+        let planned = plan.groups.iter().find(|p| p.id == g.id);
+        let changes: Vec<serde_json::Value> = planned
+            .map(|p| {
+                p.changes
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "ecosystem": c.ecosystem.to_string(),
+                            "package": c.package,
+                            "file": c.file,
+                            "from": c.from,
+                            "to": c.to,
+                            "update": c.update,
+                            "strategy": c.strategy,
+                            "fixes": c.fixes,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ledger.append(
+            &key,
+            &time,
+            "planned",
+            &g.id,
+            project,
+            "patchloop",
+            serde_json::json!({
+                "fixes": g.fixes,
+                "priority": g.priority,
+                "due": g.due,
+                "changes": changes,
+                "refused": g.reason.as_ref().filter(|_| g.outcome == GroupOutcome::Refused),
+            }),
+        )?;
+        if let Some(t) = &g.test {
+            ledger.append(
+                &key,
+                &time,
+                "tested",
+                &g.id,
+                project,
+                "patchloop",
+                serde_json::json!({
+                    "command": t.command,
+                    "outcome": t.outcome,
+                    "exit_code": t.exit_code,
+                    "duration_secs": t.duration_secs,
+                    "log_sha256": t.log_sha256,
+                    "branch": g.branch,
+                }),
+            )?;
+        }
+        if matches!(g.outcome, GroupOutcome::Applied | GroupOutcome::TestFailed) {
+            ledger.append(
+                &key,
+                &time,
+                "applied",
+                &g.id,
+                project,
+                "patchloop",
+                serde_json::json!({
+                    "outcome": g.outcome.as_str(),
+                    "branch": g.branch,
+                    "branch_kept": g.branch_kept,
+                    "commit": g.commit,
+                    "base_branch": report.base_branch,
+                    "base_commit": report.base_commit,
+                    "priority": g.priority,
+                    "fixes": g.fixes,
+                    "changes": changes,
+                }),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn summary(r: &ApplyReport) -> String {
