@@ -444,6 +444,8 @@ struct RawApply {
     max_open_branches: Option<S<i64>>,
     schedule: Option<S<Vec<S<String>>>>,
     cooldown_days: Option<S<i64>>,
+    automerge: Option<S<Vec<S<String>>>>,
+    automerge_priorities: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Deserialize)]

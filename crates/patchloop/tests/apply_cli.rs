@@ -187,9 +187,11 @@ fn plan_file_stdin_dry_run_push_and_detached_head() {
         "{}",
         stderr(&out)
     );
-    let out = p.apply(&["plan.json", "--push"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--push is not implemented yet"));
+    // --push without a remote: the branch is made, the push fails with
+    // git's reason (exit 2), nothing of the user's is touched.
+    let out = p.apply(&["plan.json", "--push", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("origin"), "{}", stderr(&out));
     // Detached HEAD: exit 2, a clear message.
     p.git(&["checkout", "-q", "--detach"]);
     let out = p.apply(&["plan.json", "--force"]);
@@ -267,4 +269,122 @@ fn apply_records_the_patch_in_the_ledger_and_needs_approvals_by_policy() {
         .args(["ledger", "verify"])
         .assert()
         .success();
+}
+
+#[path = "../../patchloop-remedy/tests/support/mod.rs"]
+mod support;
+
+#[test]
+fn push_opens_a_pull_request_with_evidence_and_automerge() {
+    use support::{Reply, Server};
+    const GT: &str = "/api/v1/repos/acme/shop";
+    let p = project();
+    let app = p.app().display().to_string();
+    // A bare repository as the remote.
+    let origin = p.dir.path().join("origin.git");
+    let out = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&origin)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    p.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    std::fs::write(
+        p.app().join("patchloop.toml"),
+        "[apply]\ntest_command = \"grep -qx 'requests==2.31.0  # http' requirements.txt\"\nautomerge = [\"minor\"]\nautomerge_priorities = [\"act\", \"attend\", \"track*\", \"track\"]\n",
+    )
+    .unwrap();
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qam",
+        "policy",
+    ]);
+    let s = Server::start();
+    let pull = |n: u64| {
+        json!({"number": n, "html_url": format!("{}/acme/shop/pulls/{n}", s.base), "state": "open",
+               "merged": false, "head": {"ref": "patchloop/pypi-requests", "sha": "0123abcd"}, "labels": []})
+    };
+    s.on(
+        "GET",
+        &format!("{GT}/pulls"),
+        vec![Reply::json(200, json!([]))],
+    );
+    s.on(
+        "GET",
+        &format!("{GT}/labels"),
+        vec![Reply::json(
+            200,
+            json!([{"id": 1, "name": "security"}, {"id": 2, "name": "patchloop"}]),
+        )],
+    );
+    s.on(
+        "POST",
+        &format!("{GT}/pulls"),
+        vec![Reply::json(201, pull(7))],
+    );
+    s.on(
+        "GET",
+        &format!("{GT}/pulls/7"),
+        vec![Reply::json(200, pull(7))],
+    );
+    s.on(
+        "POST",
+        &format!("{GT}/pulls/7/merge"),
+        vec![Reply {
+            status: 200,
+            headers: vec![],
+            body: String::new(),
+        }],
+    );
+    let mut c = p.cmd();
+    c.env("GITEA_TOKEN", "t0ken-secret")
+        .args([
+            "apply",
+            &app,
+            "--offline",
+            "--no-state",
+            "--push",
+            "--forge",
+            "gitea",
+        ])
+        .arg("--forge-url")
+        .arg(format!("{}/acme/shop", s.base))
+        .arg("--forge-api")
+        .arg(format!("{}/api/v1", s.base));
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("automerge enabled"),
+        "{}",
+        stderr(&out)
+    );
+    // The branch is on the remote.
+    let remote_head = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&origin)
+        .args(["rev-parse", "patchloop/pypi-requests"])
+        .output()
+        .unwrap();
+    assert!(remote_head.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&remote_head.stdout).trim(),
+        p.git(&["rev-parse", "patchloop/pypi-requests"])
+    );
+    let create = &s.requests_to("POST", &format!("{GT}/pulls"))[0];
+    assert_eq!(create.header("authorization"), Some("token t0ken-secret"));
+    let b = create.json();
+    assert_eq!(b["head"], "patchloop/pypi-requests");
+    assert_eq!(b["base"], "main");
+    let body = b["body"].as_str().unwrap();
+    assert!(
+        body.contains("PYSEC-2099-1") && body.contains("passed"),
+        "{body}"
+    );
+    let merge = s.requests_to("POST", &format!("{GT}/pulls/7/merge"))[0].json();
+    assert_eq!(merge["merge_when_checks_succeed"], true);
+    assert!(!stderr(&out).contains("t0ken-secret"));
 }

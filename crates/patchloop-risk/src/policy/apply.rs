@@ -186,6 +186,12 @@ pub struct ApplyPolicy {
     /// Days a non-security release must be public before it is proposed
     /// (for `--include-non-security`; security fixes never wait).
     pub cooldown_days: u32,
+    /// `automerge = ["patch"]`: update types whose pull requests get
+    /// automerge (when tests passed and the priority is one of
+    /// `automerge_priorities`); empty: never.
+    pub automerge: Vec<String>,
+    /// Priorities allowed to automerge (default `act`, `attend`).
+    pub automerge_priorities: Vec<String>,
     /// `default` or `file:line` of each key set, by key.
     pub sources: Vec<(String, String)>,
 }
@@ -199,6 +205,8 @@ impl Default for ApplyPolicy {
             max_open_branches: 10,
             schedule: Vec::new(),
             cooldown_days: 0,
+            automerge: Vec::new(),
+            automerge_priorities: vec!["act".into(), "attend".into()],
             sources: Vec::new(),
         }
     }
@@ -317,6 +325,41 @@ pub(super) fn read_apply(r: &Reader<'_>, a: RawApply) -> Result<ApplyPolicy, Pol
         p.cooldown_days = n as u32;
         p.sources.push(("cooldown_days".into(), r.at(l)));
     }
+    for (field, key, allowed, slot) in [
+        (
+            a.automerge,
+            "automerge",
+            &["patch", "minor", "major"][..],
+            &mut p.automerge,
+        ),
+        (
+            a.automerge_priorities,
+            "automerge_priorities",
+            &["act", "attend", "track*", "track"][..],
+            &mut p.automerge_priorities,
+        ),
+    ] {
+        if let Some(v) = field {
+            let l = r.line(&v);
+            let mut out = Vec::new();
+            for x in v.into_inner() {
+                let xl = r.line(&x);
+                let x = x.into_inner();
+                if !allowed.contains(&x.as_str()) {
+                    return Err(r.err(
+                        Some(xl),
+                        format!(
+                            "[apply] `{key}`: {x:?} is not one of {}",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+                out.push(x);
+            }
+            *slot = out;
+            p.sources.push((key.into(), r.at(l)));
+        }
+    }
     Ok(p)
 }
 
@@ -384,6 +427,11 @@ mod tests {
         assert!(e.message.contains("string"), "{e}");
         let e = bad("[apply]\nmax_open_branches = 0\n");
         assert_eq!(e.line, Some(2), "{e}");
+        let ok =
+            parse("[apply]\nautomerge = [\"patch\"]\nautomerge_priorities = [\"act\"]\n").unwrap();
+        assert_eq!(ok.automerge, vec!["patch"]);
+        assert_eq!(ok.automerge_priorities, vec!["act"]);
+        assert_eq!(bad("[apply]\nautomerge = [\"always\"]\n").line, Some(2));
         let e = bad("[apply]\ncooldown_days = -1\n");
         assert_eq!(e.line, Some(2), "{e}");
         let e = bad(

@@ -67,10 +67,26 @@ pub struct ApplyArgs {
     /// Apply even outside the `[apply] schedule` windows.
     #[arg(long)]
     pub now: bool,
-    /// Push the branches and open pull requests (not available yet: the
-    /// forge clients come with the forge work).
+    /// Push each applied branch (tests passed) to `--remote` and open or
+    /// update its pull/merge request (docs/forges.md).
     #[arg(long)]
     pub push: bool,
+    /// The git remote to push to.
+    #[arg(long, default_value = "origin", value_name = "NAME")]
+    pub remote: String,
+    /// Push only; do not open pull requests.
+    #[arg(long, requires = "push")]
+    pub no_pr: bool,
+    /// The repository's forge URL when the remote's URL does not name it
+    /// (e.g. a mirror): `https://github.com/owner/repo`.
+    #[arg(long, value_name = "URL")]
+    pub forge_url: Option<String>,
+    /// The forge, when its host name does not tell: github, gitlab, gitea, forgejo.
+    #[arg(long, value_name = "KIND")]
+    pub forge: Option<String>,
+    /// The forge's REST API base URL (self-hosted, tests).
+    #[arg(long, value_name = "URL")]
+    pub forge_api: Option<String>,
     #[arg(short, long, value_enum, default_value_t = ApplyFormat::Table)]
     pub format: ApplyFormat,
     #[command(flatten)]
@@ -129,17 +145,12 @@ fn load_policy(input: &InputArgs, paths: &[PathBuf]) -> Result<Policy> {
 }
 
 pub fn run(a: ApplyArgs) -> Result<u8> {
-    if a.push {
-        bail!(
-            "--push is not implemented yet: apply leaves the branches local; push them with git push (forge support is coming)"
-        );
-    }
     let cwd = std::env::current_dir().context("the current directory")?;
     let now_us = crate::commands::db::now_us()?;
     let today = format_us(now_us)[..10].to_string();
     // A single existing file argument is a plan.
     let file_arg = a.plan.is_none() && a.args.len() == 1 && a.args[0].is_file();
-    let (plan, store, policy, project) = if a.plan.is_some() || file_arg {
+    let (plan, store, policy, project, findings_for_pr) = if a.plan.is_some() || file_arg {
         if !a.ids.is_empty() {
             bail!("--id plans now: give a project directory, not a plan file (or use --group)");
         }
@@ -158,7 +169,7 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
                 .unwrap_or_else(|| cwd.clone()),
         };
         let policy = load_policy(&a.input, std::slice::from_ref(&project))?;
-        (plan, open_store(&a.input)?, policy, project)
+        (plan, open_store(&a.input)?, policy, project, Vec::new())
     } else {
         let Scanned {
             report,
@@ -217,7 +228,7 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
         }
         let policy = load_policy(&a.input, &a.args)?;
         let project = a.args.first().cloned().unwrap_or_else(|| cwd.clone());
-        (plan, store, policy, project)
+        (plan, store, policy, project, report.findings.clone())
     };
     if !project.is_dir() {
         bail!("{} is not a directory", project.display());
@@ -292,6 +303,14 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
             now_us,
         )?;
     }
+    let prs = if a.push && !report.dry_run {
+        push_and_open(&a, &project, &report, &plan, &policy, &findings_for_pr)?
+    } else {
+        Vec::new()
+    };
+    for (branch, msg) in &prs {
+        ui::note(&format!("{branch}: {msg}"));
+    }
     for n in &report.notes {
         ui::warn(n);
     }
@@ -312,6 +331,149 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
     } else {
         exit::FINDINGS
     })
+}
+
+/// Push every applied branch whose tests passed, then open or update its
+/// pull request, with automerge where `[apply] automerge` allows. Returns
+/// (branch, what happened) per branch.
+fn push_and_open(
+    a: &ApplyArgs,
+    project: &Path,
+    report: &ApplyReport,
+    plan: &Plan,
+    policy: &patchloop_risk::Policy,
+    findings: &[patchloop_model::Finding],
+) -> Result<Vec<(String, String)>> {
+    use patchloop_remedy::forge::{
+        ClientOptions, ForgeConfig, ForgeKind, OpenFilter, PullRequestRequest, RemoteOverrides,
+        pr_body, pr_title, upsert_pull_request,
+    };
+    let git = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(project)
+            .args(args)
+            .output()
+            .with_context(|| format!("running git {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let ready: Vec<&patchloop_remedy::apply::GroupResult> = report
+        .groups
+        .iter()
+        .filter(|g| g.outcome == GroupOutcome::Applied && g.branch_kept)
+        .collect();
+    if ready.is_empty() {
+        return Ok(Vec::new());
+    }
+    let forge = if a.no_pr {
+        None
+    } else {
+        let url = match &a.forge_url {
+            Some(u) => u.clone(),
+            None => git(&["remote", "get-url", &a.remote])?,
+        };
+        let kind = match a.forge.as_deref() {
+            None => None,
+            Some(k) => Some(k.parse::<ForgeKind>().map_err(|_| {
+                anyhow::anyhow!("--forge {k:?}: expected github, gitlab, gitea or forgejo")
+            })?),
+        };
+        let cfg = ForgeConfig::from_remote(
+            &url,
+            &RemoteOverrides {
+                kind,
+                api_url: a.forge_api.clone(),
+                token_env: None,
+            },
+        )?;
+        Some(cfg.connect(&ClientOptions::default())?)
+    };
+    let mut out = Vec::new();
+    // Policy: most open patch PRs at once.
+    let mut open_now = match &forge {
+        Some(f) => f.count_open(&OpenFilter::HeadPrefix("patchloop/".into()))?,
+        None => 0,
+    };
+    for g in ready {
+        let existing = match &forge {
+            Some(f) => f.find_open(&g.branch)?.is_some(),
+            None => false,
+        };
+        if forge.is_some() && !existing && open_now >= policy.apply.max_open_branches as usize {
+            out.push((
+                g.branch.clone(),
+                format!(
+                    "not pushed: {open_now} patchloop pull requests are open, the policy allows {} ([apply] max_open_branches)",
+                    policy.apply.max_open_branches
+                ),
+            ));
+            continue;
+        }
+        git(&[
+            "push",
+            "--force-with-lease",
+            &a.remote,
+            &format!("{0}:{0}", g.branch),
+        ])?;
+        let Some(f) = &forge else {
+            out.push((g.branch.clone(), format!("pushed to {}", a.remote)));
+            continue;
+        };
+        let Some(group) = plan.groups.iter().find(|p| p.id == g.id) else {
+            continue;
+        };
+        let ids: Vec<&String> = group.fixes.iter().collect();
+        let related: Vec<patchloop_model::Finding> = findings
+            .iter()
+            .filter(|f| ids.contains(&&f.id))
+            .cloned()
+            .collect();
+        let base = report.base_branch.clone();
+        let up = upsert_pull_request(
+            f.as_ref(),
+            &PullRequestRequest {
+                title: pr_title(group),
+                body: pr_body(group, &related, g.test.as_ref()),
+                head: g.branch.clone(),
+                base,
+                labels: vec!["security".into(), "patchloop".into()],
+                draft: false,
+            },
+        )?;
+        if up.created {
+            open_now += 1;
+        }
+        let update = group.update.as_str().to_string();
+        let prio = group
+            .priority
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let tests_ok = g
+            .test
+            .as_ref()
+            .is_some_and(|t| t.outcome == patchloop_model::TestOutcome::Passed);
+        let automerge = tests_ok
+            && policy.apply.automerge.contains(&update)
+            && policy.apply.automerge_priorities.contains(&prio);
+        let mut msg = format!(
+            "{} {}",
+            if up.created { "opened" } else { "updated" },
+            up.pr.url
+        );
+        if automerge {
+            f.enable_automerge(&up.pr)?;
+            msg.push_str(" (automerge enabled)");
+        }
+        out.push((g.branch.clone(), msg));
+    }
+    Ok(out)
 }
 
 /// Ledger records of an apply run: `planned` for every group, `tested` and
