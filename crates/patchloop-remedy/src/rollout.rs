@@ -582,7 +582,30 @@ pub fn revert(repo: &Path, commit: &str) -> Result<RevertOutcome, RevertError> {
         args.extend(["-m", "1"]);
     }
     args.push(&full);
-    let o = git(repo, &args)?;
+    // The user's identity when git has one, else patchloop's (as apply
+    // does): a revert must not fail for want of user.email.
+    let has_ident = git(repo, &["config", "user.email"])
+        .map(|o| o.status.success() && !o.stdout.trim_ascii().is_empty())
+        .unwrap_or(false)
+        || std::env::var_os("GIT_AUTHOR_EMAIL").is_some();
+    let o = {
+        let mut c = Command::new("git");
+        c.arg("-C")
+            .arg(repo)
+            .args(["-c", "commit.gpgsign=false"])
+            .args(&args)
+            .stdin(Stdio::null());
+        if !has_ident {
+            c.env("GIT_AUTHOR_NAME", "patchloop")
+                .env("GIT_AUTHOR_EMAIL", "patchloop@localhost")
+                .env("GIT_COMMITTER_NAME", "patchloop")
+                .env("GIT_COMMITTER_EMAIL", "patchloop@localhost");
+        }
+        c.output().map_err(|e| RevertError::Git {
+            args: args.join(" "),
+            detail: e.to_string(),
+        })?
+    };
     if !o.status.success() {
         let detail = format!(
             "{} {}",

@@ -58,6 +58,9 @@ pub enum Command {
     Approve(crate::commands::ledger::ApproveArgs),
     /// Record a rejection of a patch in the ledger.
     Reject(crate::commands::ledger::ApproveArgs),
+    /// Close an applied patch (deployed and verified): records `closed`
+    /// with the vulnerabilities it fixed.
+    Close(crate::commands::ledger::ApproveArgs),
     /// SLA compliance and open risk from the ledger: open findings by
     /// priority, overdue, time to remediate, % within SLA (table, JSON,
     /// Markdown, or the HTML report).

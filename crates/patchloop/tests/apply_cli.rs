@@ -388,3 +388,300 @@ fn push_opens_a_pull_request_with_evidence_and_automerge() {
     assert_eq!(merge["merge_when_checks_succeed"], true);
     assert!(!stderr(&out).contains("t0ken-secret"));
 }
+
+/// The full loop from the CLI: scan → plan → approve → apply (tested) →
+/// promote → verify → close; then a second cycle that ends in a rollback.
+/// The ledger verifies and the HTML report shows both.
+#[test]
+fn full_cycle_and_a_rollback_through_the_ledger() {
+    let p = project();
+    let app = p.app().display().to_string();
+    let state = p.dir.path().join("store/state.db");
+    let policy = p.app().join("patchloop.toml");
+    std::fs::write(
+        &policy,
+        "[project]\nname = \"shop\"\n\n[apply]\ntest_command = \"grep -q 'requests==2.31.0' requirements.txt\"\n\n[[environment]]\nname = \"canary\"\nsoak = \"1h\"\nchecks = [{ command = \"true\" }]\n\n[[environment]]\nname = \"prod\"\nchecks = [{ command = \"test ! -f BROKEN\" }]\nrollback_on_failure = true\n\n[approvals]\nact = 1\nattend = 1\ntrack_star = 1\ntrack = 1\n",
+    )
+    .unwrap();
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qam",
+        "policy",
+    ]);
+    let run = |now: &str, args: &[&str]| -> std::process::Output {
+        let mut c = p.cmd();
+        c.env("PATCHLOOP_NOW", now)
+            .env("PATCHLOOP_STATE", &state)
+            .args(args);
+        c.output().unwrap()
+    };
+    let ok = |now: &str, args: &[&str]| {
+        let out = run(now, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        out
+    };
+    let pol = policy.to_str().unwrap();
+    // Cycle 1.
+    run(
+        "2026-03-01T09:00:00Z",
+        &["scan", &app, "--record", "-o", "/dev/null"],
+    );
+    ok(
+        "2026-03-01T09:05:00Z",
+        &["plan", &app, "--offline", "-f", "json", "-o", "plan.json"],
+    );
+    ok(
+        "2026-03-01T09:10:00Z",
+        &[
+            "approve",
+            "pypi-requests",
+            "--by",
+            "alice",
+            "--project",
+            "shop",
+        ],
+    );
+    ok(
+        "2026-03-01T09:20:00Z",
+        &["apply", "--plan", "plan.json", &app],
+    );
+    // Merge the patch branch: what gets deployed.
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge fix",
+        "patchloop/pypi-requests",
+    ]);
+    ok(
+        "2026-03-01T10:00:00Z",
+        &[
+            "promote",
+            "pypi-requests",
+            "--to",
+            "canary",
+            "--by",
+            "alice",
+            "--policy",
+            pol,
+        ],
+    );
+    ok(
+        "2026-03-01T10:05:00Z",
+        &[
+            "verify",
+            "pypi-requests",
+            "--env",
+            "canary",
+            "--repo",
+            &app,
+            "--policy",
+            pol,
+        ],
+    );
+    let early = run(
+        "2026-03-01T10:30:00Z",
+        &["promote", "pypi-requests", "--to", "prod", "--policy", pol],
+    );
+    assert_eq!(
+        early.status.code(),
+        Some(1),
+        "soak time not over: {}",
+        stderr(&early)
+    );
+    ok(
+        "2026-03-01T11:30:00Z",
+        &["promote", "pypi-requests", "--to", "prod", "--policy", pol],
+    );
+    ok(
+        "2026-03-01T11:35:00Z",
+        &[
+            "verify",
+            "pypi-requests",
+            "--env",
+            "prod",
+            "--repo",
+            &app,
+            "--policy",
+            pol,
+        ],
+    );
+    ok(
+        "2026-03-01T12:00:00Z",
+        &["close", "pypi-requests", "--by", "alice"],
+    );
+    // Cycle 2: a new vulnerability in the fixed version; the prod check
+    // fails and the patch is rolled back, keeping unrelated work.
+    let recs = p.dir.path().join("records2");
+    std::fs::create_dir_all(&recs).unwrap();
+    std::fs::write(
+        recs.join("r.json"),
+        json!({"id": "PYSEC-2099-2", "modified": "2026-03-02T00:00:00Z",
+               "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.31.0"}, {"fixed": "2.32.0"}]}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    ok(
+        "2026-03-02T08:00:00Z",
+        &["-q", "db", "import", recs.to_str().unwrap()],
+    );
+    std::fs::write(p.app().join("NOTES.md"), "unrelated work\n").unwrap();
+    p.git(&["add", "NOTES.md"]);
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qm",
+        "notes",
+    ]);
+    std::fs::write(
+        p.app().join("patchloop.toml"),
+        std::fs::read_to_string(&policy)
+            .unwrap()
+            .replace("grep -q 'requests==2.31.0'", "grep -q 'requests==2.32.0'"),
+    )
+    .unwrap();
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qam",
+        "policy 2",
+    ]);
+    run(
+        "2026-03-02T09:00:00Z",
+        &["scan", &app, "--record", "-o", "/dev/null"],
+    );
+    ok(
+        "2026-03-02T09:05:00Z",
+        &["plan", &app, "--offline", "-f", "json", "-o", "plan2.json"],
+    );
+    ok(
+        "2026-03-02T09:10:00Z",
+        &[
+            "approve",
+            "pypi-requests",
+            "--by",
+            "bob",
+            "--project",
+            "shop",
+        ],
+    );
+    ok(
+        "2026-03-02T09:20:00Z",
+        &["apply", "--plan", "plan2.json", &app, "--force"],
+    );
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge fix 2",
+        "patchloop/pypi-requests",
+    ]);
+    assert!(p.git(&["show", "HEAD:requirements.txt"]).contains("2.32.0"));
+    ok(
+        "2026-03-02T10:00:00Z",
+        &[
+            "promote",
+            "pypi-requests",
+            "--to",
+            "canary",
+            "--policy",
+            pol,
+        ],
+    );
+    ok(
+        "2026-03-02T11:30:00Z",
+        &["promote", "pypi-requests", "--to", "prod", "--policy", pol],
+    );
+    // The deployment breaks.
+    std::fs::write(p.app().join("BROKEN"), "").unwrap();
+    p.git(&["add", "BROKEN"]);
+    p.git(&[
+        "-c",
+        "user.name=D",
+        "-c",
+        "user.email=d@e.invalid",
+        "commit",
+        "-qm",
+        "deploy marker",
+    ]);
+    let v = run(
+        "2026-03-02T11:35:00Z",
+        &[
+            "verify",
+            "pypi-requests",
+            "--env",
+            "prod",
+            "--repo",
+            &app,
+            "--policy",
+            pol,
+        ],
+    );
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
+    let said = format!("{}{}", String::from_utf8_lossy(&v.stdout), stderr(&v));
+    // Rolled back: requirements back to 2.31.0, unrelated commits kept.
+    assert!(
+        p.git(&["show", "HEAD:requirements.txt"]).contains("2.31.0"),
+        "{said}"
+    );
+    assert_eq!(p.git(&["show", "HEAD:NOTES.md"]), "unrelated work");
+    // The ledger verifies and holds both cycles.
+    ok("2026-03-02T12:00:00Z", &["ledger", "verify"]);
+    let out = ok(
+        "2026-03-02T12:00:00Z",
+        &["ledger", "show", "pypi-requests", "-f", "json"],
+    );
+    let recs = json_of(&out);
+    let kinds: Vec<&str> = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "approved",
+        "planned",
+        "tested",
+        "applied",
+        "promoted",
+        "verified",
+        "closed",
+        "rolled-back",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing in {kinds:?}");
+    }
+    let html = ok("2026-03-02T12:00:00Z", &["report", "-f", "html"]);
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(
+        html.contains("pypi-requests") && html.contains("<svg"),
+        "HTML report"
+    );
+    assert!(html.contains("rolled"), "the rollback shows in the report");
+}

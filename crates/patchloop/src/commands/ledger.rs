@@ -334,6 +334,45 @@ pub fn decide(a: ApproveArgs, approve: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// `close`: the patch is done (deployed and verified); records `closed`
+/// with the vulnerability ids it fixed (from its `applied` record).
+pub fn close(a: ApproveArgs) -> Result<u8> {
+    let by = a.by.trim();
+    if by.is_empty() {
+        return Err(anyhow!("--by must name who closes"));
+    }
+    let key = a.loc.load_key()?;
+    let mut ledger = a.loc.open()?;
+    let records = ledger.patch(&a.patch)?;
+    let Some(applied) = records.iter().rev().find(|r| r.kind == "applied") else {
+        ui::error(&format!(
+            "patch {} has no applied record: apply it first (`patchloop apply`)",
+            a.patch
+        ));
+        return Ok(exit::FINDINGS);
+    };
+    if records.last().is_some_and(|r| r.kind == "closed") {
+        ui::error(&format!("patch {} is already closed", a.patch));
+        return Ok(exit::FINDINGS);
+    }
+    let project = a.project.clone().unwrap_or_else(|| applied.project.clone());
+    let rec = ledger.append(
+        &key,
+        &now_rfc3339()?,
+        "closed",
+        &a.patch,
+        &project,
+        by,
+        json!({
+            "fixes": applied.data.get("fixes").cloned().unwrap_or(json!([])),
+            "changes": applied.data.get("changes").cloned().unwrap_or(json!([])),
+            "note": a.note,
+        }),
+    )?;
+    println!("closed {} by {} (ledger record {})", a.patch, by, rec.seq);
+    Ok(exit::OK)
+}
+
 fn summary(r: &Record) -> String {
     let mut s = match &r.data {
         serde_json::Value::Object(m) => m

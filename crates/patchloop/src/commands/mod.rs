@@ -27,6 +27,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Ledger(a) => ledger::run(a),
         Command::Approve(a) => ledger::decide(a, true),
         Command::Reject(a) => ledger::decide(a, false),
+        Command::Close(a) => ledger::close(a),
         Command::Vex(a) => vex::run(a),
         Command::Report(a) => report::run(a),
         Command::Apply(a) => apply::run(a),
