@@ -61,6 +61,8 @@ pub enum Command {
     /// Close an applied patch (deployed and verified): records `closed`
     /// with the vulnerabilities it fixed.
     Close(crate::commands::ledger::ApproveArgs),
+    /// Record an accepted risk in the ledger: owner, reason, expiry.
+    Exception(crate::commands::ledger::ExceptionArgs),
     /// SLA compliance and open risk from the ledger: open findings by
     /// priority, overdue, time to remediate, % within SLA (table, JSON,
     /// Markdown, or the HTML report).

@@ -139,3 +139,50 @@ fn tampering_and_a_wrong_head_fail_verification() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn exceptions_are_recorded_with_owner_reason_and_expiry() {
+    let d = tempfile::tempdir().unwrap();
+    cmd(&d)
+        .args([
+            "exception",
+            "CVE-2099-1",
+            "--package",
+            "qs",
+            "--owner",
+            "carol",
+            "--reason",
+            "not reachable",
+            "--expires",
+            "2026-06-30",
+            "--project",
+            "shop",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[[ignore]]"));
+    cmd(&d)
+        .args([
+            "exception",
+            "CVE-2099-1",
+            "--owner",
+            "carol",
+            "--reason",
+            "x",
+            "--expires",
+            "2026-02-30",
+        ])
+        .assert()
+        .code(2);
+    let out = cmd(&d)
+        .args(["ledger", "list", "-f", "json"])
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j.as_array().unwrap().len(), 1);
+    assert_eq!(j[0]["kind"], "exception-granted");
+    assert_eq!(j[0]["patch"], "CVE-2099-1/qs");
+    assert_eq!(j[0]["actor"], "carol");
+    assert_eq!(j[0]["data"]["expires"], "2026-06-30");
+    assert_eq!(j[0]["data"]["reason"], "not reachable");
+}

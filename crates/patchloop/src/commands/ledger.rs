@@ -334,6 +334,71 @@ pub fn decide(a: ApproveArgs, approve: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
+#[derive(Debug, Args)]
+pub struct ExceptionArgs {
+    /// The vulnerability id (or alias) the exception is for.
+    pub id: String,
+    /// Only in this package.
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Who owns the exception (accountable for revisiting it).
+    #[arg(long, value_name = "NAME")]
+    pub owner: String,
+    /// Why the risk is accepted.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Last day it applies (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub expires: String,
+    #[arg(long)]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub loc: LedgerLocation,
+}
+
+/// `exception`: record an accepted risk (who owns it, why, until when).
+/// Suppressing the finding in scans is the policy's job (`[[ignore]]` with
+/// the same reason and expiry); the printed snippet says how.
+pub fn exception(a: ExceptionArgs) -> Result<u8> {
+    if !patchloop_risk::policy::valid_date(a.expires.trim()) {
+        return Err(anyhow!(
+            "--expires {:?}: expected a date YYYY-MM-DD",
+            a.expires
+        ));
+    }
+    if a.owner.trim().is_empty() || a.reason.trim().is_empty() {
+        return Err(anyhow!("--owner and --reason must not be empty"));
+    }
+    let key = a.loc.load_key()?;
+    let mut ledger = a.loc.open()?;
+    let project = a.project.clone().unwrap_or_else(default_project);
+    let subject = match &a.package {
+        Some(p) => format!("{}/{p}", a.id),
+        None => a.id.clone(),
+    };
+    let rec = ledger.append(
+        &key,
+        &now_rfc3339()?,
+        "exception-granted",
+        &subject,
+        &project,
+        a.owner.trim(),
+        json!({"id": a.id, "package": a.package, "reason": a.reason, "owner": a.owner.trim(), "expires": a.expires.trim()}),
+    )?;
+    println!(
+        "exception for {subject} recorded (ledger record {}); to suppress it in scans, add to patchloop.toml:\n\n[[ignore]]\nid = {:?}\n{}reason = {:?}\nexpires = {}",
+        rec.seq,
+        a.id,
+        a.package
+            .as_deref()
+            .map(|p| format!("package = {p:?}\n"))
+            .unwrap_or_default(),
+        format!("{} (owner: {})", a.reason, a.owner.trim()),
+        a.expires.trim()
+    );
+    Ok(exit::OK)
+}
+
 /// `close`: the patch is done (deployed and verified); records `closed`
 /// with the vulnerability ids it fixed (from its `applied` record).
 pub fn close(a: ApproveArgs) -> Result<u8> {

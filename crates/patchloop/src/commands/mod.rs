@@ -28,6 +28,7 @@ pub fn run(cmd: Command) -> Result<u8> {
         Command::Approve(a) => ledger::decide(a, true),
         Command::Reject(a) => ledger::decide(a, false),
         Command::Close(a) => ledger::close(a),
+        Command::Exception(a) => ledger::exception(a),
         Command::Vex(a) => vex::run(a),
         Command::Report(a) => report::run(a),
         Command::Apply(a) => apply::run(a),
