@@ -73,13 +73,6 @@ impl StateStore {
         })
     }
 
-    fn err(&self, source: rusqlite::Error) -> StateError {
-        StateError {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// Record that every finding of `report` was seen on `today` in
     /// `project` (only when `record`), and return each finding's first-seen
     /// date (same order as `report.findings`; `today` for a new one).
@@ -90,20 +83,19 @@ impl StateStore {
         today: &str,
         record: bool,
     ) -> Result<Vec<Sighting>, StateError> {
-        let tx = self.conn.transaction().map_err(|e| StateError {
-            path: self.path.clone(),
-            source: e,
-        })?;
+        let path = self.path.clone();
+        let err = |source| StateError {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(&err)?;
         let mut out = Vec::with_capacity(report.findings.len());
         {
             let mut get = tx
                 .prepare_cached(
                     "SELECT MIN(first_seen) FROM seen WHERE project = ?1 AND package = ?2 AND id = ?3",
                 )
-                .map_err(|e| StateError {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+                .map_err(&err)?;
             let mut put = tx
                 .prepare_cached(
                     "INSERT INTO seen (project, id, package, first_seen, last_seen)
@@ -112,10 +104,7 @@ impl StateStore {
                        first_seen = MIN(first_seen, excluded.first_seen),
                        last_seen = MAX(last_seen, excluded.last_seen)",
                 )
-                .map_err(|e| StateError {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+                .map_err(&err)?;
             for f in &report.findings {
                 let package = format!("{}/{}", f.package.ecosystem, f.package.name);
                 let mut first = today.to_string();
@@ -123,10 +112,7 @@ impl StateStore {
                 for id in f.ids() {
                     let seen: Option<String> = get
                         .query_row(params![project, package, id], |r| r.get(0))
-                        .map_err(|e| StateError {
-                            path: self.path.clone(),
-                            source: e,
-                        })?;
+                        .map_err(&err)?;
                     if let Some(s) = seen {
                         new = false;
                         if s < first {
@@ -136,10 +122,7 @@ impl StateStore {
                 }
                 for id in f.ids().filter(|_| record) {
                     put.execute(params![project, id, package, first, today])
-                        .map_err(|e| StateError {
-                            path: self.path.clone(),
-                            source: e,
-                        })?;
+                        .map_err(&err)?;
                 }
                 out.push(Sighting {
                     first_seen: first,
@@ -147,7 +130,7 @@ impl StateStore {
                 });
             }
         }
-        tx.commit().map_err(|e| self.err(e))?;
+        tx.commit().map_err(&err)?;
         Ok(out)
     }
 }

@@ -115,7 +115,7 @@ fn other_registry(p: &Package) -> bool {
 /// RustSec's OSV export writes `patched = [">= 1.2.3"]` as `fixed:
 /// "1.2.3-0"` (the lowest pre-release, so pre-releases of the fix count as
 /// fixed). The nearest fixed release users can pick is `1.2.3`.
-fn display_fixed(scheme: Scheme, fixed: String) -> String {
+pub fn display_fixed(scheme: Scheme, fixed: String) -> String {
     if scheme == Scheme::SemVer
         && let Some(base) = fixed.strip_suffix("-0")
         && !base.contains('-')

@@ -202,12 +202,7 @@ fn compile(
             for r in &e.ranges {
                 for ev in &r.events {
                     if let patchloop_model::Event::Fixed(f) = ev {
-                        // RustSec writes `1.2.3-0` for ">= 1.2.3".
-                        let f = f
-                            .strip_suffix("-0")
-                            .filter(|b| !b.contains('-'))
-                            .unwrap_or(f);
-                        fixed.insert(f.to_string());
+                        fixed.insert(patchloop_match::display_fixed(scheme, f.clone()));
                     }
                 }
             }
@@ -325,12 +320,10 @@ fn parent_req(
 }
 
 /// How to reach `to` for one occurrence of a package.
-#[allow(clippy::too_many_arguments)]
 fn strategy(
     registry: &dyn VersionSource,
     source: &SourceFile,
     pkg: &Package,
-    scheme: Scheme,
     to: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Strategy, Option<ParentBump>, Option<bool>, String) {
@@ -360,15 +353,7 @@ fn strategy(
                     )
                 }
             } else {
-                transitive_semver(
-                    registry,
-                    source,
-                    pkg,
-                    scheme,
-                    to,
-                    Flavor::Cargo,
-                    diagnostics,
-                )
+                transitive_semver(registry, source, pkg, to, Flavor::Cargo, diagnostics)
             }
         }
         EcosystemKind::Npm => {
@@ -391,7 +376,7 @@ fn strategy(
                     )
                 }
             } else {
-                transitive_semver(registry, source, pkg, scheme, to, Flavor::Npm, diagnostics)
+                transitive_semver(registry, source, pkg, to, Flavor::Npm, diagnostics)
             }
         }
         EcosystemKind::PyPI => {
@@ -510,7 +495,6 @@ fn transitive_semver(
     registry: &dyn VersionSource,
     source: &SourceFile,
     pkg: &Package,
-    _scheme: Scheme,
     to: &str,
     flavor: Flavor,
     diagnostics: &mut Vec<Diagnostic>,
@@ -775,7 +759,7 @@ pub fn plan(
                 continue;
             };
             let (strategy, parent, within_range, action) =
-                strategy(registry, source, pkg, scheme, &to, &mut diagnostics);
+                strategy(registry, source, pkg, &to, &mut diagnostics);
             let path = findings
                 .iter()
                 .flat_map(|f| f.occurrences.iter())

@@ -47,8 +47,7 @@ pub fn base_score(vector: &str) -> Result<(f64, SeverityLevel), String> {
 }
 
 /// The candidates of one record: its own `severity`, the `severity` of
-/// the affected entries for `package` (name key compared by the caller:
-/// pass all entries when in doubt), and its qualitative label.
+/// every affected entry, and its qualitative label.
 pub fn candidates(adv: &Advisory) -> Vec<SeverityCandidate> {
     let mut out: Vec<SeverityCandidate> = adv
         .severity

@@ -123,7 +123,7 @@ pub(crate) fn rfc3339_utc(s: &str) -> Option<String> {
 }
 
 /// At most `max` characters of `s` (an ellipsis marks a cut).
-pub(crate) fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -26,40 +26,13 @@ const LOG_LINES: usize = 60;
 const LOG_BYTES: usize = 6_000;
 
 /// At most `max` characters of `s` (an ellipsis marks a cut).
-fn clip(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
+// The Markdown rules of the scan reports (escaping, clipping) apply to
+// pull-request bodies too.
+use patchloop_ledger::report::clip;
+pub(crate) use patchloop_ledger::report::markdown::escape;
 
 fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `s` (at most `max` characters) safe inside a table cell, list item or
-/// emphasis: Markdown punctuation backslash-escaped, `<`, `>`, `&` as
-/// entities, line breaks and control characters as spaces, bidirectional
-/// overrides dropped, `@` followed by a zero-width space (no mentions).
-pub(crate) fn escape(s: &str, max: usize) -> String {
-    let clipped = clip(s, max);
-    let mut out = String::with_capacity(clipped.len() + 8);
-    for c in clipped.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' | '$' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '@' => out.push_str("@&#8203;"),
-            c if is_bidi(c) => {}
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `s` as an inline code span (not for table cells: `|` still splits a
