@@ -245,11 +245,13 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
     // Approvals: policy `[approvals]` per priority; groups without enough
     // distinct approvers in the ledger are not applied (docs/rollout.md).
     let loc = crate::commands::ledger::LedgerLocation {
-        state: a.input.state.clone().or_else(|| {
-            std::env::var_os("PATCHLOOP_DB")
-                .map(PathBuf::from)
-                .map(|d| d.with_file_name("state.db"))
-        }),
+        // As the scan pipeline: beside the advisory database (`--db`, or
+        // PATCHLOOP_DB through clap), else the default location.
+        state: a
+            .input
+            .state
+            .clone()
+            .or_else(|| a.input.db.as_ref().map(|d| d.with_file_name("state.db"))),
         key: std::env::var_os("PATCHLOOP_LEDGER_KEY").map(PathBuf::from),
     };
     let mut plan = plan;
