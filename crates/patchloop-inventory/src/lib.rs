@@ -12,6 +12,7 @@ pub mod formats;
 mod fxhash;
 pub mod input;
 pub mod sbom;
+pub mod system;
 pub mod text;
 pub mod walk;
 

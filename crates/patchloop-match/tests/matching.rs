@@ -62,6 +62,7 @@ fn run(f: &Fixture, sources: Vec<SourceFile>, policy: &Policy, today: &str) -> S
     let inv = Inventory {
         sources,
         diagnostics: vec![],
+        target: None,
     };
     scan(
         &inv,

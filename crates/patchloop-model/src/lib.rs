@@ -22,8 +22,8 @@ pub use finding::{
     Suppression,
 };
 pub use package::{
-    Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Location, Package, Relation,
-    Resolution, Root, Scope, SourceFile,
+    Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Layer, Location, OsInfo, Package,
+    Relation, Resolution, Root, Scope, SourceFile, SourcePackage, Target, TargetKind,
 };
 pub use plan::{
     Change, PLAN_SCHEMA, ParentBump, Plan, PlanGroup, Strategy, TestEvidence, TestOutcome,

@@ -123,6 +123,24 @@ pub struct Package {
     /// Integrity hashes as recorded (`sha256:<hex>`, `sha512-<base64>`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checksums: Vec<String>,
+    /// The source package an OS binary package was built from (Debian
+    /// `Source:`, RPM `SOURCERPM`, Alpine `o:` origin). Debian advisories
+    /// name source packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    /// Index into [`Target::layers`] of the image layer that brought this
+    /// package (the last layer that wrote the file it was read from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<u32>,
+}
+
+/// Source package of an OS binary package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePackage {
+    pub name: String,
+    /// Source version when it differs from the binary version (empty: same).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
 }
 
 impl Package {
@@ -143,6 +161,8 @@ impl Package {
             locations: Vec::new(),
             dependencies: Vec::new(),
             checksums: Vec::new(),
+            source: None,
+            layer: None,
         }
     }
 
@@ -311,6 +331,76 @@ pub struct Inventory {
     pub sources: Vec<SourceFile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+    /// The host file system or container image that was read, when the
+    /// inventory came from `--rootfs` or `--image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+}
+
+/// What kind of tree a [`Target`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// A host or an unpacked file system (`--rootfs DIR`).
+    Rootfs,
+    /// A container image (`docker save` archive or OCI image layout).
+    Image,
+}
+
+/// A host file system or container image read as one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub kind: TargetKind,
+    /// The path given, and for images the reference (`repo:tag`) when the
+    /// archive names one.
+    pub reference: String,
+    /// Image manifest digest (`sha256:...`), for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The distribution from `/etc/os-release` (or `/usr/lib/os-release`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsInfo>,
+    /// Image layers, bottom first (empty for a rootfs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<Layer>,
+}
+
+/// The operating system of a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    /// `ID=` (`debian`, `ubuntu`, `alpine`, `rhel`, `rocky`, ...).
+    pub id: String,
+    /// `VERSION_ID=` (`12`, `22.04`, `3.20.3`, `9.4`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pretty_name: String,
+    /// The OSV ecosystem its packages are matched in (`Debian:12`,
+    /// `Ubuntu:22.04:LTS`, `Alpine:v3.20`, `Rocky Linux:9`); absent when the
+    /// distribution has no OSV ecosystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<Ecosystem>,
+}
+
+/// One image layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layer {
+    /// 0 for the bottom layer.
+    pub index: u32,
+    /// Digest of the layer blob as stored (`sha256:...`).
+    pub digest: String,
+    /// Digest of the uncompressed layer (the config's `rootfs.diff_ids`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub diff_id: String,
+    /// Stored size in bytes.
+    pub size: u64,
+    /// The history entry's `created_by` (the Dockerfile instruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// True when the layer belongs to the base image rather than to the
+    /// application built on it.
+    #[serde(default)]
+    pub base: bool,
 }
 
 impl Inventory {

@@ -107,6 +107,7 @@ fn inventory() -> Inventory {
     Inventory {
         sources: vec![s],
         diagnostics: vec![],
+        target: None,
     }
 }
 

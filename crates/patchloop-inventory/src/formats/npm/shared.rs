@@ -348,6 +348,8 @@ pub(crate) fn npm_package(
         }],
         dependencies: Vec::new(),
         checksums: Vec::new(),
+        source: None,
+        layer: None,
     }
 }
 

@@ -1,0 +1,71 @@
+//! Hosts and container images: OS package databases and language packages
+//! found in a whole file tree.
+//!
+//! The pipeline has two halves that meet in a [`FileSet`]:
+//!
+//! - *sources* walk a tree and offer every entry to [`want`]: a host or
+//!   unpacked file system ([`rootfs`]) or the layers of a container image
+//!   ([`image`]), applied in order with whiteouts. Only wanted files are
+//!   read, never extracted to disk; binaries are reduced to the packages
+//!   they embed as soon as they are read, so memory stays bounded by the
+//!   largest single file kept, not by the tree.
+//! - *analyzers* read the collected files: OS package databases and
+//!   `os-release` ([`os`]), language packages ([`lang`]).
+//!
+//! Paths in a [`FileSet`] are relative to the tree root, `/`-separated,
+//! without a leading `/` or `./` (`var/lib/dpkg/status`).
+
+pub mod fileset;
+pub mod image;
+pub mod lang;
+pub mod os;
+pub mod rootfs;
+
+pub use fileset::{Content, Entry, FileSet};
+
+use patchloop_model::{Diagnostic, OsInfo, SourceFile};
+
+/// What a source should do with one regular file of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Not needed.
+    Skip,
+    /// Keep the whole content (at most `max` bytes; larger files are
+    /// skipped with a warning).
+    Keep { max: u64 },
+    /// Read it (at most `max` bytes) and hand it to [`reduce`] at once;
+    /// only the result is kept (executables with embedded build info).
+    Reduce { max: u64 },
+}
+
+/// Whether a regular file at `path` (normalized, see the module docs) of
+/// `size` bytes and Unix `mode` is needed by an analyzer.
+pub fn want(path: &str, size: u64, mode: u32) -> Want {
+    match os::want(path) {
+        Want::Skip => lang::want(path, size, mode),
+        w => w,
+    }
+}
+
+/// Reduce a file that [`want`] marked [`Want::Reduce`] to what it
+/// embeds. `display` names the file in diagnostics.
+pub fn reduce(path: &str, display: &str, bytes: &[u8]) -> Content {
+    lang::reduce(path, display, bytes)
+}
+
+/// What the analyzers found in a tree.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub os: Option<OsInfo>,
+    pub sources: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Run every analyzer over the collected files. `display_root` prefixes
+/// the paths shown to users (`image.tar!` or the rootfs directory).
+pub fn analyze(set: &FileSet, display_root: &str) -> Analysis {
+    let mut out = Analysis::default();
+    os::analyze(set, display_root, &mut out);
+    lang::analyze(set, display_root, &mut out);
+    out
+}
