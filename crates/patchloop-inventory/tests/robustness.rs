@@ -139,3 +139,29 @@ fn deep_nesting_never_panics() {
         }
     }
 }
+
+/// `Format::ecosystem` (used to warm the advisory store while files are
+/// parsed) names the ecosystem every parser of that format reports.
+#[test]
+fn format_ecosystems_match_what_the_parsers_report() {
+    let files = corpus();
+    assert!(files.len() >= 20 || shared_data("lockfiles").is_none());
+    for (path, format, bytes) in files {
+        let Ok(parsed) = parse_bytes(format, "x", &bytes) else {
+            continue;
+        };
+        let Some(eco) = format.ecosystem() else {
+            continue;
+        };
+        assert_eq!(
+            parsed.source.ecosystem.kind,
+            eco.kind,
+            "{} ({})",
+            path.display(),
+            format.id()
+        );
+        for p in &parsed.source.packages {
+            assert_eq!(p.ecosystem.kind, eco.kind, "{} {}", path.display(), p.name);
+        }
+    }
+}

@@ -10,7 +10,9 @@
 //! so the paths are the same, in the same order (a test checks this on
 //! packages of every real lockfile).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use patchloop_model::{Package, Relation, SourceFile};
 
@@ -45,7 +47,7 @@ impl<'a> PathIndex<'a> {
             deps: Vec::new(),
             dependents: Vec::new(),
             starts: Vec::new(),
-            node: HashMap::with_capacity(source.packages.len()),
+            node: HashMap::with_capacity_and_hasher(source.packages.len(), Default::default()),
             marks: Vec::new(),
             call: 0,
         };

@@ -103,6 +103,10 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     display: String,
+    /// `names_with_advisories` answers by ecosystem key, kept for stores
+    /// opened read-only (nothing can change them through this handle), so
+    /// that a caller can warm it while other work runs.
+    names_cache: Option<std::cell::RefCell<HashMap<String, std::collections::HashSet<String>>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -150,6 +154,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             display,
+            names_cache: (mode == OpenMode::ReadOnly).then(Default::default),
         };
         store.setup(mode)?;
         Ok(store)
@@ -444,14 +449,25 @@ impl AdvisoryStore for SqliteStore {
         &self,
         ecosystem: &Ecosystem,
     ) -> Result<Option<std::collections::HashSet<String>>, StoreError> {
+        let eco = ecosystem_key(ecosystem);
+        if let Some(hit) = self
+            .names_cache
+            .as_ref()
+            .and_then(|c| c.borrow().get(&eco).cloned())
+        {
+            return Ok(Some(hit));
+        }
         let mut stmt = self
             .conn
             .prepare_cached("SELECT DISTINCT name_key FROM affected WHERE ecosystem = ?1")
             .map_err(|e| self.err(e))?;
         let names = stmt
-            .query_map([ecosystem_key(ecosystem)], |r| r.get::<_, String>(0))
+            .query_map([&eco], |r| r.get::<_, String>(0))
             .and_then(|m| m.collect::<rusqlite::Result<std::collections::HashSet<String>>>())
             .map_err(|e| self.err(e))?;
+        if let Some(c) = &self.names_cache {
+            c.borrow_mut().insert(eco, names.clone());
+        }
         Ok(Some(names))
     }
 

@@ -165,7 +165,7 @@ fn scan_lock(text: &str) -> Option<Lock> {
         if line.starts_with('[') {
             return None;
         }
-        let (k, v) = line.split_once(" = ")?;
+        let (k, v) = split_key_value(line)?;
         match section {
             Section::Top => {
                 if k != "version" || lock.version.is_some() {
@@ -206,6 +206,24 @@ fn scan_lock(text: &str) -> Option<Lock> {
     Some(lock)
 }
 
+/// `key = value` as cargo writes it. Keys are bare words, or quoted
+/// strings in `[metadata]` (which may hold `=` in git source URLs).
+/// Byte searches instead of `split_once(" = ")`: building a substring
+/// searcher per line was a tenth of a lockfile read.
+fn split_key_value(line: &str) -> Option<(&str, &str)> {
+    let b = line.as_bytes();
+    let from = if b.first() == Some(&b'"') {
+        1 + b.get(1..)?.iter().position(|&c| c == b'"')? + 1
+    } else {
+        0
+    };
+    let eq = from + b.get(from..)?.iter().position(|&c| c == b'=')?;
+    if eq == 0 || b[eq - 1] != b' ' || b.get(eq + 1) != Some(&b' ') {
+        return None;
+    }
+    Some((&line[..eq - 1], &line[eq + 2..]))
+}
+
 fn is_crates_io(source: &str) -> bool {
     source == CRATES_IO_GIT || source == CRATES_IO_SPARSE
 }
@@ -213,7 +231,8 @@ fn is_crates_io(source: &str) -> bool {
 /// One `dependencies` entry: `name`, `name version` or `name version (source)`.
 fn split_dep(s: &str) -> (&str, Option<&str>, Option<&str>) {
     let s = s.trim();
-    let (head, source) = match s.find(" (") {
+    let open = s.as_bytes().windows(2).position(|w| w == b" (");
+    let (head, source) = match open {
         Some(i) if s.ends_with(')') => (&s[..i], Some(&s[i + 2..s.len() - 1])),
         _ => (s, None),
     };

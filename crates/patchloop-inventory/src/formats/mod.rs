@@ -115,6 +115,37 @@ impl Format {
         }
     }
 
+    /// The ecosystem of the packages this format lists; `None` for SBOMs,
+    /// which may mix several.
+    pub fn ecosystem(self) -> Option<patchloop_model::Ecosystem> {
+        use patchloop_model::{Ecosystem, EcosystemKind};
+        let kind = match self {
+            Format::CargoLock => EcosystemKind::CratesIo,
+            Format::PackageLock | Format::YarnLock | Format::PnpmLock | Format::BunLock => {
+                EcosystemKind::Npm
+            }
+            Format::Requirements
+            | Format::PoetryLock
+            | Format::PipfileLock
+            | Format::UvLock
+            | Format::PdmLock
+            | Format::PyLock => EcosystemKind::PyPI,
+            Format::GoMod | Format::GoSum => EcosystemKind::Go,
+            Format::GemfileLock => EcosystemKind::RubyGems,
+            Format::ComposerLock => EcosystemKind::Packagist,
+            Format::PomXml | Format::GradleLockfile => EcosystemKind::Maven,
+            Format::NugetLock | Format::MsBuildProject | Format::DirectoryPackagesProps => {
+                EcosystemKind::NuGet
+            }
+            Format::PubspecLock => EcosystemKind::Pub,
+            Format::MixLock => EcosystemKind::Hex,
+            Format::PackageResolved => EcosystemKind::SwiftURL,
+            Format::ConanLock => EcosystemKind::ConanCenter,
+            Format::CycloneDxJson | Format::CycloneDxXml | Format::SpdxJson => return None,
+        };
+        Some(Ecosystem::new(kind))
+    }
+
     pub fn from_id(id: &str) -> Option<Format> {
         Format::ALL.iter().copied().find(|f| f.id() == id)
     }

@@ -191,6 +191,18 @@ pub(crate) struct Scanned {
 }
 
 /// Inventory → store → findings → state → prioritization.
+/// Open the advisory store read-only, with the hint users need when there is none.
+fn open_store(db: &Path) -> Result<SqliteStore> {
+    match SqliteStore::open(db, OpenMode::ReadOnly) {
+        Ok(s) => Ok(s),
+        Err(StoreError::Missing { .. }) => Err(anyhow!(
+            "no advisory database at {}: run `patchloop db sync` (or `patchloop db import`) first",
+            db.display()
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scanned> {
     let now = crate::commands::db::now_us()?;
     let today = format_us(now)[..10].to_string();
@@ -243,19 +255,34 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
             format: sniff_sbom(s)?,
         });
     }
-    let inventory = patchloop_inventory::read_candidates(&candidates, &opts);
-
-    // Store.
-    let store = match SqliteStore::open(&db, OpenMode::ReadOnly) {
-        Ok(s) => s,
-        Err(StoreError::Missing { .. }) => {
-            return Err(anyhow!(
-                "no advisory database at {}: run `patchloop db sync` (or `patchloop db import`) first",
-                db.display()
-            ));
-        }
-        Err(e) => return Err(e.into()),
+    // Read the files on a second thread while this one opens the store
+    // and loads, for each ecosystem the files belong to, the names that
+    // have advisories: both are needed before matching and neither
+    // depends on the other (docs/performance.md, "Scan").
+    let ecosystems: Vec<patchloop_model::Ecosystem> = {
+        let mut v: Vec<_> = candidates
+            .iter()
+            .filter_map(|c| c.format.ecosystem())
+            .collect();
+        v.sort_by_key(|e| e.to_string());
+        v.dedup();
+        v
     };
+    let (inventory, store) = std::thread::scope(|s| {
+        let reader = s.spawn(|| patchloop_inventory::read_candidates(&candidates, &opts));
+        let store = open_store(&db).and_then(|store| {
+            for eco in &ecosystems {
+                store.names_with_advisories(eco)?;
+            }
+            Ok(store)
+        });
+        let inventory = reader
+            .join()
+            .map_err(|_| anyhow!("reading the inventory failed (a parser panicked)"));
+        (inventory, store)
+    });
+    let (inventory, store) = (inventory?, store?);
+
     let staleness =
         patchloop_feeds::check_sources(&store.location(), &store.sources()?, now, max_age);
     let database = DatabaseInfo {
