@@ -926,3 +926,569 @@ fn refusals_detached_head_stale_plan_schedule_and_dry_run() {
     let err = apply(&p, &st, &f.policy(), &o).unwrap_err();
     assert!(err.to_string().contains("not in a git repository"), "{err}");
 }
+
+// ---------- pnpm and Yarn classic: the same loopback npm registry ----------
+
+/// The extra environment the other package managers need to keep their
+/// caches and configuration inside the test's directory.
+fn tool_env(f: &mut Fixture) {
+    let t = f.tmp.path().to_path_buf();
+    let d = |n: &str| t.join(n).display().to_string();
+    for (k, v) in [
+        ("XDG_CACHE_HOME", d("xdg-cache")),
+        ("XDG_CONFIG_HOME", d("xdg-config")),
+        ("XDG_DATA_HOME", d("xdg-data")),
+        ("XDG_STATE_HOME", d("xdg-state")),
+        ("npm_config_store_dir", d("pnpm-store")),
+        ("YARN_CACHE_FOLDER", d("yarn-cache")),
+        ("UV_CACHE_DIR", d("uv-cache")),
+        ("UV_PYTHON_DOWNLOADS", "never".into()),
+        ("UV_NO_CONFIG", "1".into()),
+        ("POETRY_CACHE_DIR", d("poetry-cache")),
+        ("POETRY_CONFIG_DIR", d("poetry-config")),
+        ("POETRY_VIRTUALENVS_CREATE", "false".into()),
+        ("PIP_CONFIG_FILE", "/dev/null".into()),
+        ("PIP_CACHE_DIR", d("pip-cache")),
+        ("GOPATH", d("gopath")),
+        ("GOMODCACHE", d("gomodcache")),
+        ("GOCACHE", d("gocache")),
+        ("GOFLAGS", "-mod=mod".into()),
+        ("GOSUMDB", "off".into()),
+        ("GONOSUMCHECK", "1".into()),
+        ("GOTOOLCHAIN", "local".into()),
+        ("COMPOSER_HOME", d("composer-home")),
+        ("COMPOSER_CACHE_DIR", d("composer-cache")),
+        ("COMPOSER_DISABLE_NETWORK", "0".into()),
+        ("BUNDLE_USER_HOME", d("bundle-home")),
+        ("GEM_HOME", d("gem-home")),
+        ("GEM_SPEC_CACHE", d("gem-spec-cache")),
+    ] {
+        f.env.push((k.into(), v));
+    }
+}
+
+/// Is this tool installed? (`.ci/install-test-tools` installs them; a
+/// developer machine without one skips its test, saying so.)
+fn have(tool: &str) -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(tool).is_file());
+    if !found {
+        eprintln!("SKIPPED: {tool} is not installed (run .ci/install-test-tools)");
+    }
+    found
+}
+
+/// npm_fixture's project, locked by `tool` (pnpm or yarn).
+fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let reg = NpmRegistry::start();
+    reg.publish("vulnpkg", "1.0.0", json!({}));
+    reg.publish("deeppkg", "1.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    f.write(".npmrc", &format!("registry={}\n", reg.url()));
+    f.write(".gitignore", "node_modules/\n");
+    let lock = if tool == "pnpm" {
+        "pnpm-lock.yaml"
+    } else {
+        "yarn.lock"
+    };
+    f.write(
+        "test.js",
+        &format!(
+            "const t = require('fs').readFileSync('{lock}', 'utf8');\nif (!t.includes('vulnpkg')) process.exit(1);\nconsole.log('lockfile ok');\n"
+        ),
+    );
+    f.write(
+        "package.json",
+        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\n    \"test\": \"node test.js\"\n  },\n  \"dependencies\": {\n    \"parentpkg\": \"^1.0.0\",\n    \"vulnpkg\": \"^1.0.0\"\n  }\n}\n",
+    );
+    let scratch = f.tmp.path().join("lock-modules").display().to_string();
+    if tool == "pnpm" {
+        f.run(
+            "pnpm",
+            &f.repo,
+            &["install", "--lockfile-only", "--ignore-scripts"],
+        );
+    } else {
+        f.run(
+            "yarn",
+            &f.repo,
+            &[
+                "install",
+                "--ignore-scripts",
+                "--non-interactive",
+                "--modules-folder",
+                &scratch,
+            ],
+        );
+    }
+    f.commit_all("app");
+    reg.publish("vulnpkg", "1.0.1", json!({}));
+    reg.publish("deeppkg", "2.0.0", json!({}));
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GHSA-vuln-0001-0001", "npm", "vulnpkg", "SEMVER", "1.0.1"),
+            record("GHSA-deep-0002-0002", "npm", "deeppkg", "SEMVER", "2.0.0"),
+        ],
+    );
+    (f, reg, st)
+}
+
+/// The versions of `name` the tool itself installs from a branch's
+/// lockfile (`pnpm list` / `yarn list`), independent of our parsers.
+fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> Vec<String> {
+    fn walk(v: &Value, name: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(deps)) = m.get("dependencies") {
+                    if let Some(ver) = deps.get(name).and_then(|d| d.get("version")) {
+                        out.push(format!("{name}@{}", ver.as_str().unwrap_or("?")));
+                    }
+                }
+                if let Some(n) = m.get("name").and_then(Value::as_str) {
+                    if n.starts_with(&format!("{name}@")) {
+                        out.push(n.to_string());
+                    }
+                }
+                m.values().for_each(|x| walk(x, name, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, name, out)),
+            _ => {}
+        }
+    }
+    let dir = f
+        .tmp
+        .path()
+        .join(format!("ls-{tool}-{}", branch.replace('/', "-")));
+    let d = dir.display().to_string();
+    f.git(&["worktree", "add", "-q", "--detach", &d, branch]);
+    let out = if tool == "pnpm" {
+        f.run(
+            "pnpm",
+            &dir,
+            &["install", "--frozen-lockfile", "--ignore-scripts"],
+        );
+        f.run("pnpm", &dir, &["list", "--depth", "Infinity", "--json"])
+    } else {
+        f.run(
+            "yarn",
+            &dir,
+            &[
+                "install",
+                "--frozen-lockfile",
+                "--ignore-scripts",
+                "--non-interactive",
+            ],
+        );
+        f.run(
+            "yarn",
+            &dir,
+            &["list", "--pattern", name, "--json", "--non-interactive"],
+        )
+    };
+    f.git(&["worktree", "remove", "--force", &d]);
+    let mut found = Vec::new();
+    for line in out
+        .lines()
+        .filter(|l| l.trim_start().starts_with(['{', '[']))
+    {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            walk(&v, name, &mut found);
+        }
+    }
+    if found.is_empty() {
+        walk(
+            &serde_json::from_str(&out).unwrap_or(Value::Null),
+            name,
+            &mut found,
+        );
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn js_e2e(tool: &str) {
+    let start = std::time::Instant::now();
+    let (f, _reg, st) = js_fixture(tool);
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let strategy = |id: &str| {
+        p.groups
+            .iter()
+            .find(|g| g.id == id)
+            .unwrap_or_else(|| panic!("{p:#?}"))
+            .changes[0]
+            .strategy
+    };
+    assert_eq!(strategy("npm-vulnpkg"), Strategy::LockfileUpdate);
+    assert_eq!(strategy("npm-deeppkg"), Strategy::Override);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (id, other) in [
+        ("npm-vulnpkg", "GHSA-deep-0002-0002"),
+        ("npm-deeppkg", "GHSA-vuln-0001-0001"),
+    ] {
+        let g = group(&r, id);
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(
+            (t.outcome, t.command.as_str()),
+            (TestOutcome::Passed, format!("{tool} test").as_str())
+        );
+        assert!(t.log_tail.contains("lockfile ok"), "{}", t.log_tail);
+        assert!(
+            g.changes[0].done.starts_with(tool) || g.changes[0].done.starts_with("package.json"),
+            "{g:#?}"
+        );
+        assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{id}");
+        // Only the manifest and lockfile changed; no node_modules.
+        let files = f.git(&["diff", "--name-only", "HEAD", &g.branch]);
+        assert!(
+            files
+                .lines()
+                .all(|l| l == "package.json" || l == "pnpm-lock.yaml" || l == "yarn.lock"),
+            "{files}"
+        );
+    }
+    // The tool itself, installing from the branch's lockfile, gets the
+    // fixed versions.
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-vulnpkg", "vulnpkg"),
+        ["vulnpkg@1.0.1"]
+    );
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-deeppkg", "deeppkg"),
+        ["deeppkg@2.0.0"]
+    );
+    let pj = f.show("patchloop/npm-deeppkg", "package.json");
+    assert!(
+        pj.ends_with("  },\n  \"resolutions\": {\n    \"deeppkg\": \"2.0.0\"\n  }\n}"),
+        "{pj}"
+    );
+    eprintln!("{tool} end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn pnpm_lockfile_update_and_override_tested_and_committed() {
+    if have("pnpm") {
+        js_e2e("pnpm");
+    }
+}
+
+#[test]
+fn yarn_classic_lockfile_update_and_resolution_tested_and_committed() {
+    if have("yarn") {
+        js_e2e("yarn");
+    }
+}
+
+// ---------- a static file server on loopback, and zip archives ----------
+
+/// Serve the files under `root` on 127.0.0.1 (a path ending in `/` serves
+/// its `index.html`); the files may change while it runs.
+fn serve_dir(root: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || serve_file(&root, s));
+        }
+    });
+    port
+}
+
+fn serve_file(root: &Path, mut s: TcpStream) {
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+            break;
+        }
+    }
+    let raw = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = raw.split(['?', '#']).next().unwrap_or("/");
+    let mut rel = path.trim_start_matches('/').to_string();
+    if rel.is_empty() || rel.ends_with('/') {
+        rel.push_str("index.html");
+    }
+    let file = root.join(&rel);
+    let ok = !rel.split('/').any(|c| c == "..");
+    let (status, body) = match std::fs::read(&file) {
+        Ok(b) if ok => ("200 OK", b),
+        _ => ("404 Not Found", b"not found".to_vec()),
+    };
+    let ctype = if rel.ends_with(".html") {
+        "text/html"
+    } else if rel.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = s.write_all(&body);
+}
+
+/// A zip archive (stored entries), written by the format's spec.
+fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u16.to_le_bytes()); // time
+            v.extend_from_slice(&0x21u16.to_le_bytes()); // 1980-01-01
+            v.extend_from_slice(&crc.sum().to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        out.extend_from_slice(&0x04034b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x02014b50u32.to_le_bytes());
+        central.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix
+        common(&mut central);
+        central.extend_from_slice(&[0; 8]); // comment, disk, internal attrs
+        central.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+// ---------- Python: a PEP 503 simple index on loopback ----------
+
+/// A wheel of a one-module pure-Python package, per the binary
+/// distribution format spec (METADATA, WHEEL, RECORD).
+fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
+    use base64::Engine;
+    let info = format!("{name}-{version}.dist-info");
+    let mut meta = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        meta.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let mut files = vec![
+        (
+            format!("{name}/__init__.py"),
+            format!("VERSION = \"{version}\"\n").into_bytes(),
+        ),
+        (format!("{info}/METADATA"), meta.into_bytes()),
+        (
+            format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: patchloop-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_vec(),
+        ),
+    ];
+    let mut record = String::new();
+    for (n, b) in &files {
+        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(b));
+        record.push_str(&format!("{n},sha256={h},{}\n", b.len()));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    files.push((format!("{info}/RECORD"), record.into_bytes()));
+    (format!("{name}-{version}-py3-none-any.whl"), zip(&files))
+}
+
+struct PyIndex {
+    root: PathBuf,
+    port: u16,
+}
+
+impl PyIndex {
+    fn start(root: PathBuf) -> PyIndex {
+        std::fs::create_dir_all(root.join("simple")).unwrap();
+        std::fs::create_dir_all(root.join("files")).unwrap();
+        let port = serve_dir(root.clone());
+        PyIndex { root, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/simple/", self.port)
+    }
+
+    /// Publish a wheel and rewrite the project's page.
+    fn publish(&self, name: &str, version: &str, requires: &[&str]) {
+        let (file, bytes) = wheel(name, version, requires);
+        std::fs::write(self.root.join("files").join(&file), &bytes).unwrap();
+        let dir = self.root.join("simple").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut links = String::new();
+        let mut all: Vec<_> = std::fs::read_dir(self.root.join("files"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with(&format!("{name}-")))
+            .collect();
+        all.sort();
+        for f in all {
+            let b = std::fs::read(self.root.join("files").join(&f)).unwrap();
+            links.push_str(&format!(
+                "<a href=\"../../files/{f}#sha256={:x}\">{f}</a><br/>\n",
+                sha2::Sha256::digest(&b)
+            ));
+        }
+        std::fs::write(
+            dir.join("index.html"),
+            format!("<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// app → vulnpy 1.0.0 (fixed in 1.0.1) and pyparent 1.0.0 → pydeep 1.0.0
+/// (fixed in 1.1.0), locked by `tool` (uv, poetry, pip-tools) against the
+/// loopback index.
+fn py_fixture(tool: &str) -> (Fixture, PyIndex, SqliteStore, &'static str) {
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let idx = PyIndex::start(f.tmp.path().join("pyindex"));
+    idx.publish("vulnpy", "1.0.0", &[]);
+    idx.publish("pydeep", "1.0.0", &[]);
+    idx.publish("pyparent", "1.0.0", &["pydeep>=1.0"]);
+    let url = idx.url();
+    let lock = match tool {
+        "uv" => {
+            f.write(
+                "pyproject.toml",
+                &format!(
+                    "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"vulnpy>=1.0\",  # the client\n    \"pyparent\",\n]\n\n[[tool.uv.index]]\nname = \"local\"\nurl = \"{url}\"\ndefault = true\n"
+                ),
+            );
+            f.run("uv", &f.repo, &["lock", "--quiet"]);
+            "uv.lock"
+        }
+        "poetry" => {
+            f.write(
+                "pyproject.toml",
+                &format!(
+                    "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"vulnpy (>=1.0)\",\n    \"pyparent\",\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{url}\"\npriority = \"primary\"\n"
+                ),
+            );
+            f.run("poetry", &f.repo, &["lock", "--no-interaction"]);
+            "poetry.lock"
+        }
+        _ => {
+            f.write(
+                "requirements.in",
+                &format!("--index-url {url}\nvulnpy>=1.0\npyparent\n"),
+            );
+            f.run(
+                "pip-compile",
+                &f.repo,
+                &["--quiet", "--no-emit-index-url", "requirements.in"],
+            );
+            "requirements.txt"
+        }
+    };
+    f.write(
+        "patchloop.toml",
+        &format!(
+            "[apply]\ntest_command = [\"python3\", \"-c\", \"import sys; t = open('{lock}').read(); print('lock has', t.count('vulnpy'), 'vulnpy'); sys.exit(0 if 'vulnpy' in t else 1)\"]\n"
+        ),
+    );
+    f.commit_all("app");
+    idx.publish("vulnpy", "1.0.1", &[]);
+    idx.publish("pydeep", "1.1.0", &[]);
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("PYSEC-2099-11", "PyPI", "vulnpy", "ECOSYSTEM", "1.0.1"),
+            record("PYSEC-2099-12", "PyPI", "pydeep", "ECOSYSTEM", "1.1.0"),
+        ],
+    );
+    (f, idx, st, lock)
+}
+
+/// The versions a lockfile names, read with Python's own parsers.
+fn py_locked(f: &Fixture, branch: &str, lock: &str) -> String {
+    let text = f.show(branch, lock);
+    let tmp = f.tmp.path().join(format!("locked-{}", lock));
+    std::fs::write(&tmp, text).unwrap();
+    let script = if lock.ends_with(".txt") {
+        "import sys\nfor l in open(sys.argv[1]):\n    l = l.split('#')[0].strip()\n    if '==' in l: print(l)\n"
+    } else {
+        "import sys, tomllib\nd = tomllib.load(open(sys.argv[1], 'rb'))\nfor p in d['package']: print(p['name'] + '==' + p['version'])\n"
+    };
+    f.run(
+        "python3",
+        f.tmp.path(),
+        &["-c", script, &tmp.display().to_string()],
+    )
+}
+
+fn py_e2e(tool: &str) {
+    let start = std::time::Instant::now();
+    let (f, _idx, st, lock) = py_fixture(tool);
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    assert_eq!(p.groups.len(), 2, "{p:#?}");
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (pkg, fixed, other) in [
+        ("vulnpy", "vulnpy==1.0.1", "PYSEC-2099-12"),
+        ("pydeep", "pydeep==1.1.0", "PYSEC-2099-11"),
+    ] {
+        let g = r
+            .groups
+            .iter()
+            .find(|g| g.changes[0].package == pkg)
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(t.outcome, TestOutcome::Passed);
+        assert!(t.log_tail.contains("lock has"), "{}", t.log_tail);
+        let locked = py_locked(&f, &g.branch, lock);
+        assert!(locked.lines().any(|l| l == fixed), "{locked}");
+        assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{pkg}");
+    }
+    eprintln!("{tool} end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn uv_lock_upgraded_tested_and_committed() {
+    if have("uv") {
+        py_e2e("uv");
+    }
+}
+
+#[test]
+fn poetry_lock_updated_tested_and_committed() {
+    if have("poetry") {
+        py_e2e("poetry");
+    }
+}
+
+#[test]
+fn pip_compile_recompiles_tested_and_committed() {
+    if have("pip-compile") {
+        py_e2e("pip-tools");
+    }
+}
