@@ -943,7 +943,6 @@ fn tool_env(f: &mut Fixture) {
         ("YARN_CACHE_FOLDER", d("yarn-cache")),
         ("UV_CACHE_DIR", d("uv-cache")),
         ("UV_PYTHON_DOWNLOADS", "never".into()),
-        ("UV_NO_CONFIG", "1".into()),
         ("POETRY_CACHE_DIR", d("poetry-cache")),
         ("POETRY_CONFIG_DIR", d("poetry-config")),
         ("POETRY_VIRTUALENVS_CREATE", "false".into()),
@@ -1267,7 +1266,7 @@ fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
         central.extend_from_slice(&0x02014b50u32.to_le_bytes());
         central.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix
         common(&mut central);
-        central.extend_from_slice(&[0; 8]); // comment, disk, internal attrs
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attrs
         central.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
         central.extend_from_slice(&offset.to_le_bytes());
         central.extend_from_slice(name.as_bytes());
@@ -1465,6 +1464,13 @@ fn py_e2e(tool: &str) {
         let t = g.test.as_ref().unwrap();
         assert_eq!(t.outcome, TestOutcome::Passed);
         assert!(t.log_tail.contains("lock has"), "{}", t.log_tail);
+        // The ecosystem's own tool made the change.
+        let by = match tool {
+            "uv" => "uv lock --upgrade-package",
+            "poetry" => "poetry update --lock",
+            _ => "pip-compile ",
+        };
+        assert!(g.changes[0].done.starts_with(by), "{g:#?}");
         let locked = py_locked(&f, &g.branch, lock);
         assert!(locked.lines().any(|l| l == fixed), "{locked}");
         assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{pkg}");
