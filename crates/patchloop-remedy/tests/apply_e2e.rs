@@ -953,11 +953,9 @@ fn tool_env(f: &mut Fixture) {
         ("GOCACHE", d("gocache")),
         ("GOFLAGS", "-mod=mod".into()),
         ("GOSUMDB", "off".into()),
-        ("GONOSUMCHECK", "1".into()),
         ("GOTOOLCHAIN", "local".into()),
         ("COMPOSER_HOME", d("composer-home")),
         ("COMPOSER_CACHE_DIR", d("composer-cache")),
-        ("COMPOSER_DISABLE_NETWORK", "0".into()),
         ("BUNDLE_USER_HOME", d("bundle-home")),
         ("GEM_HOME", d("gem-home")),
         ("GEM_SPEC_CACHE", d("gem-spec-cache")),
@@ -1497,4 +1495,134 @@ fn pip_compile_recompiles_tested_and_committed() {
     if have("pip-compile") {
         py_e2e("pip-tools");
     }
+}
+
+// ---------- Go: a module proxy directory (GOPROXY=file://) ----------
+
+/// Publish `module@v` into a GOPROXY directory: list, .info, .mod and the
+/// module zip in the proxy protocol's layout.
+fn publish_module(
+    proxy: &Path,
+    module: &str,
+    v: &str,
+    requires: &[(&str, &str)],
+    imports: &[&str],
+) {
+    let dir = proxy.join(module).join("@v");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gomod = format!("module {module}\n\ngo 1.19\n");
+    for (m, mv) in requires {
+        gomod.push_str(&format!("\nrequire {m} {mv}\n"));
+    }
+    let pkg = module.rsplit('/').next().unwrap();
+    let mut src = format!("package {pkg}\n\n");
+    for i in imports {
+        src.push_str(&format!("import _ \"{i}\"\n"));
+    }
+    src.push_str(&format!("\nconst Version = \"{v}\"\n"));
+    let prefix = format!("{module}@{v}");
+    let z = zip(&[
+        (format!("{prefix}/go.mod"), gomod.clone().into_bytes()),
+        (format!("{prefix}/{pkg}.go"), src.into_bytes()),
+    ]);
+    std::fs::write(dir.join(format!("{v}.zip")), z).unwrap();
+    std::fs::write(dir.join(format!("{v}.mod")), gomod).unwrap();
+    std::fs::write(
+        dir.join(format!("{v}.info")),
+        format!("{{\"Version\":\"{v}\",\"Time\":\"2025-01-01T00:00:00Z\"}}"),
+    )
+    .unwrap();
+    let mut list = std::fs::read_to_string(dir.join("list")).unwrap_or_default();
+    list.push_str(&format!("{v}\n"));
+    std::fs::write(dir.join("list"), list).unwrap();
+}
+
+#[test]
+fn go_get_and_tidy_tested_and_committed() {
+    if !have("go") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let proxy = f.tmp.path().join("goproxy");
+    f.env
+        .push(("GOPROXY".into(), format!("file://{}", proxy.display())));
+    publish_module(&proxy, "example.com/vuln", "v1.0.0", &[], &[]);
+    publish_module(&proxy, "example.com/deep", "v1.0.0", &[], &[]);
+    publish_module(
+        &proxy,
+        "example.com/parent",
+        "v1.0.0",
+        &[("example.com/deep", "v1.0.0")],
+        &["example.com/deep"],
+    );
+    f.write(
+        "go.mod",
+        "module example.com/app\n\ngo 1.19\n\nrequire (\n\texample.com/parent v1.0.0\n\texample.com/vuln v1.0.0 // the client\n)\n",
+    );
+    f.write(
+        "app.go",
+        "package app\n\nimport (\n\t\"example.com/parent\"\n\t\"example.com/vuln\"\n)\n\nfunc Versions() string { return parent.Version + \" \" + vuln.Version }\n",
+    );
+    f.write(
+        "app_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestVersions(t *testing.T) {\n\tt.Log(Versions())\n\tif Versions() == \"\" {\n\t\tt.Fatal(\"empty\")\n\t}\n}\n",
+    );
+    f.run("go", &f.repo, &["mod", "tidy"]);
+    f.commit_all("app");
+    publish_module(&proxy, "example.com/vuln", "v1.0.1", &[], &[]);
+    publish_module(&proxy, "example.com/deep", "v1.1.0", &[], &[]);
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GO-2099-0001", "Go", "example.com/vuln", "SEMVER", "1.0.1"),
+            record("GO-2099-0002", "Go", "example.com/deep", "SEMVER", "1.1.0"),
+        ],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    assert_eq!(p.groups.len(), 2, "{p:#?}");
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (module, fixed, other) in [
+        (
+            "example.com/vuln",
+            "example.com/vuln v1.0.1",
+            "GO-2099-0002",
+        ),
+        (
+            "example.com/deep",
+            "example.com/deep v1.1.0",
+            "GO-2099-0001",
+        ),
+    ] {
+        let g = r
+            .groups
+            .iter()
+            .find(|g| g.changes[0].package == module)
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        assert!(g.changes[0].done.starts_with("go get "), "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(
+            (t.outcome, t.command.as_str()),
+            (TestOutcome::Passed, "go test ./...")
+        );
+        // The go command itself reads the branch's build list.
+        let dir = f.tmp.path().join(format!("golist-{}", g.id));
+        let d = dir.display().to_string();
+        f.git(&["worktree", "add", "-q", "--detach", &d, &g.branch]);
+        let all = f.run("go", &dir, &["list", "-m", "all"]);
+        f.git(&["worktree", "remove", "--force", &d]);
+        assert!(all.lines().any(|l| l == fixed), "{all}");
+        assert_eq!(
+            vuln_ids(&f.scan_branch(&g.branch, &st)),
+            [other],
+            "{module}"
+        );
+        let gomod = f.show(&g.branch, "go.mod");
+        assert!(gomod.contains("// the client"), "{gomod}");
+    }
+    eprintln!("go end to end: {:.1}s", start.elapsed().as_secs_f64());
 }
