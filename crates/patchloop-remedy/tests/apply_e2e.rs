@@ -236,6 +236,16 @@ fn scan(dir: &Path, store: &SqliteStore) -> ScanReport {
 /// What `patchloop plan` makes of the repository (offline: fixes from the
 /// advisories), prioritized.
 fn make_plan(repo: &Path, store: &SqliteStore, grouping: Grouping) -> Plan {
+    make_plan_with(repo, store, grouping, &NoRegistry)
+}
+
+/// make_plan, with versions (and their dependencies) from `registry`.
+fn make_plan_with(
+    repo: &Path,
+    store: &SqliteStore,
+    grouping: Grouping,
+    registry: &dyn patchloop_remedy::registry::VersionSource,
+) -> Plan {
     let inv = patchloop_inventory::inventory(&[repo.to_path_buf()], &Default::default()).unwrap();
     let policy = Policy::default();
     let mut report = patchloop_match::scan(
@@ -255,7 +265,7 @@ fn make_plan(repo: &Path, store: &SqliteStore, grouping: Grouping) -> Plan {
         &report,
         &inv,
         store,
-        &NoRegistry,
+        registry,
         &PlanOptions {
             grouping,
             today: TODAY.into(),
@@ -1784,5 +1794,85 @@ fn missing_tools_refuse_or_fall_back_to_file_edits() {
     assert_eq!(
         f.show(&g.branch, "pip/requirements.in"),
         "vulnpip==1.0.1  # pinned on purpose"
+    );
+}
+
+// ---------- a parent bump: the transitive fix needs a newer parent ----------
+
+#[test]
+fn npm_parent_bump_reaches_the_transitive_fix() {
+    let start = std::time::Instant::now();
+    let f = Fixture::new();
+    let reg = NpmRegistry::start();
+    reg.publish("deeppkg", "1.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    f.write(".npmrc", &format!("registry={}\n", reg.url()));
+    f.write(
+        "package.json",
+        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"parentpkg\": \"^1.0.0\"\n  }\n}\n",
+    );
+    f.run(
+        "npm",
+        &f.repo,
+        &[
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ],
+    );
+    f.commit_all("app");
+    // The fix is a major release of the transitive package; only the next
+    // parent release allows it (and 1.0.1 does not yet).
+    reg.publish("deeppkg", "2.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.1", json!({"deeppkg": "^1.0.0"}));
+    reg.publish("parentpkg", "1.1.0", json!({"deeppkg": "^2.0.0"}));
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-deep-0003-0003",
+            "npm",
+            "deeppkg",
+            "SEMVER",
+            "2.0.0",
+        )],
+    );
+    let registry =
+        patchloop_remedy::registry::Registries::new(patchloop_remedy::registry::RegistryConfig {
+            urls: patchloop_remedy::registry::RegistryUrls::all(&reg.url()),
+            ..Default::default()
+        });
+    let p = make_plan_with(&f.repo, &st, Grouping::Package, &registry);
+    let c = &p.groups[0].changes[0];
+    assert_eq!(c.strategy, Strategy::BumpParent, "{p:#?}");
+    let pb = c.parent.as_ref().unwrap();
+    assert_eq!(
+        (pb.package.as_str(), pb.from.as_str(), pb.to.as_str()),
+        ("parentpkg", "1.0.0", "1.1.0")
+    );
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(
+        g.changes[0]
+            .done
+            .starts_with("npm install parentpkg@^1.1.0 --save-prod"),
+        "{g:#?}"
+    );
+    let lock: Value = serde_json::from_str(&f.show(&g.branch, "package-lock.json")).unwrap();
+    assert_eq!(
+        lock["packages"]["node_modules/parentpkg"]["version"],
+        "1.1.0"
+    );
+    assert_eq!(lock["packages"]["node_modules/deeppkg"]["version"], "2.0.0");
+    let pj: Value = serde_json::from_str(&f.show(&g.branch, "package.json")).unwrap();
+    assert_eq!(pj["dependencies"]["parentpkg"], "^1.1.0");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!(
+        "npm parent bump end to end: {:.1}s",
+        start.elapsed().as_secs_f64()
     );
 }
