@@ -1876,3 +1876,207 @@ fn npm_parent_bump_reaches_the_transitive_fix() {
         start.elapsed().as_secs_f64()
     );
 }
+
+// ---------- Bundler: a gem source on loopback (gem build + generate_index) ----------
+
+/// Build `name-version.gem` with `gem build` into `<index>/gems` and
+/// regenerate the source's index files with `gem generate_index`.
+fn publish_gem(f: &Fixture, index: &Path, name: &str, version: &str) {
+    let src = f.tmp.path().join(format!("gemsrc-{name}-{version}"));
+    std::fs::create_dir_all(src.join("lib")).unwrap();
+    std::fs::write(
+        src.join("lib").join(format!("{name}.rb")),
+        format!("module Vulngem\n  VERSION = \"{version}\"\nend\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join(format!("{name}.gemspec")),
+        format!(
+            "Gem::Specification.new do |s|\n  s.name = \"{name}\"\n  s.version = \"{version}\"\n  s.summary = \"test gem\"\n  s.authors = [\"patchloop\"]\n  s.license = \"MIT\"\n  s.files = [\"lib/{name}.rb\"]\nend\n"
+        ),
+    )
+    .unwrap();
+    f.run(
+        "gem",
+        &src,
+        &["build", "--silent", &format!("{name}.gemspec")],
+    );
+    std::fs::create_dir_all(index.join("gems")).unwrap();
+    let gem = format!("{name}-{version}.gem");
+    std::fs::rename(src.join(&gem), index.join("gems").join(&gem)).unwrap();
+    let d = index.display().to_string();
+    f.run(
+        "gem",
+        f.tmp.path(),
+        &["generate_index", "--silent", "-d", &d],
+    );
+}
+
+#[test]
+fn bundler_lock_update_tested_and_committed() {
+    if !have("bundle") || !have("gem") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let index = f.tmp.path().join("gemsource");
+    std::fs::create_dir_all(&index).unwrap();
+    let port = serve_dir(index.clone());
+    publish_gem(&f, &index, "vulngem", "1.0.0");
+    f.write(
+        "Gemfile",
+        &format!(
+            "source \"http://127.0.0.1:{port}\"\n\ngem \"vulngem\", \"~> 1.0\" # the client\n"
+        ),
+    );
+    f.write(
+        "patchloop.toml",
+        "[apply]\ntest_command = [\"ruby\", \"-e\", \"t = File.read('Gemfile.lock'); puts t[/vulngem \\\\(.*\\\\)/]; exit(t.include?('vulngem') ? 0 : 1)\"]\n",
+    );
+    f.run("bundle", &f.repo, &["lock"]);
+    f.commit_all("app");
+    publish_gem(&f, &index, "vulngem", "1.0.1");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-gem0-0001-0001",
+            "RubyGems",
+            "vulngem",
+            "ECOSYSTEM",
+            "1.0.1",
+        )],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert_eq!(
+        g.changes[0].done,
+        "bundle lock --update vulngem --conservative"
+    );
+    assert_eq!(g.test.as_ref().unwrap().outcome, TestOutcome::Passed);
+    // Bundler's own lockfile parser reads the branch's lockfile.
+    let dir = f.tmp.path().join("gem-branch");
+    let d = dir.display().to_string();
+    f.git(&["worktree", "add", "-q", "--detach", &d, &g.branch]);
+    let specs = f.run(
+        "ruby",
+        &dir,
+        &[
+            "-rbundler",
+            "-e",
+            "puts Bundler::LockfileParser.new(File.read('Gemfile.lock')).specs.map { |s| \"#{s.name}-#{s.version}\" }",
+        ],
+    );
+    f.git(&["worktree", "remove", "--force", &d]);
+    assert_eq!(specs, "vulngem-1.0.1");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!("bundler end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+// ---------- Composer: a `composer` repository (packages.json) on loopback ----------
+
+fn publish_composer(root: &Path, port: u16, name: &str, version: &str) {
+    let file = format!("dist/{}-{version}.zip", name.replace('/', "-"));
+    let cj =
+        json!({"name": name, "version": version, "autoload": {"psr-4": {"Acme\\Vuln\\": "src/"}}});
+    let z = zip(&[
+        ("composer.json".to_string(), cj.to_string().into_bytes()),
+        (
+            "src/Version.php".to_string(),
+            format!("<?php\nnamespace Acme\\Vuln;\nconst VERSION = '{version}';\n").into_bytes(),
+        ),
+    ]);
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join(&file), &z).unwrap();
+    let pj = root.join("packages.json");
+    let mut all: Value = std::fs::read_to_string(&pj)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| json!({"packages": {}}));
+    all["packages"][name][version] = json!({
+        "name": name, "version": version, "type": "library",
+        "autoload": {"psr-4": {"Acme\\Vuln\\": "src/"}},
+        "dist": {"type": "zip", "url": format!("http://127.0.0.1:{port}/{file}")}
+    });
+    std::fs::write(pj, all.to_string()).unwrap();
+}
+
+#[test]
+fn composer_update_tested_and_committed() {
+    if !have("composer") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let root = f.tmp.path().join("composer-repo");
+    std::fs::create_dir_all(&root).unwrap();
+    let port = serve_dir(root.clone());
+    publish_composer(&root, port, "acme/vuln", "1.0.0");
+    f.write(
+        "composer.json",
+        &format!(
+            "{{\n    \"name\": \"acme/app\",\n    \"repositories\": [\n        {{\"type\": \"composer\", \"url\": \"http://127.0.0.1:{port}\"}},\n        {{\"packagist.org\": false}}\n    ],\n    \"require\": {{\n        \"acme/vuln\": \"^1.0\"\n    }},\n    \"config\": {{\"secure-http\": false}},\n    \"scripts\": {{\n        \"test\": \"php -r \\\"echo 'lock ok', PHP_EOL; exit(strpos(file_get_contents('composer.lock'), 'acme/vuln') === false ? 1 : 0);\\\"\"\n    }}\n}}\n"
+        ),
+    );
+    f.run(
+        "composer",
+        &f.repo,
+        &[
+            "update",
+            "--no-install",
+            "--no-scripts",
+            "--no-plugins",
+            "--no-interaction",
+        ],
+    );
+    f.commit_all("app");
+    publish_composer(&root, port, "acme/vuln", "1.0.1");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-php0-0001-0001",
+            "Packagist",
+            "acme/vuln",
+            "ECOSYSTEM",
+            "1.0.1",
+        )],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(
+        g.changes[0]
+            .done
+            .starts_with("composer update acme/vuln --with-dependencies"),
+        "{g:#?}"
+    );
+    let t = g.test.as_ref().unwrap();
+    assert_eq!(
+        (t.outcome, t.command.as_str()),
+        (TestOutcome::Passed, "composer test")
+    );
+    assert!(t.log_tail.contains("lock ok"), "{}", t.log_tail);
+    // PHP reads the branch's lockfile.
+    let lock = f.tmp.path().join("branch-composer.lock");
+    std::fs::write(&lock, f.show(&g.branch, "composer.lock")).unwrap();
+    let locked = f.run(
+        "php",
+        f.tmp.path(),
+        &[
+            "-r",
+            "$l = json_decode(file_get_contents($argv[1]), true); foreach ($l['packages'] as $p) echo $p['name'], '==', $p['version'], PHP_EOL;",
+            &lock.display().to_string(),
+        ],
+    );
+    assert_eq!(locked, "acme/vuln==1.0.1");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!("composer end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
