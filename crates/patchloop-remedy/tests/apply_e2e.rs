@@ -2080,3 +2080,31 @@ fn composer_update_tested_and_committed() {
     assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
     eprintln!("composer end to end: {:.1}s", start.elapsed().as_secs_f64());
 }
+
+#[test]
+fn a_registry_that_does_not_answer_is_a_refusal_naming_the_command() {
+    if !have("pnpm") {
+        return;
+    }
+    let (f, _reg, st) = js_fixture("pnpm");
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    // Nothing listens on port 1.
+    let mut o = f.options();
+    o.env.extend([
+        ("npm_config_registry".into(), "http://127.0.0.1:1/".into()),
+        ("npm_config_fetch_retries".into(), "0".into()),
+        ("npm_config_fetch_timeout".into(), "2000".into()),
+    ]);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = group(&r, "npm-vulnpkg");
+    assert_eq!(g.outcome, GroupOutcome::Refused, "{g:#?}");
+    let why = g.reason.as_deref().unwrap();
+    assert!(
+        why.starts_with("vulnpkg 1.0.0 → 1.0.1: `pnpm add vulnpkg@^1.0.1 --save-prod --lockfile-only --ignore-scripts` failed (exit 1): "),
+        "{why}"
+    );
+    assert!(why.contains("127.0.0.1:1"), "{why}");
+    assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+}
