@@ -271,6 +271,7 @@ fn make_plan_with(
             today: TODAY.into(),
             paths: vec![repo.display().to_string()],
             generator: "test".into(),
+            cooldown_days: 0,
         },
     )
     .unwrap()
@@ -466,6 +467,8 @@ type Published = Vec<(String, Value, Vec<u8>)>;
 struct NpmRegistry {
     port: u16,
     pkgs: Arc<Mutex<HashMap<String, Published>>>,
+    /// Publish times (the full packument's `time`), when set.
+    times: Arc<Mutex<HashMap<(String, String), String>>>,
 }
 
 impl NpmRegistry {
@@ -530,7 +533,17 @@ impl NpmRegistry {
             );
         }
         let latest = list.last().map(|x| x.0.clone()).unwrap_or_default();
-        Some(json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions}))
+        let times = self.times.lock().unwrap();
+        let time: serde_json::Map<String, Value> = list
+            .iter()
+            .filter_map(|(v, _, _)| {
+                let t = times.get(&(name.to_string(), v.clone()))?;
+                Some((v.clone(), Value::String(t.clone())))
+            })
+            .collect();
+        Some(
+            json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions, "time": time}),
+        )
     }
 
     fn handle(&self, mut s: TcpStream) {
@@ -1828,6 +1841,11 @@ fn npm_parent_bump_reaches_the_transitive_fix() {
     reg.publish("deeppkg", "2.0.0", json!({}));
     reg.publish("parentpkg", "1.0.1", json!({"deeppkg": "^1.0.0"}));
     reg.publish("parentpkg", "1.1.0", json!({"deeppkg": "^2.0.0"}));
+    // Published yesterday (TODAY is 2026-03-02).
+    reg.times.lock().unwrap().insert(
+        ("parentpkg".into(), "1.1.0".into()),
+        "2026-03-01T08:00:00.000Z".into(),
+    );
     let st = store(
         f.tmp.path(),
         &[record(
@@ -1843,6 +1861,22 @@ fn npm_parent_bump_reaches_the_transitive_fix() {
             urls: patchloop_remedy::registry::RegistryUrls::all(&reg.url()),
             ..Default::default()
         });
+    // A 7-day cooldown: the parent release is too new to be chosen; npm
+    // can still override the transitive version.
+    let cooled = plan_with_cooldown(&f.repo, &st, &registry, 7);
+    let c = &cooled.groups[0].changes[0];
+    assert_eq!(c.strategy, Strategy::Override, "{cooled:#?}");
+    assert!(c.parent.is_none());
+    assert!(
+        c.action.starts_with("parentpkg 1.1.0 allows deeppkg 2.0.0 but was published 1 day(s) ago (cooldown_days = 7)"),
+        "{}",
+        c.action
+    );
+    // Two days' cooldown has passed (1 day < 2 is still cooling; 0 is off).
+    assert_eq!(
+        plan_with_cooldown(&f.repo, &st, &registry, 1).groups[0].changes[0].strategy,
+        Strategy::BumpParent
+    );
     let p = make_plan_with(&f.repo, &st, Grouping::Package, &registry);
     let c = &p.groups[0].changes[0];
     assert_eq!(c.strategy, Strategy::BumpParent, "{p:#?}");
@@ -2107,4 +2141,28 @@ fn a_registry_that_does_not_answer_is_a_refusal_naming_the_command() {
     );
     assert!(why.contains("127.0.0.1:1"), "{why}");
     assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+}
+
+fn plan_with_cooldown(
+    repo: &Path,
+    store: &SqliteStore,
+    registry: &dyn patchloop_remedy::registry::VersionSource,
+    days: u32,
+) -> Plan {
+    let inv = patchloop_inventory::inventory(&[repo.to_path_buf()], &Default::default()).unwrap();
+    let report = scan(repo, store);
+    plan(
+        &report,
+        &inv,
+        store,
+        registry,
+        &PlanOptions {
+            grouping: Grouping::Package,
+            today: TODAY.into(),
+            paths: vec![repo.display().to_string()],
+            generator: "test".into(),
+            cooldown_days: days,
+        },
+    )
+    .unwrap()
 }

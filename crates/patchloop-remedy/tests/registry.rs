@@ -51,6 +51,7 @@ fn with_deps(version: &str, yanked: bool, deps: &[(&str, &str, DepKind)]) -> Ver
     VersionInfo {
         version: version.into(),
         yanked,
+        published: None,
         deps: Some(
             deps.iter()
                 .map(|(n, r, k)| Dep {

@@ -94,6 +94,12 @@ pub struct VersionInfo {
     /// them (crates.io index, npm packuments); `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deps: Option<Vec<Dep>>,
+    /// When it was published (RFC 3339 or `YYYY-MM-DD...`), when the
+    /// registry says: npm full packuments (`time`), PyPI (first file's
+    /// upload time), the crates.io index (`pubtime`), RubyGems
+    /// (`created_at`), Packagist (`time`). Used by `cooldown_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 impl VersionInfo {
@@ -103,6 +109,7 @@ impl VersionInfo {
             version: version.into(),
             yanked: false,
             deps: None,
+            published: None,
         }
     }
 }
