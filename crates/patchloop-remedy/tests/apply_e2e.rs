@@ -1062,15 +1062,15 @@ fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> V
     fn walk(v: &Value, name: &str, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
-                if let Some(Value::Object(deps)) = m.get("dependencies") {
-                    if let Some(ver) = deps.get(name).and_then(|d| d.get("version")) {
-                        out.push(format!("{name}@{}", ver.as_str().unwrap_or("?")));
-                    }
+                if let Some(Value::Object(deps)) = m.get("dependencies")
+                    && let Some(ver) = deps.get(name).and_then(|d| d.get("version"))
+                {
+                    out.push(format!("{name}@{}", ver.as_str().unwrap_or("?")));
                 }
-                if let Some(n) = m.get("name").and_then(Value::as_str) {
-                    if n.starts_with(&format!("{name}@")) {
-                        out.push(n.to_string());
-                    }
+                if let Some(n) = m.get("name").and_then(Value::as_str)
+                    && n.starts_with(&format!("{name}@"))
+                {
+                    out.push(n.to_string());
                 }
                 m.values().for_each(|x| walk(x, name, out));
             }
