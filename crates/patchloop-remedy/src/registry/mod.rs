@@ -643,6 +643,12 @@ fn tidy(registry: Registry, versions: Vec<VersionInfo>) -> Vec<VersionInfo> {
                 if m.deps.is_none() {
                     m.deps = v.deps;
                 }
+                // The version dates from its first upload (RubyGems lists
+                // one entry per platform).
+                m.published = match (m.published.take(), v.published) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
             None => {
                 index.insert(v.version.clone(), merged.len());
