@@ -1007,7 +1007,23 @@ fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
     reg.publish("deeppkg", "1.0.0", json!({}));
     reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
     f.write(".npmrc", &format!("registry={}\n", reg.url()));
-    f.write(".gitignore", "node_modules/\n");
+    f.write(".gitignore", "node_modules/\n.yarn/\n.pnp.*\n");
+    if tool == "yarn-berry" {
+        // Yarn 1 on PATH hands over to the project's yarnPath.
+        let berry = yarn_berry().unwrap();
+        f.write(
+            ".yarnrc.yml",
+            &format!(
+                "yarnPath: {}\nnpmRegistryServer: \"{}\"\nunsafeHttpWhitelist:\n  - \"127.0.0.1\"\nenableTelemetry: false\nnodeLinker: node-modules\n# the test registry publishes versions seconds before they are used\nnpmMinimalAgeGate: 0\n",
+                berry.display(),
+                reg.url().trim_end_matches('/')
+            ),
+        );
+        f.env.push((
+            "YARN_GLOBAL_FOLDER".into(),
+            f.tmp.path().join("yarn-berry-global").display().to_string(),
+        ));
+    }
     let lock = if tool == "pnpm" {
         "pnpm-lock.yaml"
     } else {
@@ -1030,6 +1046,8 @@ fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
             &f.repo,
             &["install", "--lockfile-only", "--ignore-scripts"],
         );
+    } else if tool == "yarn-berry" {
+        f.run("yarn", &f.repo, &["install", "--mode=update-lockfile"]);
     } else {
         f.run(
             "yarn",
@@ -1072,6 +1090,12 @@ fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> V
                 {
                     out.push(n.to_string());
                 }
+                // `yarn info --json` (Berry): "value": "name@npm:1.0.1".
+                if let Some(v) = m.get("value").and_then(Value::as_str)
+                    && let Some(ver) = v.strip_prefix(&format!("{name}@npm:"))
+                {
+                    out.push(format!("{name}@{ver}"));
+                }
                 m.values().for_each(|x| walk(x, name, out));
             }
             Value::Array(a) => a.iter().for_each(|x| walk(x, name, out)),
@@ -1084,7 +1108,14 @@ fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> V
         .join(format!("ls-{tool}-{}", branch.replace('/', "-")));
     let d = dir.display().to_string();
     f.git(&["worktree", "add", "-q", "--detach", &d, branch]);
-    let out = if tool == "pnpm" {
+    let out = if tool == "yarn-berry" {
+        f.run(
+            "yarn",
+            &dir,
+            &["install", "--immutable", "--mode=skip-build"],
+        );
+        f.run("yarn", &dir, &["info", name, "--json", "--recursive"])
+    } else if tool == "pnpm" {
         f.run(
             "pnpm",
             &dir,
@@ -1132,6 +1163,7 @@ fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> V
 
 fn js_e2e(tool: &str) {
     let start = std::time::Instant::now();
+    let program = tool.trim_end_matches("-berry");
     let (f, _reg, st) = js_fixture(tool);
     let p = make_plan(&f.repo, &st, Grouping::Package);
     let strategy = |id: &str| {
@@ -1156,11 +1188,11 @@ fn js_e2e(tool: &str) {
         let t = g.test.as_ref().unwrap();
         assert_eq!(
             (t.outcome, t.command.as_str()),
-            (TestOutcome::Passed, format!("{tool} test").as_str())
+            (TestOutcome::Passed, format!("{program} test").as_str())
         );
         assert!(t.log_tail.contains("lockfile ok"), "{}", t.log_tail);
         assert!(
-            g.changes[0].done.starts_with(tool) || g.changes[0].done.starts_with("package.json"),
+            g.changes[0].done.starts_with(program) || g.changes[0].done.starts_with("package.json"),
             "{g:#?}"
         );
         assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{id}");
@@ -1195,6 +1227,36 @@ fn js_e2e(tool: &str) {
 fn pnpm_lockfile_update_and_override_tested_and_committed() {
     if have("pnpm") {
         js_e2e("pnpm");
+    }
+}
+
+/// Yarn Berry's single-file release, as `.ci/install-test-tools` installs
+/// it (npm `@yarnpkg/cli-dist`), or `PATCHLOOP_TEST_YARN_BERRY`.
+fn yarn_berry() -> Option<PathBuf> {
+    let p = std::env::var_os("PATCHLOOP_TEST_YARN_BERRY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                PathBuf::from(h).join(
+                    ".local/share/patchloop-test-tools/yarn-berry/node_modules/@yarnpkg/cli-dist/bin/yarn.js",
+                )
+            })
+        })?;
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: Yarn Berry not found at {} (run .ci/install-test-tools)",
+            p.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn yarn_berry_lockfile_update_and_resolution_tested_and_committed() {
+    if have("yarn") && yarn_berry().is_some() {
+        js_e2e("yarn-berry");
     }
 }
 
