@@ -1006,6 +1006,8 @@ fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
     reg.publish("vulnpkg", "1.0.0", json!({}));
     reg.publish("deeppkg", "1.0.0", json!({}));
     reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    reg.publish("leafpkg", "1.0.0", json!({}));
+    reg.publish("midpkg", "1.0.0", json!({"leafpkg": "^1.0.0"}));
     f.write(".npmrc", &format!("registry={}\n", reg.url()));
     f.write(".gitignore", "node_modules/\n.yarn/\n.pnp.*\n");
     if tool == "yarn-berry" {
@@ -1037,7 +1039,7 @@ fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
     );
     f.write(
         "package.json",
-        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\n    \"test\": \"node test.js\"\n  },\n  \"dependencies\": {\n    \"parentpkg\": \"^1.0.0\",\n    \"vulnpkg\": \"^1.0.0\"\n  }\n}\n",
+        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\n    \"test\": \"node test.js\"\n  },\n  \"dependencies\": {\n    \"midpkg\": \"^1.0.0\",\n    \"parentpkg\": \"^1.0.0\",\n    \"vulnpkg\": \"^1.0.0\"\n  }\n}\n",
     );
     let scratch = f.tmp.path().join("lock-modules").display().to_string();
     if tool == "pnpm" {
@@ -1064,11 +1066,13 @@ fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
     f.commit_all("app");
     reg.publish("vulnpkg", "1.0.1", json!({}));
     reg.publish("deeppkg", "2.0.0", json!({}));
+    reg.publish("leafpkg", "1.0.1", json!({}));
     let st = store(
         f.tmp.path(),
         &[
             record("GHSA-vuln-0001-0001", "npm", "vulnpkg", "SEMVER", "1.0.1"),
             record("GHSA-deep-0002-0002", "npm", "deeppkg", "SEMVER", "2.0.0"),
+            record("GHSA-leaf-0003-0003", "npm", "leafpkg", "SEMVER", "1.0.1"),
         ],
     );
     (f, reg, st)
@@ -1176,12 +1180,24 @@ fn js_e2e(tool: &str) {
     };
     assert_eq!(strategy("npm-vulnpkg"), Strategy::LockfileUpdate);
     assert_eq!(strategy("npm-deeppkg"), Strategy::Override);
+    // A transitive package whose parent's range allows the fix.
+    assert_eq!(strategy("npm-leafpkg"), Strategy::LockfileUpdate);
     let before = f.snapshot();
     let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
     assert_eq!(f.snapshot(), before, "the user's repository changed");
-    for (id, other) in [
-        ("npm-vulnpkg", "GHSA-deep-0002-0002"),
-        ("npm-deeppkg", "GHSA-vuln-0001-0001"),
+    for (id, others) in [
+        (
+            "npm-vulnpkg",
+            ["GHSA-deep-0002-0002", "GHSA-leaf-0003-0003"],
+        ),
+        (
+            "npm-deeppkg",
+            ["GHSA-leaf-0003-0003", "GHSA-vuln-0001-0001"],
+        ),
+        (
+            "npm-leafpkg",
+            ["GHSA-deep-0002-0002", "GHSA-vuln-0001-0001"],
+        ),
     ] {
         let g = group(&r, id);
         assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
@@ -1195,7 +1211,9 @@ fn js_e2e(tool: &str) {
             g.changes[0].done.starts_with(program) || g.changes[0].done.starts_with("package.json"),
             "{g:#?}"
         );
-        assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{id}");
+        let mut left = vuln_ids(&f.scan_branch(&g.branch, &st));
+        left.sort();
+        assert_eq!(left, others, "{id}");
         // Only the manifest and lockfile changed; no node_modules.
         let files = f.git(&["diff", "--name-only", "HEAD", &g.branch]);
         assert!(
@@ -1215,6 +1233,13 @@ fn js_e2e(tool: &str) {
         js_installed_versions(&f, tool, "patchloop/npm-deeppkg", "deeppkg"),
         ["deeppkg@2.0.0"]
     );
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-leafpkg", "leafpkg"),
+        ["leafpkg@1.0.1"]
+    );
+    // The transitive update left package.json alone.
+    let files = f.git(&["diff", "--name-only", "HEAD", "patchloop/npm-leafpkg"]);
+    assert!(!files.contains("package.json"), "{files}");
     let pj = f.show("patchloop/npm-deeppkg", "package.json");
     assert!(
         pj.ends_with("  },\n  \"resolutions\": {\n    \"deeppkg\": \"2.0.0\"\n  }\n}"),
