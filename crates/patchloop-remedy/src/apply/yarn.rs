@@ -23,7 +23,7 @@ use patchloop_model::{Change, Strategy};
 use super::drivers::{Ctx, need, parent_of, read, versions_in, write};
 use super::jsonedit::set_nested;
 use super::npm::save_flag;
-use super::process::Env;
+use super::process::{Env, run_logged};
 
 pub(crate) fn preflight(env: &Env, change: &Change) -> Result<(), String> {
     if change.strategy == Strategy::BumpParent {
@@ -91,13 +91,21 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
     let lock_text = read(lock)?;
     let berry = is_berry(&lock_text);
     if berry {
-        let v = ctx
-            .env
-            .command(&yarn, &dir)
-            .arg("--version")
-            .output()
+        // The yarn that will run here (Yarn 1 hands over to yarnPath).
+        let mut c = ctx.env.command(&yarn, &dir);
+        c.arg("--version");
+        let r = run_logged(c, ctx.log, ctx.timeout)
             .map_err(|e| format!("`yarn --version` could not run: {e}"))?;
-        let v = String::from_utf8_lossy(&v.stdout).trim().to_string();
+        let v = if r.success() {
+            r.output
+                .lines()
+                .map(str::trim)
+                .rfind(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            String::new()
+        };
         if v.starts_with("1.") || v.is_empty() {
             return Err(format!(
                 "yarn.lock is a Yarn Berry (v2+) lockfile but the yarn here is {}: set yarnPath in .yarnrc.yml or enable corepack, so that Yarn 1 does not rewrite the lockfile in its own format",
