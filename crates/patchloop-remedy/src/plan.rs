@@ -56,6 +56,50 @@ pub struct PlanOptions {
     pub today: String,
     pub paths: Vec<String>,
     pub generator: String,
+    /// `[apply] cooldown_days`: a non-security update (the new version of
+    /// a parent in a parent bump) is not chosen when the registry says it
+    /// was published fewer days before `today`. Versions without a known
+    /// date are taken (docs/policy.md). Security fixes never wait.
+    pub cooldown_days: u32,
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD...` date (proleptic Gregorian).
+fn epoch_days(date: &str) -> Option<i64> {
+    let d = date.get(..10)?;
+    let mut it = d.split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let day: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(1..=9999).contains(&y) {
+        return None;
+    }
+    // Days from civil, by eras of 400 years.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// The cooldown of non-security updates.
+#[derive(Debug, Clone, Copy)]
+struct Cooldown {
+    today: Option<i64>,
+    days: u32,
+}
+
+impl Cooldown {
+    /// Days since publication, when the version is still cooling down.
+    fn too_new(&self, v: &VersionInfo) -> Option<i64> {
+        let today = self.today?;
+        if self.days == 0 {
+            return None;
+        }
+        let age = today - epoch_days(v.published.as_deref()?)?;
+        (age < i64::from(self.days)).then_some(age)
+    }
 }
 
 /// Is this a pre-release (never a fix target unless the installed version
@@ -270,6 +314,7 @@ fn candidates(
                         version: f.clone(),
                         yanked: false,
                         deps: None,
+                        published: None,
                     })
                     .collect(),
                 "advisories",
@@ -322,6 +367,7 @@ fn parent_req(
 /// How to reach `to` for one occurrence of a package.
 fn strategy(
     registry: &dyn VersionSource,
+    cooldown: Cooldown,
     source: &SourceFile,
     pkg: &Package,
     to: &str,
@@ -353,7 +399,15 @@ fn strategy(
                     )
                 }
             } else {
-                transitive_semver(registry, source, pkg, to, Flavor::Cargo, diagnostics)
+                transitive_semver(
+                    registry,
+                    cooldown,
+                    source,
+                    pkg,
+                    to,
+                    Flavor::Cargo,
+                    diagnostics,
+                )
             }
         }
         EcosystemKind::Npm => {
@@ -376,7 +430,15 @@ fn strategy(
                     )
                 }
             } else {
-                transitive_semver(registry, source, pkg, to, Flavor::Npm, diagnostics)
+                transitive_semver(
+                    registry,
+                    cooldown,
+                    source,
+                    pkg,
+                    to,
+                    Flavor::Npm,
+                    diagnostics,
+                )
             }
         }
         EcosystemKind::PyPI => {
@@ -493,6 +555,7 @@ fn strategy(
 /// its lowest version whose requirement allows `to`; npm can override.
 fn transitive_semver(
     registry: &dyn VersionSource,
+    cooldown: Cooldown,
     source: &SourceFile,
     pkg: &Package,
     to: &str,
@@ -580,6 +643,7 @@ fn transitive_semver(
                 .compare(&a.version, &b.version)
                 .unwrap_or(Ordering::Equal)
         });
+        let mut cooling: Option<(String, i64)> = None;
         for v in list {
             let allows = v
                 .deps
@@ -589,6 +653,11 @@ fn transitive_semver(
                 // The new parent version no longer depends on it at all.
                 .unwrap_or(true);
             if allows {
+                if let Some(age) = cooldown.too_new(v) {
+                    // A later release is newer still: nothing to bump to.
+                    cooling = Some((v.version.clone(), age));
+                    break;
+                }
                 return (
                     Strategy::BumpParent,
                     Some(ParentBump {
@@ -603,6 +672,33 @@ fn transitive_semver(
                     ),
                 );
             }
+        }
+        if let Some((v, age)) = cooling {
+            let why = format!(
+                "{} {v} allows {name} {to} but was published {age} day(s) ago (cooldown_days = {})",
+                parent.name, cooldown.days
+            );
+            diagnostics.push(Diagnostic {
+                level: DiagnosticLevel::Warning,
+                path: format!("registry {}", parent.ecosystem),
+                line: None,
+                message: format!("{why}: not chosen as a parent bump yet"),
+            });
+            let action = if flavor == Flavor::Npm {
+                (
+                    Strategy::Override,
+                    format!("{why}: add \"overrides\": {{\"{name}\": \"{to}\"}} to package.json"),
+                )
+            } else {
+                (
+                    Strategy::BumpParent,
+                    format!(
+                        "{why}: bump {} to {v} when the cooldown has passed",
+                        parent.name
+                    ),
+                )
+            };
+            return (action.0, None, Some(false), action.1);
         }
     }
     if flavor == Flavor::Npm {
@@ -651,6 +747,10 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     let mut diagnostics = Vec::new();
     let mut unfixable = Vec::new();
+    let cooldown = Cooldown {
+        today: epoch_days(&opts.today),
+        days: opts.cooldown_days,
+    };
     // Active vulnerability findings per package version.
     let mut by_pkg: BTreeMap<(String, String, String), Vec<&Finding>> = BTreeMap::new();
     for f in report
@@ -759,7 +859,7 @@ pub fn plan(
                 continue;
             };
             let (strategy, parent, within_range, action) =
-                strategy(registry, source, pkg, &to, &mut diagnostics);
+                strategy(registry, cooldown, source, pkg, &to, &mut diagnostics);
             let path = findings
                 .iter()
                 .flat_map(|f| f.occurrences.iter())
@@ -890,6 +990,33 @@ mod tests {
         assert!(is_prerelease(Scheme::Maven, "6.0.0-M1"));
         assert!(is_prerelease(Scheme::Go, "v1.2.0-beta.1"));
         assert!(!is_prerelease(Scheme::Go, "v2.0.0+incompatible"));
+    }
+
+    #[test]
+    fn epoch_days_and_cooldown() {
+        // Checked with Python's datetime.date arithmetic.
+        assert_eq!(epoch_days("1970-01-01"), Some(0));
+        assert_eq!(epoch_days("2026-03-02T10:00:00Z"), Some(20514));
+        assert_eq!(epoch_days("2000-02-29 12:00:00"), Some(11016));
+        assert_eq!(epoch_days("1969-12-31"), Some(-1));
+        assert_eq!(epoch_days("2026-13-01"), None);
+        assert_eq!(epoch_days("soon"), None);
+        let c = Cooldown {
+            today: epoch_days("2026-03-02"),
+            days: 7,
+        };
+        let at = |d: Option<&str>| VersionInfo {
+            published: d.map(str::to_string),
+            ..VersionInfo::new("1.0.0")
+        };
+        assert_eq!(c.too_new(&at(Some("2026-03-01T23:59:59.000Z"))), Some(1));
+        assert_eq!(c.too_new(&at(Some("2026-02-24T00:00:00Z"))), Some(6));
+        assert_eq!(c.too_new(&at(Some("2026-02-23T00:00:00Z"))), None);
+        // Unknown dates are taken.
+        assert_eq!(c.too_new(&at(None)), None);
+        assert_eq!(c.too_new(&at(Some("garbage"))), None);
+        let off = Cooldown { days: 0, ..c };
+        assert_eq!(off.too_new(&at(Some("2026-03-02"))), None);
     }
 
     #[test]

@@ -236,6 +236,16 @@ fn scan(dir: &Path, store: &SqliteStore) -> ScanReport {
 /// What `patchloop plan` makes of the repository (offline: fixes from the
 /// advisories), prioritized.
 fn make_plan(repo: &Path, store: &SqliteStore, grouping: Grouping) -> Plan {
+    make_plan_with(repo, store, grouping, &NoRegistry)
+}
+
+/// make_plan, with versions (and their dependencies) from `registry`.
+fn make_plan_with(
+    repo: &Path,
+    store: &SqliteStore,
+    grouping: Grouping,
+    registry: &dyn patchloop_remedy::registry::VersionSource,
+) -> Plan {
     let inv = patchloop_inventory::inventory(&[repo.to_path_buf()], &Default::default()).unwrap();
     let policy = Policy::default();
     let mut report = patchloop_match::scan(
@@ -255,12 +265,13 @@ fn make_plan(repo: &Path, store: &SqliteStore, grouping: Grouping) -> Plan {
         &report,
         &inv,
         store,
-        &NoRegistry,
+        registry,
         &PlanOptions {
             grouping,
             today: TODAY.into(),
             paths: vec![repo.display().to_string()],
             generator: "test".into(),
+            cooldown_days: 0,
         },
     )
     .unwrap()
@@ -456,6 +467,8 @@ type Published = Vec<(String, Value, Vec<u8>)>;
 struct NpmRegistry {
     port: u16,
     pkgs: Arc<Mutex<HashMap<String, Published>>>,
+    /// Publish times (the full packument's `time`), when set.
+    times: Arc<Mutex<HashMap<(String, String), String>>>,
 }
 
 impl NpmRegistry {
@@ -520,7 +533,17 @@ impl NpmRegistry {
             );
         }
         let latest = list.last().map(|x| x.0.clone()).unwrap_or_default();
-        Some(json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions}))
+        let times = self.times.lock().unwrap();
+        let time: serde_json::Map<String, Value> = list
+            .iter()
+            .filter_map(|(v, _, _)| {
+                let t = times.get(&(name.to_string(), v.clone()))?;
+                Some((v.clone(), Value::String(t.clone())))
+            })
+            .collect();
+        Some(
+            json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions, "time": time}),
+        )
     }
 
     fn handle(&self, mut s: TcpStream) {
@@ -925,4 +948,1347 @@ fn refusals_detached_head_stale_plan_schedule_and_dry_run() {
     ));
     let err = apply(&p, &st, &f.policy(), &o).unwrap_err();
     assert!(err.to_string().contains("not in a git repository"), "{err}");
+}
+
+// ---------- pnpm and Yarn classic: the same loopback npm registry ----------
+
+/// The extra environment the other package managers need to keep their
+/// caches and configuration inside the test's directory.
+fn tool_env(f: &mut Fixture) {
+    let t = f.tmp.path().to_path_buf();
+    let d = |n: &str| t.join(n).display().to_string();
+    for (k, v) in [
+        ("XDG_CACHE_HOME", d("xdg-cache")),
+        ("XDG_CONFIG_HOME", d("xdg-config")),
+        ("XDG_DATA_HOME", d("xdg-data")),
+        ("XDG_STATE_HOME", d("xdg-state")),
+        ("npm_config_store_dir", d("pnpm-store")),
+        ("YARN_CACHE_FOLDER", d("yarn-cache")),
+        ("UV_CACHE_DIR", d("uv-cache")),
+        ("UV_PYTHON_DOWNLOADS", "never".into()),
+        ("POETRY_CACHE_DIR", d("poetry-cache")),
+        ("POETRY_CONFIG_DIR", d("poetry-config")),
+        ("POETRY_VIRTUALENVS_CREATE", "false".into()),
+        ("PIP_CONFIG_FILE", "/dev/null".into()),
+        ("PIP_CACHE_DIR", d("pip-cache")),
+        ("GOPATH", d("gopath")),
+        ("GOMODCACHE", d("gomodcache")),
+        ("GOCACHE", d("gocache")),
+        ("GOFLAGS", "-mod=mod".into()),
+        ("GOSUMDB", "off".into()),
+        ("GOTOOLCHAIN", "local".into()),
+        ("COMPOSER_HOME", d("composer-home")),
+        ("COMPOSER_CACHE_DIR", d("composer-cache")),
+        ("BUNDLE_USER_HOME", d("bundle-home")),
+        ("GEM_HOME", d("gem-home")),
+        ("GEM_SPEC_CACHE", d("gem-spec-cache")),
+    ] {
+        f.env.push((k.into(), v));
+    }
+}
+
+/// Is this tool installed? (`.ci/install-test-tools` installs them; a
+/// developer machine without one skips its test, saying so.)
+fn have(tool: &str) -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(tool).is_file());
+    if !found {
+        eprintln!("SKIPPED: {tool} is not installed (run .ci/install-test-tools)");
+    }
+    found
+}
+
+/// npm_fixture's project, locked by `tool` (pnpm or yarn).
+fn js_fixture(tool: &str) -> (Fixture, NpmRegistry, SqliteStore) {
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let reg = NpmRegistry::start();
+    reg.publish("vulnpkg", "1.0.0", json!({}));
+    reg.publish("deeppkg", "1.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    reg.publish("leafpkg", "1.0.0", json!({}));
+    reg.publish("midpkg", "1.0.0", json!({"leafpkg": "^1.0.0"}));
+    f.write(".npmrc", &format!("registry={}\n", reg.url()));
+    f.write(".gitignore", "node_modules/\n.yarn/\n.pnp.*\n");
+    if tool == "yarn-berry" {
+        // Yarn 1 on PATH hands over to the project's yarnPath.
+        let berry = yarn_berry().unwrap();
+        f.write(
+            ".yarnrc.yml",
+            &format!(
+                "yarnPath: {}\nnpmRegistryServer: \"{}\"\nunsafeHttpWhitelist:\n  - \"127.0.0.1\"\nenableTelemetry: false\nnodeLinker: node-modules\n# the test registry publishes versions seconds before they are used\nnpmMinimalAgeGate: 0\n",
+                berry.display(),
+                reg.url().trim_end_matches('/')
+            ),
+        );
+        f.env.push((
+            "YARN_GLOBAL_FOLDER".into(),
+            f.tmp.path().join("yarn-berry-global").display().to_string(),
+        ));
+    }
+    let lock = if tool == "pnpm" {
+        "pnpm-lock.yaml"
+    } else {
+        "yarn.lock"
+    };
+    f.write(
+        "test.js",
+        &format!(
+            "const t = require('fs').readFileSync('{lock}', 'utf8');\nif (!t.includes('vulnpkg')) process.exit(1);\nconsole.log('lockfile ok');\n"
+        ),
+    );
+    f.write(
+        "package.json",
+        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\n    \"test\": \"node test.js\"\n  },\n  \"dependencies\": {\n    \"midpkg\": \"^1.0.0\",\n    \"parentpkg\": \"^1.0.0\",\n    \"vulnpkg\": \"^1.0.0\"\n  }\n}\n",
+    );
+    let scratch = f.tmp.path().join("lock-modules").display().to_string();
+    if tool == "pnpm" {
+        f.run(
+            "pnpm",
+            &f.repo,
+            &["install", "--lockfile-only", "--ignore-scripts"],
+        );
+    } else if tool == "yarn-berry" {
+        f.run("yarn", &f.repo, &["install", "--mode=update-lockfile"]);
+    } else {
+        f.run(
+            "yarn",
+            &f.repo,
+            &[
+                "install",
+                "--ignore-scripts",
+                "--non-interactive",
+                "--modules-folder",
+                &scratch,
+            ],
+        );
+    }
+    f.commit_all("app");
+    reg.publish("vulnpkg", "1.0.1", json!({}));
+    reg.publish("deeppkg", "2.0.0", json!({}));
+    reg.publish("leafpkg", "1.0.1", json!({}));
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GHSA-vuln-0001-0001", "npm", "vulnpkg", "SEMVER", "1.0.1"),
+            record("GHSA-deep-0002-0002", "npm", "deeppkg", "SEMVER", "2.0.0"),
+            record("GHSA-leaf-0003-0003", "npm", "leafpkg", "SEMVER", "1.0.1"),
+        ],
+    );
+    (f, reg, st)
+}
+
+/// The versions of `name` the tool itself installs from a branch's
+/// lockfile (`pnpm list` / `yarn list`), independent of our parsers.
+fn js_installed_versions(f: &Fixture, tool: &str, branch: &str, name: &str) -> Vec<String> {
+    fn walk(v: &Value, name: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(deps)) = m.get("dependencies")
+                    && let Some(ver) = deps.get(name).and_then(|d| d.get("version"))
+                {
+                    out.push(format!("{name}@{}", ver.as_str().unwrap_or("?")));
+                }
+                if let Some(n) = m.get("name").and_then(Value::as_str)
+                    && n.starts_with(&format!("{name}@"))
+                {
+                    out.push(n.to_string());
+                }
+                // `yarn info --json` (Berry): "value": "name@npm:1.0.1".
+                if let Some(v) = m.get("value").and_then(Value::as_str)
+                    && let Some(ver) = v.strip_prefix(&format!("{name}@npm:"))
+                {
+                    out.push(format!("{name}@{ver}"));
+                }
+                m.values().for_each(|x| walk(x, name, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, name, out)),
+            _ => {}
+        }
+    }
+    let dir = f
+        .tmp
+        .path()
+        .join(format!("ls-{tool}-{}", branch.replace('/', "-")));
+    let d = dir.display().to_string();
+    f.git(&["worktree", "add", "-q", "--detach", &d, branch]);
+    let out = if tool == "yarn-berry" {
+        f.run(
+            "yarn",
+            &dir,
+            &["install", "--immutable", "--mode=skip-build"],
+        );
+        f.run("yarn", &dir, &["info", name, "--json", "--recursive"])
+    } else if tool == "pnpm" {
+        f.run(
+            "pnpm",
+            &dir,
+            &["install", "--frozen-lockfile", "--ignore-scripts"],
+        );
+        f.run("pnpm", &dir, &["list", "--depth", "Infinity", "--json"])
+    } else {
+        f.run(
+            "yarn",
+            &dir,
+            &[
+                "install",
+                "--frozen-lockfile",
+                "--ignore-scripts",
+                "--non-interactive",
+            ],
+        );
+        f.run(
+            "yarn",
+            &dir,
+            &["list", "--pattern", name, "--json", "--non-interactive"],
+        )
+    };
+    f.git(&["worktree", "remove", "--force", &d]);
+    let mut found = Vec::new();
+    for line in out
+        .lines()
+        .filter(|l| l.trim_start().starts_with(['{', '[']))
+    {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            walk(&v, name, &mut found);
+        }
+    }
+    if found.is_empty() {
+        walk(
+            &serde_json::from_str(&out).unwrap_or(Value::Null),
+            name,
+            &mut found,
+        );
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn js_e2e(tool: &str) {
+    let start = std::time::Instant::now();
+    let program = tool.trim_end_matches("-berry");
+    let (f, _reg, st) = js_fixture(tool);
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let strategy = |id: &str| {
+        p.groups
+            .iter()
+            .find(|g| g.id == id)
+            .unwrap_or_else(|| panic!("{p:#?}"))
+            .changes[0]
+            .strategy
+    };
+    assert_eq!(strategy("npm-vulnpkg"), Strategy::LockfileUpdate);
+    assert_eq!(strategy("npm-deeppkg"), Strategy::Override);
+    // A transitive package whose parent's range allows the fix.
+    assert_eq!(strategy("npm-leafpkg"), Strategy::LockfileUpdate);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (id, others) in [
+        (
+            "npm-vulnpkg",
+            ["GHSA-deep-0002-0002", "GHSA-leaf-0003-0003"],
+        ),
+        (
+            "npm-deeppkg",
+            ["GHSA-leaf-0003-0003", "GHSA-vuln-0001-0001"],
+        ),
+        (
+            "npm-leafpkg",
+            ["GHSA-deep-0002-0002", "GHSA-vuln-0001-0001"],
+        ),
+    ] {
+        let g = group(&r, id);
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(
+            (t.outcome, t.command.as_str()),
+            (TestOutcome::Passed, format!("{program} test").as_str())
+        );
+        assert!(t.log_tail.contains("lockfile ok"), "{}", t.log_tail);
+        assert!(
+            g.changes[0].done.starts_with(program) || g.changes[0].done.starts_with("package.json"),
+            "{g:#?}"
+        );
+        let mut left = vuln_ids(&f.scan_branch(&g.branch, &st));
+        left.sort();
+        assert_eq!(left, others, "{id}");
+        // Only the manifest and lockfile changed; no node_modules.
+        let files = f.git(&["diff", "--name-only", "HEAD", &g.branch]);
+        assert!(
+            files
+                .lines()
+                .all(|l| l == "package.json" || l == "pnpm-lock.yaml" || l == "yarn.lock"),
+            "{files}"
+        );
+    }
+    // The tool itself, installing from the branch's lockfile, gets the
+    // fixed versions.
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-vulnpkg", "vulnpkg"),
+        ["vulnpkg@1.0.1"]
+    );
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-deeppkg", "deeppkg"),
+        ["deeppkg@2.0.0"]
+    );
+    assert_eq!(
+        js_installed_versions(&f, tool, "patchloop/npm-leafpkg", "leafpkg"),
+        ["leafpkg@1.0.1"]
+    );
+    // The transitive update left package.json alone.
+    let files = f.git(&["diff", "--name-only", "HEAD", "patchloop/npm-leafpkg"]);
+    assert!(!files.contains("package.json"), "{files}");
+    let pj = f.show("patchloop/npm-deeppkg", "package.json");
+    assert!(
+        pj.ends_with("  },\n  \"resolutions\": {\n    \"deeppkg\": \"2.0.0\"\n  }\n}"),
+        "{pj}"
+    );
+    eprintln!("{tool} end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn pnpm_lockfile_update_and_override_tested_and_committed() {
+    if have("pnpm") {
+        js_e2e("pnpm");
+    }
+}
+
+/// Yarn Berry's single-file release, as `.ci/install-test-tools` installs
+/// it (npm `@yarnpkg/cli-dist`), or `PATCHLOOP_TEST_YARN_BERRY`.
+fn yarn_berry() -> Option<PathBuf> {
+    let p = std::env::var_os("PATCHLOOP_TEST_YARN_BERRY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                PathBuf::from(h).join(
+                    ".local/share/patchloop-test-tools/yarn-berry/node_modules/@yarnpkg/cli-dist/bin/yarn.js",
+                )
+            })
+        })?;
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: Yarn Berry not found at {} (run .ci/install-test-tools)",
+            p.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn yarn_berry_lockfile_update_and_resolution_tested_and_committed() {
+    if have("yarn") && yarn_berry().is_some() {
+        js_e2e("yarn-berry");
+    }
+}
+
+#[test]
+fn yarn_classic_lockfile_update_and_resolution_tested_and_committed() {
+    if have("yarn") {
+        js_e2e("yarn");
+    }
+}
+
+// ---------- a static file server on loopback, and zip archives ----------
+
+/// Serve the files under `root` on 127.0.0.1 (a path ending in `/` serves
+/// its `index.html`); the files may change while it runs.
+fn serve_dir(root: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || serve_file(&root, s));
+        }
+    });
+    port
+}
+
+fn serve_file(root: &Path, mut s: TcpStream) {
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+            break;
+        }
+    }
+    let raw = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = raw.split(['?', '#']).next().unwrap_or("/");
+    let mut rel = path.trim_start_matches('/').to_string();
+    if rel.is_empty() || rel.ends_with('/') {
+        rel.push_str("index.html");
+    }
+    let file = root.join(&rel);
+    let ok = !rel.split('/').any(|c| c == "..");
+    let (status, body) = match std::fs::read(&file) {
+        Ok(b) if ok => ("200 OK", b),
+        _ => ("404 Not Found", b"not found".to_vec()),
+    };
+    let ctype = if rel.ends_with(".html") {
+        "text/html"
+    } else if rel.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = s.write_all(&body);
+}
+
+/// A zip archive (stored entries), written by the format's spec.
+fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u16.to_le_bytes()); // time
+            v.extend_from_slice(&0x21u16.to_le_bytes()); // 1980-01-01
+            v.extend_from_slice(&crc.sum().to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        out.extend_from_slice(&0x04034b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x02014b50u32.to_le_bytes());
+        central.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: unix
+        common(&mut central);
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attrs
+        central.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+// ---------- Python: a PEP 503 simple index on loopback ----------
+
+/// A wheel of a one-module pure-Python package, per the binary
+/// distribution format spec (METADATA, WHEEL, RECORD).
+fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
+    use base64::Engine;
+    let info = format!("{name}-{version}.dist-info");
+    let mut meta = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        meta.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let mut files = vec![
+        (
+            format!("{name}/__init__.py"),
+            format!("VERSION = \"{version}\"\n").into_bytes(),
+        ),
+        (format!("{info}/METADATA"), meta.into_bytes()),
+        (
+            format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: patchloop-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_vec(),
+        ),
+    ];
+    let mut record = String::new();
+    for (n, b) in &files {
+        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(b));
+        record.push_str(&format!("{n},sha256={h},{}\n", b.len()));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    files.push((format!("{info}/RECORD"), record.into_bytes()));
+    (format!("{name}-{version}-py3-none-any.whl"), zip(&files))
+}
+
+struct PyIndex {
+    root: PathBuf,
+    port: u16,
+}
+
+impl PyIndex {
+    fn start(root: PathBuf) -> PyIndex {
+        std::fs::create_dir_all(root.join("simple")).unwrap();
+        std::fs::create_dir_all(root.join("files")).unwrap();
+        let port = serve_dir(root.clone());
+        PyIndex { root, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/simple/", self.port)
+    }
+
+    /// Publish a wheel and rewrite the project's page.
+    fn publish(&self, name: &str, version: &str, requires: &[&str]) {
+        let (file, bytes) = wheel(name, version, requires);
+        std::fs::write(self.root.join("files").join(&file), &bytes).unwrap();
+        let dir = self.root.join("simple").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut links = String::new();
+        let mut all: Vec<_> = std::fs::read_dir(self.root.join("files"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with(&format!("{name}-")))
+            .collect();
+        all.sort();
+        for f in all {
+            let b = std::fs::read(self.root.join("files").join(&f)).unwrap();
+            links.push_str(&format!(
+                "<a href=\"../../files/{f}#sha256={:x}\">{f}</a><br/>\n",
+                sha2::Sha256::digest(&b)
+            ));
+        }
+        std::fs::write(
+            dir.join("index.html"),
+            format!("<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// app → vulnpy 1.0.0 (fixed in 1.0.1) and pyparent 1.0.0 → pydeep 1.0.0
+/// (fixed in 1.1.0), locked by `tool` (uv, poetry, pip-tools) against the
+/// loopback index.
+fn py_fixture(tool: &str) -> (Fixture, PyIndex, SqliteStore, &'static str) {
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let idx = PyIndex::start(f.tmp.path().join("pyindex"));
+    idx.publish("vulnpy", "1.0.0", &[]);
+    idx.publish("pydeep", "1.0.0", &[]);
+    idx.publish("pyparent", "1.0.0", &["pydeep>=1.0"]);
+    let url = idx.url();
+    let lock = match tool {
+        "uv" => {
+            f.write(
+                "pyproject.toml",
+                &format!(
+                    "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"vulnpy>=1.0\",  # the client\n    \"pyparent\",\n]\n\n[[tool.uv.index]]\nname = \"local\"\nurl = \"{url}\"\ndefault = true\n"
+                ),
+            );
+            f.run("uv", &f.repo, &["lock", "--quiet"]);
+            "uv.lock"
+        }
+        "poetry" => {
+            f.write(
+                "pyproject.toml",
+                &format!(
+                    "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"vulnpy (>=1.0)\",\n    \"pyparent\",\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{url}\"\npriority = \"primary\"\n"
+                ),
+            );
+            f.run("poetry", &f.repo, &["lock", "--no-interaction"]);
+            "poetry.lock"
+        }
+        _ => {
+            f.write(
+                "requirements.in",
+                &format!("--index-url {url}\nvulnpy>=1.0\npyparent\n"),
+            );
+            f.run(
+                "pip-compile",
+                &f.repo,
+                &["--quiet", "--no-emit-index-url", "requirements.in"],
+            );
+            "requirements.txt"
+        }
+    };
+    f.write(
+        "patchloop.toml",
+        &format!(
+            "[apply]\ntest_command = [\"python3\", \"-c\", \"import sys; t = open('{lock}').read(); print('lock has', t.count('vulnpy'), 'vulnpy'); sys.exit(0 if 'vulnpy' in t else 1)\"]\n"
+        ),
+    );
+    f.commit_all("app");
+    idx.publish("vulnpy", "1.0.1", &[]);
+    idx.publish("pydeep", "1.1.0", &[]);
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("PYSEC-2099-11", "PyPI", "vulnpy", "ECOSYSTEM", "1.0.1"),
+            record("PYSEC-2099-12", "PyPI", "pydeep", "ECOSYSTEM", "1.1.0"),
+        ],
+    );
+    (f, idx, st, lock)
+}
+
+/// The versions a lockfile names, read with Python's own parsers.
+fn py_locked(f: &Fixture, branch: &str, lock: &str) -> String {
+    let text = f.show(branch, lock);
+    let tmp = f.tmp.path().join(format!("locked-{}", lock));
+    std::fs::write(&tmp, text).unwrap();
+    let script = if lock.ends_with(".txt") {
+        "import sys\nfor l in open(sys.argv[1]):\n    l = l.split('#')[0].strip()\n    if '==' in l: print(l)\n"
+    } else {
+        "import sys, tomllib\nd = tomllib.load(open(sys.argv[1], 'rb'))\nfor p in d['package']: print(p['name'] + '==' + p['version'])\n"
+    };
+    f.run(
+        "python3",
+        f.tmp.path(),
+        &["-c", script, &tmp.display().to_string()],
+    )
+}
+
+fn py_e2e(tool: &str) {
+    let start = std::time::Instant::now();
+    let (f, _idx, st, lock) = py_fixture(tool);
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    assert_eq!(p.groups.len(), 2, "{p:#?}");
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (pkg, fixed, other) in [
+        ("vulnpy", "vulnpy==1.0.1", "PYSEC-2099-12"),
+        ("pydeep", "pydeep==1.1.0", "PYSEC-2099-11"),
+    ] {
+        let g = r
+            .groups
+            .iter()
+            .find(|g| g.changes[0].package == pkg)
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(t.outcome, TestOutcome::Passed);
+        assert!(t.log_tail.contains("lock has"), "{}", t.log_tail);
+        // The ecosystem's own tool made the change.
+        let by = match tool {
+            "uv" => "uv lock --upgrade-package",
+            "poetry" => "poetry update --lock",
+            _ => "pip-compile ",
+        };
+        assert!(g.changes[0].done.starts_with(by), "{g:#?}");
+        let locked = py_locked(&f, &g.branch, lock);
+        assert!(locked.lines().any(|l| l == fixed), "{locked}");
+        assert_eq!(vuln_ids(&f.scan_branch(&g.branch, &st)), [other], "{pkg}");
+    }
+    eprintln!("{tool} end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn uv_lock_upgraded_tested_and_committed() {
+    if have("uv") {
+        py_e2e("uv");
+    }
+}
+
+#[test]
+fn poetry_lock_updated_tested_and_committed() {
+    if have("poetry") {
+        py_e2e("poetry");
+    }
+}
+
+#[test]
+fn pip_compile_recompiles_tested_and_committed() {
+    if have("pip-compile") {
+        py_e2e("pip-tools");
+    }
+}
+
+// ---------- Go: a module proxy directory (GOPROXY=file://) ----------
+
+/// Publish `module@v` into a GOPROXY directory: list, .info, .mod and the
+/// module zip in the proxy protocol's layout.
+fn publish_module(
+    proxy: &Path,
+    module: &str,
+    v: &str,
+    requires: &[(&str, &str)],
+    imports: &[&str],
+) {
+    let dir = proxy.join(module).join("@v");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gomod = format!("module {module}\n\ngo 1.19\n");
+    for (m, mv) in requires {
+        gomod.push_str(&format!("\nrequire {m} {mv}\n"));
+    }
+    let pkg = module.rsplit('/').next().unwrap();
+    let mut src = format!("package {pkg}\n\n");
+    for i in imports {
+        src.push_str(&format!("import _ \"{i}\"\n"));
+    }
+    src.push_str(&format!("\nconst Version = \"{v}\"\n"));
+    let prefix = format!("{module}@{v}");
+    let z = zip(&[
+        (format!("{prefix}/go.mod"), gomod.clone().into_bytes()),
+        (format!("{prefix}/{pkg}.go"), src.into_bytes()),
+    ]);
+    std::fs::write(dir.join(format!("{v}.zip")), z).unwrap();
+    std::fs::write(dir.join(format!("{v}.mod")), gomod).unwrap();
+    std::fs::write(
+        dir.join(format!("{v}.info")),
+        format!("{{\"Version\":\"{v}\",\"Time\":\"2025-01-01T00:00:00Z\"}}"),
+    )
+    .unwrap();
+    let mut list = std::fs::read_to_string(dir.join("list")).unwrap_or_default();
+    list.push_str(&format!("{v}\n"));
+    std::fs::write(dir.join("list"), list).unwrap();
+}
+
+#[test]
+fn go_get_and_tidy_tested_and_committed() {
+    if !have("go") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let proxy = f.tmp.path().join("goproxy");
+    f.env
+        .push(("GOPROXY".into(), format!("file://{}", proxy.display())));
+    publish_module(&proxy, "example.com/vuln", "v1.0.0", &[], &[]);
+    publish_module(&proxy, "example.com/deep", "v1.0.0", &[], &[]);
+    publish_module(
+        &proxy,
+        "example.com/parent",
+        "v1.0.0",
+        &[("example.com/deep", "v1.0.0")],
+        &["example.com/deep"],
+    );
+    f.write(
+        "go.mod",
+        "module example.com/app\n\ngo 1.19\n\nrequire (\n\texample.com/parent v1.0.0\n\texample.com/vuln v1.0.0 // the client\n)\n",
+    );
+    f.write(
+        "app.go",
+        "package app\n\nimport (\n\t\"example.com/parent\"\n\t\"example.com/vuln\"\n)\n\nfunc Versions() string { return parent.Version + \" \" + vuln.Version }\n",
+    );
+    f.write(
+        "app_test.go",
+        "package app\n\nimport \"testing\"\n\nfunc TestVersions(t *testing.T) {\n\tt.Log(Versions())\n\tif Versions() == \"\" {\n\t\tt.Fatal(\"empty\")\n\t}\n}\n",
+    );
+    f.run("go", &f.repo, &["mod", "tidy"]);
+    f.commit_all("app");
+    publish_module(&proxy, "example.com/vuln", "v1.0.1", &[], &[]);
+    publish_module(&proxy, "example.com/deep", "v1.1.0", &[], &[]);
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GO-2099-0001", "Go", "example.com/vuln", "SEMVER", "1.0.1"),
+            record("GO-2099-0002", "Go", "example.com/deep", "SEMVER", "1.1.0"),
+        ],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    assert_eq!(p.groups.len(), 2, "{p:#?}");
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before, "the user's repository changed");
+    for (module, fixed, other) in [
+        (
+            "example.com/vuln",
+            "example.com/vuln v1.0.1",
+            "GO-2099-0002",
+        ),
+        (
+            "example.com/deep",
+            "example.com/deep v1.1.0",
+            "GO-2099-0001",
+        ),
+    ] {
+        let g = r
+            .groups
+            .iter()
+            .find(|g| g.changes[0].package == module)
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+        assert!(g.changes[0].done.starts_with("go get "), "{g:#?}");
+        let t = g.test.as_ref().unwrap();
+        assert_eq!(
+            (t.outcome, t.command.as_str()),
+            (TestOutcome::Passed, "go test ./...")
+        );
+        // The go command itself reads the branch's build list.
+        let dir = f.tmp.path().join(format!("golist-{}", g.id));
+        let d = dir.display().to_string();
+        f.git(&["worktree", "add", "-q", "--detach", &d, &g.branch]);
+        let all = f.run("go", &dir, &["list", "-m", "all"]);
+        f.git(&["worktree", "remove", "--force", &d]);
+        assert!(all.lines().any(|l| l == fixed), "{all}");
+        assert_eq!(
+            vuln_ids(&f.scan_branch(&g.branch, &st)),
+            [other],
+            "{module}"
+        );
+        let gomod = f.show(&g.branch, "go.mod");
+        assert!(gomod.contains("// the client"), "{gomod}");
+    }
+    eprintln!("go end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+// ---------- missing tools: refusals, and the file edits that are sound ----------
+
+#[test]
+fn missing_tools_refuse_or_fall_back_to_file_edits() {
+    let f = Fixture::new();
+    let files: &[(&str, &str)] = &[
+        (
+            "pnpm/package.json",
+            "{\n  \"name\": \"p\",\n  \"dependencies\": {\"vulnpnpm\": \"^1.0.0\"}\n}\n",
+        ),
+        (
+            "pnpm/pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      vulnpnpm:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n\n  vulnpnpm@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  vulnpnpm@1.0.0: {}\n",
+        ),
+        (
+            "yarn/package.json",
+            "{\n  \"name\": \"y\",\n  \"dependencies\": {\"vulnyarn\": \"^1.0.0\"}\n}\n",
+        ),
+        (
+            "yarn/yarn.lock",
+            "# yarn lockfile v1\n\n\nvulnyarn@^1.0.0:\n  version \"1.0.0\"\n  resolved \"http://127.0.0.1:9/vulnyarn/-/vulnyarn-1.0.0.tgz\"\n",
+        ),
+        (
+            "uv/pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"vulnuv>=1.0\"]\n",
+        ),
+        (
+            "uv/uv.lock",
+            "version = 1\nrequires-python = \">=3.8\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"vulnuv\" }]\n\n[[package]]\nname = \"vulnuv\"\nversion = \"1.0.0\"\nsource = { registry = \"http://127.0.0.1:9/simple\" }\n",
+        ),
+        (
+            "poetry/pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"vulnpoetry (>=1.0)\"]\n",
+        ),
+        (
+            "poetry/poetry.lock",
+            "[[package]]\nname = \"vulnpoetry\"\nversion = \"1.0.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\n\n[metadata]\nlock-version = \"2.1\"\npython-versions = \">=3.8\"\ncontent-hash = \"00\"\n",
+        ),
+        (
+            "ruby/Gemfile",
+            "source \"http://127.0.0.1:9\"\ngem \"vulngem\", \"~> 1.0\"\n",
+        ),
+        (
+            "ruby/Gemfile.lock",
+            "GEM\n  remote: http://127.0.0.1:9/\n  specs:\n    vulngem (1.0.0)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  vulngem (~> 1.0)\n\nBUNDLED WITH\n   2.3.15\n",
+        ),
+        (
+            "php/composer.json",
+            "{\"require\": {\"acme/vuln\": \"^1.0\"}}\n",
+        ),
+        (
+            "php/composer.lock",
+            "{\"content-hash\": \"00\", \"packages\": [{\"name\": \"acme/vuln\", \"version\": \"1.0.0\", \"type\": \"library\"}], \"packages-dev\": []}\n",
+        ),
+        (
+            "go/go.mod",
+            "module example.com/app\n\ngo 1.19\n\nrequire (\n\texample.com/other v0.3.0\n\texample.com/vuln v1.0.0 // the client\n)\n",
+        ),
+        (
+            "pip/requirements.in",
+            "vulnpip==1.0.0  # pinned on purpose\n",
+        ),
+        (
+            "pip/requirements.txt",
+            "#\n# This file is autogenerated by pip-compile\n#\nvulnpip==1.0.0\n    # via -r requirements.in\n",
+        ),
+        (
+            "patchloop.toml",
+            "[apply]\ntest_command = [\"/bin/sh\", \"-c\", \"exit 0\"]\n",
+        ),
+    ];
+    for (p, t) in files {
+        f.write(p, t);
+    }
+    f.commit_all("fixtures");
+    let st = store(
+        f.tmp.path(),
+        &[
+            record("GHSA-aaaa-0001-0001", "npm", "vulnpnpm", "SEMVER", "1.0.1"),
+            record("GHSA-aaaa-0002-0002", "npm", "vulnyarn", "SEMVER", "1.0.1"),
+            record("PYSEC-2099-21", "PyPI", "vulnuv", "ECOSYSTEM", "1.0.1"),
+            record("PYSEC-2099-22", "PyPI", "vulnpoetry", "ECOSYSTEM", "1.0.1"),
+            record("PYSEC-2099-23", "PyPI", "vulnpip", "ECOSYSTEM", "1.0.1"),
+            record(
+                "GHSA-aaaa-0003-0003",
+                "RubyGems",
+                "vulngem",
+                "ECOSYSTEM",
+                "1.0.1",
+            ),
+            record(
+                "GHSA-aaaa-0004-0004",
+                "Packagist",
+                "acme/vuln",
+                "ECOSYSTEM",
+                "1.0.1",
+            ),
+            record("GO-2099-0003", "Go", "example.com/vuln", "SEMVER", "1.0.1"),
+        ],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    assert_eq!(p.groups.len(), 8, "{p:#?}");
+    // A PATH with git only.
+    let bin = f.tmp.path().join("bin-git-only");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(which("git"), bin.join("git")).unwrap();
+    let mut o = f.options();
+    o.env.push(("PATH".into(), bin.display().to_string()));
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let by_pkg = |name: &str| {
+        r.groups
+            .iter()
+            .find(|g| g.changes[0].package == name)
+            .unwrap_or_else(|| panic!("{r:#?}"))
+    };
+    for (pkg, tool, file) in [
+        ("vulnpnpm", "pnpm", "pnpm-lock.yaml"),
+        ("vulnyarn", "yarn", "yarn.lock"),
+        ("vulnuv", "uv", "uv.lock"),
+        ("vulnpoetry", "poetry", "poetry.lock"),
+        ("vulngem", "bundle", "Gemfile.lock"),
+        ("acme/vuln", "composer", "composer.lock"),
+    ] {
+        let g = by_pkg(pkg);
+        assert_eq!(g.outcome, GroupOutcome::Refused, "{g:#?}");
+        assert_eq!(
+            g.reason.as_deref().unwrap(),
+            format!(
+                "{tool} is not installed (not on PATH): {file} cannot be updated soundly without it (its resolution and checksums come from the registry); install {tool} or make the change by hand"
+            )
+        );
+        assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+    }
+    // go.mod: the require line, edited in place.
+    let g = by_pkg("example.com/vuln");
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(g.changes[0].done.contains("go.sum not refreshed"), "{g:#?}");
+    assert_eq!(
+        f.show(&g.branch, "go/go.mod"),
+        "module example.com/app\n\ngo 1.19\n\nrequire (\n\texample.com/other v0.3.0\n\texample.com/vuln v1.0.1 // the client\n)"
+    );
+    // pip-tools output: both pins, edited in place.
+    let g = by_pkg("vulnpip");
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(
+        g.changes[0].done.starts_with("pip-compile not installed"),
+        "{g:#?}"
+    );
+    assert_eq!(
+        f.show(&g.branch, "pip/requirements.txt"),
+        "#\n# This file is autogenerated by pip-compile\n#\nvulnpip==1.0.1\n    # via -r requirements.in"
+    );
+    assert_eq!(
+        f.show(&g.branch, "pip/requirements.in"),
+        "vulnpip==1.0.1  # pinned on purpose"
+    );
+}
+
+// ---------- a parent bump: the transitive fix needs a newer parent ----------
+
+#[test]
+fn npm_parent_bump_reaches_the_transitive_fix() {
+    let start = std::time::Instant::now();
+    let f = Fixture::new();
+    let reg = NpmRegistry::start();
+    reg.publish("deeppkg", "1.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.0", json!({"deeppkg": "^1.0.0"}));
+    f.write(".npmrc", &format!("registry={}\n", reg.url()));
+    f.write(
+        "package.json",
+        "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"parentpkg\": \"^1.0.0\"\n  }\n}\n",
+    );
+    f.run(
+        "npm",
+        &f.repo,
+        &[
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ],
+    );
+    f.commit_all("app");
+    // The fix is a major release of the transitive package; only the next
+    // parent release allows it (and 1.0.1 does not yet).
+    reg.publish("deeppkg", "2.0.0", json!({}));
+    reg.publish("parentpkg", "1.0.1", json!({"deeppkg": "^1.0.0"}));
+    reg.publish("parentpkg", "1.1.0", json!({"deeppkg": "^2.0.0"}));
+    // Published yesterday (TODAY is 2026-03-02).
+    reg.times.lock().unwrap().insert(
+        ("parentpkg".into(), "1.1.0".into()),
+        "2026-03-01T08:00:00.000Z".into(),
+    );
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-deep-0003-0003",
+            "npm",
+            "deeppkg",
+            "SEMVER",
+            "2.0.0",
+        )],
+    );
+    let registry =
+        patchloop_remedy::registry::Registries::new(patchloop_remedy::registry::RegistryConfig {
+            urls: patchloop_remedy::registry::RegistryUrls::all(&reg.url()),
+            ..Default::default()
+        });
+    // A 7-day cooldown: the parent release is too new to be chosen; npm
+    // can still override the transitive version.
+    let cooled = plan_with_cooldown(&f.repo, &st, &registry, 7);
+    let c = &cooled.groups[0].changes[0];
+    assert_eq!(c.strategy, Strategy::Override, "{cooled:#?}");
+    assert!(c.parent.is_none());
+    assert!(
+        c.action.starts_with("parentpkg 1.1.0 allows deeppkg 2.0.0 but was published 1 day(s) ago (cooldown_days = 7)"),
+        "{}",
+        c.action
+    );
+    // Two days' cooldown has passed (1 day < 2 is still cooling; 0 is off).
+    assert_eq!(
+        plan_with_cooldown(&f.repo, &st, &registry, 1).groups[0].changes[0].strategy,
+        Strategy::BumpParent
+    );
+    let p = make_plan_with(&f.repo, &st, Grouping::Package, &registry);
+    let c = &p.groups[0].changes[0];
+    assert_eq!(c.strategy, Strategy::BumpParent, "{p:#?}");
+    let pb = c.parent.as_ref().unwrap();
+    assert_eq!(
+        (pb.package.as_str(), pb.from.as_str(), pb.to.as_str()),
+        ("parentpkg", "1.0.0", "1.1.0")
+    );
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(
+        g.changes[0]
+            .done
+            .starts_with("npm install parentpkg@^1.1.0 --save-prod"),
+        "{g:#?}"
+    );
+    let lock: Value = serde_json::from_str(&f.show(&g.branch, "package-lock.json")).unwrap();
+    assert_eq!(
+        lock["packages"]["node_modules/parentpkg"]["version"],
+        "1.1.0"
+    );
+    assert_eq!(lock["packages"]["node_modules/deeppkg"]["version"], "2.0.0");
+    let pj: Value = serde_json::from_str(&f.show(&g.branch, "package.json")).unwrap();
+    assert_eq!(pj["dependencies"]["parentpkg"], "^1.1.0");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!(
+        "npm parent bump end to end: {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+// ---------- Bundler: a gem source on loopback (gem build + generate_index) ----------
+
+/// Build `name-version.gem` with `gem build` into `<index>/gems` and
+/// regenerate the source's index files with `gem generate_index`.
+fn publish_gem(f: &Fixture, index: &Path, name: &str, version: &str) {
+    let src = f.tmp.path().join(format!("gemsrc-{name}-{version}"));
+    std::fs::create_dir_all(src.join("lib")).unwrap();
+    std::fs::write(
+        src.join("lib").join(format!("{name}.rb")),
+        format!("module Vulngem\n  VERSION = \"{version}\"\nend\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join(format!("{name}.gemspec")),
+        format!(
+            "Gem::Specification.new do |s|\n  s.name = \"{name}\"\n  s.version = \"{version}\"\n  s.summary = \"test gem\"\n  s.authors = [\"patchloop\"]\n  s.license = \"MIT\"\n  s.files = [\"lib/{name}.rb\"]\nend\n"
+        ),
+    )
+    .unwrap();
+    f.run(
+        "gem",
+        &src,
+        &["build", "--silent", &format!("{name}.gemspec")],
+    );
+    std::fs::create_dir_all(index.join("gems")).unwrap();
+    let gem = format!("{name}-{version}.gem");
+    std::fs::rename(src.join(&gem), index.join("gems").join(&gem)).unwrap();
+    let d = index.display().to_string();
+    f.run(
+        "gem",
+        f.tmp.path(),
+        &["generate_index", "--silent", "-d", &d],
+    );
+}
+
+#[test]
+fn bundler_lock_update_tested_and_committed() {
+    if !have("bundle") || !have("gem") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let index = f.tmp.path().join("gemsource");
+    std::fs::create_dir_all(&index).unwrap();
+    let port = serve_dir(index.clone());
+    publish_gem(&f, &index, "vulngem", "1.0.0");
+    f.write(
+        "Gemfile",
+        &format!(
+            "source \"http://127.0.0.1:{port}\"\n\ngem \"vulngem\", \"~> 1.0\" # the client\n"
+        ),
+    );
+    f.write(
+        "patchloop.toml",
+        "[apply]\ntest_command = [\"ruby\", \"-e\", \"t = File.read('Gemfile.lock'); puts t[/vulngem \\\\(.*\\\\)/]; exit(t.include?('vulngem') ? 0 : 1)\"]\n",
+    );
+    f.run("bundle", &f.repo, &["lock"]);
+    f.commit_all("app");
+    publish_gem(&f, &index, "vulngem", "1.0.1");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-gem0-0001-0001",
+            "RubyGems",
+            "vulngem",
+            "ECOSYSTEM",
+            "1.0.1",
+        )],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert_eq!(
+        g.changes[0].done,
+        "bundle lock --update vulngem --conservative"
+    );
+    assert_eq!(g.test.as_ref().unwrap().outcome, TestOutcome::Passed);
+    // Bundler's own lockfile parser reads the branch's lockfile.
+    let dir = f.tmp.path().join("gem-branch");
+    let d = dir.display().to_string();
+    f.git(&["worktree", "add", "-q", "--detach", &d, &g.branch]);
+    let specs = f.run(
+        "ruby",
+        &dir,
+        &[
+            "-rbundler",
+            "-e",
+            "puts Bundler::LockfileParser.new(File.read('Gemfile.lock')).specs.map { |s| \"#{s.name}-#{s.version}\" }",
+        ],
+    );
+    f.git(&["worktree", "remove", "--force", &d]);
+    assert_eq!(specs, "vulngem-1.0.1");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!("bundler end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+// ---------- Composer: a `composer` repository (packages.json) on loopback ----------
+
+fn publish_composer(root: &Path, port: u16, name: &str, version: &str) {
+    let file = format!("dist/{}-{version}.zip", name.replace('/', "-"));
+    let cj =
+        json!({"name": name, "version": version, "autoload": {"psr-4": {"Acme\\Vuln\\": "src/"}}});
+    let z = zip(&[
+        ("composer.json".to_string(), cj.to_string().into_bytes()),
+        (
+            "src/Version.php".to_string(),
+            format!("<?php\nnamespace Acme\\Vuln;\nconst VERSION = '{version}';\n").into_bytes(),
+        ),
+    ]);
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join(&file), &z).unwrap();
+    let pj = root.join("packages.json");
+    let mut all: Value = std::fs::read_to_string(&pj)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| json!({"packages": {}}));
+    all["packages"][name][version] = json!({
+        "name": name, "version": version, "type": "library",
+        "autoload": {"psr-4": {"Acme\\Vuln\\": "src/"}},
+        "dist": {"type": "zip", "url": format!("http://127.0.0.1:{port}/{file}")}
+    });
+    std::fs::write(pj, all.to_string()).unwrap();
+}
+
+#[test]
+fn composer_update_tested_and_committed() {
+    if !have("composer") {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let mut f = Fixture::new();
+    tool_env(&mut f);
+    let root = f.tmp.path().join("composer-repo");
+    std::fs::create_dir_all(&root).unwrap();
+    let port = serve_dir(root.clone());
+    publish_composer(&root, port, "acme/vuln", "1.0.0");
+    f.write(
+        "composer.json",
+        &format!(
+            "{{\n    \"name\": \"acme/app\",\n    \"repositories\": [\n        {{\"type\": \"composer\", \"url\": \"http://127.0.0.1:{port}\"}},\n        {{\"packagist.org\": false}}\n    ],\n    \"require\": {{\n        \"acme/vuln\": \"^1.0\"\n    }},\n    \"config\": {{\"secure-http\": false}},\n    \"scripts\": {{\n        \"test\": \"php -r \\\"echo 'lock ok', PHP_EOL; exit(strpos(file_get_contents('composer.lock'), 'acme/vuln') === false ? 1 : 0);\\\"\"\n    }}\n}}\n"
+        ),
+    );
+    f.run(
+        "composer",
+        &f.repo,
+        &[
+            "update",
+            "--no-install",
+            "--no-scripts",
+            "--no-plugins",
+            "--no-interaction",
+        ],
+    );
+    f.commit_all("app");
+    publish_composer(&root, port, "acme/vuln", "1.0.1");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-php0-0001-0001",
+            "Packagist",
+            "acme/vuln",
+            "ECOSYSTEM",
+            "1.0.1",
+        )],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Applied, "{g:#?}");
+    assert!(
+        g.changes[0]
+            .done
+            .starts_with("composer update acme/vuln --with-dependencies"),
+        "{g:#?}"
+    );
+    let t = g.test.as_ref().unwrap();
+    assert_eq!(
+        (t.outcome, t.command.as_str()),
+        (TestOutcome::Passed, "composer test")
+    );
+    assert!(t.log_tail.contains("lock ok"), "{}", t.log_tail);
+    // PHP reads the branch's lockfile.
+    let lock = f.tmp.path().join("branch-composer.lock");
+    std::fs::write(&lock, f.show(&g.branch, "composer.lock")).unwrap();
+    let locked = f.run(
+        "php",
+        f.tmp.path(),
+        &[
+            "-r",
+            "$l = json_decode(file_get_contents($argv[1]), true); foreach ($l['packages'] as $p) echo $p['name'], '==', $p['version'], PHP_EOL;",
+            &lock.display().to_string(),
+        ],
+    );
+    assert_eq!(locked, "acme/vuln==1.0.1");
+    assert!(vuln_ids(&f.scan_branch(&g.branch, &st)).is_empty());
+    eprintln!("composer end to end: {:.1}s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn a_registry_that_does_not_answer_is_a_refusal_naming_the_command() {
+    if !have("pnpm") {
+        return;
+    }
+    let (f, _reg, st) = js_fixture("pnpm");
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    // Nothing listens on port 1.
+    let mut o = f.options();
+    o.env.extend([
+        ("npm_config_registry".into(), "http://127.0.0.1:1/".into()),
+        ("npm_config_fetch_retries".into(), "0".into()),
+        ("npm_config_fetch_timeout".into(), "2000".into()),
+    ]);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &o).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = group(&r, "npm-vulnpkg");
+    assert_eq!(g.outcome, GroupOutcome::Refused, "{g:#?}");
+    let why = g.reason.as_deref().unwrap();
+    assert!(
+        why.starts_with("vulnpkg 1.0.0 → 1.0.1: `pnpm add vulnpkg@^1.0.1 --save-prod --lockfile-only --ignore-scripts` failed (exit 1): "),
+        "{why}"
+    );
+    assert!(why.contains("127.0.0.1:1"), "{why}");
+    assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
+}
+
+fn plan_with_cooldown(
+    repo: &Path,
+    store: &SqliteStore,
+    registry: &dyn patchloop_remedy::registry::VersionSource,
+    days: u32,
+) -> Plan {
+    let inv = patchloop_inventory::inventory(&[repo.to_path_buf()], &Default::default()).unwrap();
+    let report = scan(repo, store);
+    plan(
+        &report,
+        &inv,
+        store,
+        registry,
+        &PlanOptions {
+            grouping: Grouping::Package,
+            today: TODAY.into(),
+            paths: vec![repo.display().to_string()],
+            generator: "test".into(),
+            cooldown_days: days,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_berry_lockfile_with_only_yarn_1_is_refused() {
+    if !have("yarn") {
+        return;
+    }
+    let f = Fixture::new();
+    f.write(
+        "package.json",
+        "{\n  \"name\": \"app\",\n  \"dependencies\": {\"vulnyarn\": \"^1.0.0\"}\n}\n",
+    );
+    f.write(
+        "yarn.lock",
+        "# This file is generated by running \"yarn install\" inside your project.\n\n__metadata:\n  version: 8\n  cacheKey: 10c0\n\n\"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"app@workspace:.\"\n  dependencies:\n    vulnyarn: \"npm:^1.0.0\"\n  languageName: unknown\n  linkType: soft\n\n\"vulnyarn@npm:^1.0.0\":\n  version: 1.0.0\n  resolution: \"vulnyarn@npm:1.0.0\"\n  checksum: 10c0/00\n  languageName: node\n  linkType: hard\n",
+    );
+    f.commit_all("app");
+    let st = store(
+        f.tmp.path(),
+        &[record(
+            "GHSA-aaaa-0002-0002",
+            "npm",
+            "vulnyarn",
+            "SEMVER",
+            "1.0.1",
+        )],
+    );
+    let p = make_plan(&f.repo, &st, Grouping::Package);
+    let before = f.snapshot();
+    let r = apply(&p, &st, &f.policy(), &f.options()).unwrap();
+    assert_eq!(f.snapshot(), before);
+    let g = &r.groups[0];
+    assert_eq!(g.outcome, GroupOutcome::Refused, "{g:#?}");
+    let why = g.reason.as_deref().unwrap();
+    assert!(
+        why.contains("yarn.lock is a Yarn Berry (v2+) lockfile but the yarn here is 1."),
+        "{why}"
+    );
+    assert!(!f.git_ok(&["rev-parse", "--verify", "-q", &g.branch]));
 }

@@ -32,6 +32,7 @@ impl Table {
                 .map(|(v, yanked, deps)| VersionInfo {
                     version: v.to_string(),
                     yanked: *yanked,
+                    published: None,
                     deps: Some(
                         deps.iter()
                             .map(|(n, r)| Dep {
@@ -161,6 +162,7 @@ fn opts(grouping: Grouping) -> PlanOptions {
         today: "2026-01-01".into(),
         paths: vec![".".into()],
         generator: "t".into(),
+        cooldown_days: 0,
     }
 }
 

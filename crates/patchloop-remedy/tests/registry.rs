@@ -51,6 +51,7 @@ fn with_deps(version: &str, yanked: bool, deps: &[(&str, &str, DepKind)]) -> Ver
     VersionInfo {
         version: version.into(),
         yanked,
+        published: None,
         deps: Some(
             deps.iter()
                 .map(|(n, r, k)| Dep {
@@ -312,12 +313,17 @@ fn rubygems_versions_one_per_number() {
     let got = registries(&s)
         .lookup(Registry::RubyGems, "nokogiri")
         .unwrap();
+    let at = |ver: &str, t: &str| VersionInfo {
+        published: Some(t.into()),
+        ..v(ver, false)
+    };
     assert_eq!(
         got,
         fresh(vec![
-            v("1.15.5", false),
-            v("1.16.0.rc1", false),
-            v("1.16.0", false)
+            at("1.15.5", "2023-11-17T19:00:00.000Z"),
+            at("1.16.0.rc1", "2023-12-18T16:30:00.000Z"),
+            // The earliest of its three platforms.
+            at("1.16.0", "2023-12-29T18:01:10.000Z")
         ])
     );
 }
@@ -337,46 +343,62 @@ fn packagist_minified_metadata() {
         .lookup(Registry::Packagist, "Monolog/Monolog")
         .unwrap();
     use DepKind::*;
+    let dated = |mut v: VersionInfo, t: &str| {
+        v.published = Some(t.into());
+        v
+    };
     assert_eq!(
         got,
         fresh(vec![
-            with_deps(
-                "1.27.1",
-                false,
-                &[
-                    ("php", ">=5.3.0", Normal),
-                    ("psr/log", "~1.0", Normal),
-                    // Inherited from 2.9.2: minified entries carry only changes.
-                    ("phpunit/phpunit", "^8.5.38 || ^9.6.13", Dev),
-                ]
+            dated(
+                with_deps(
+                    "1.27.1",
+                    false,
+                    &[
+                        ("php", ">=5.3.0", Normal),
+                        ("psr/log", "~1.0", Normal),
+                        // Inherited from 2.9.2: minified entries carry only changes.
+                        ("phpunit/phpunit", "^8.5.38 || ^9.6.13", Dev),
+                    ]
+                ),
+                "2022-06-09T08:53:42+00:00",
             ),
-            with_deps(
-                "2.9.2",
-                false,
-                &[
-                    ("php", ">=7.2", Normal),
-                    ("psr/log", "^1.0.1 || ^2.0 || ^3.0", Normal),
-                    ("phpunit/phpunit", "^8.5.38 || ^9.6.13", Dev),
-                ]
+            dated(
+                with_deps(
+                    "2.9.2",
+                    false,
+                    &[
+                        ("php", ">=7.2", Normal),
+                        ("psr/log", "^1.0.1 || ^2.0 || ^3.0", Normal),
+                        ("phpunit/phpunit", "^8.5.38 || ^9.6.13", Dev),
+                    ]
+                ),
+                "2023-10-27T15:25:26+00:00",
             ),
-            with_deps(
-                "3.0.0-RC1",
-                false,
-                &[
-                    ("php", ">=8.1", Normal),
-                    ("psr/log", "^2.0 || ^3.0", Normal)
-                ]
+            dated(
+                with_deps(
+                    "3.0.0-RC1",
+                    false,
+                    &[
+                        ("php", ">=8.1", Normal),
+                        ("psr/log", "^2.0 || ^3.0", Normal)
+                    ]
+                ),
+                "2022-05-08T21:50:49+00:00",
             ),
-            with_deps(
-                "3.5.0",
-                false,
-                &[
-                    ("php", ">=8.1", Normal),
-                    ("psr/log", "^2.0 || ^3.0", Normal),
-                    ("phpunit/phpunit", "^10.1", Dev),
-                    ("predis/predis", "^1.1 || ^2", Dev),
-                ]
-            ),
+            dated(
+                with_deps(
+                    "3.5.0",
+                    false,
+                    &[
+                        ("php", ">=8.1", Normal),
+                        ("psr/log", "^2.0 || ^3.0", Normal),
+                        ("phpunit/phpunit", "^10.1", Dev),
+                        ("predis/predis", "^1.1 || ^2", Dev),
+                    ]
+                ),
+                "2023-10-27T15:32:31+00:00",
+            )
         ])
     );
 }

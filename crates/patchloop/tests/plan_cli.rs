@@ -238,3 +238,73 @@ fn plan_asks_the_registry_and_bumps_the_parent() {
         "one request per package (then cache)"
     );
 }
+
+#[test]
+fn cooldown_days_in_the_project_policy_holds_back_a_new_parent_release() {
+    let d = setup();
+    std::fs::write(
+        d.path().join("app/patchloop.toml"),
+        "[apply]\ncooldown_days = 7\n",
+    )
+    .unwrap();
+    let srv = server::Server::start();
+    // A full packument: express 4.18.3 (the parent release that allows the
+    // fixed qs) was published the day before PATCHLOOP_NOW.
+    let mut express: Value = serde_json::from_slice(&packument(
+        "express",
+        &[
+            ("4.17.1", &[("qs", "6.5.2")]),
+            ("4.18.2", &[("qs", "6.11.0")]),
+            ("4.18.3", &[("qs", "^7.0.0")]),
+        ],
+    ))
+    .unwrap();
+    express["time"] = json!({"4.17.1": "2019-05-26T00:00:00.000Z",
+                             "4.18.2": "2022-10-08T00:00:00.000Z",
+                             "4.18.3": "2026-02-28T12:00:00.000Z"});
+    srv.put("/express", express.to_string().into_bytes());
+    srv.put(
+        "/qs",
+        packument("qs", &[("6.5.2", &[]), ("6.11.0", &[]), ("7.0.0", &[])]),
+    );
+    srv.put("/left-pad", packument("left-pad", &[("1.0.0", &[])]));
+    let out = Command::cargo_bin("patchloop")
+        .unwrap()
+        .env("PATCHLOOP_DB", d.path().join("db/a.db"))
+        .env("PATCHLOOP_CONFIG", d.path().join("none.toml"))
+        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
+        .env("PATCHLOOP_CACHE_DIR", d.path().join("cache"))
+        .env("PATCHLOOP_REGISTRY_NPM_URL", srv.url(""))
+        .current_dir(d.path())
+        .args(["plan", "app", "--no-state", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let q = j["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["changes"].as_array().unwrap().clone())
+        .find(|c| c["package"] == "qs")
+        .unwrap();
+    // Without the cooldown this is a bump of express to 4.18.3 (the test
+    // above); with it, an override of qs.
+    assert_eq!(q["strategy"], "override", "{q:#}");
+    assert!(
+        q["action"].as_str().unwrap().starts_with(
+            "express 4.18.3 allows qs 7.0.0 but was published 1 day(s) ago (cooldown_days = 7)"
+        ),
+        "{q:#}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not chosen as a parent bump yet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

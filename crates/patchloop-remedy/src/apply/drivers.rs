@@ -9,7 +9,9 @@ use patchloop_inventory::{Format, Limits};
 use patchloop_model::Change;
 
 use super::process::{Env, run_logged};
-use super::{cargo, npm, requirements};
+use super::{
+    bundler, cargo, composer, golang, npm, piptools, pnpm, poetry, requirements, uv, yarn,
+};
 
 /// One group's run in its worktree.
 pub(crate) struct Ctx<'a> {
@@ -29,7 +31,14 @@ impl Ctx<'_> {
             .env("NO_COLOR", "1")
             .env("npm_config_update_notifier", "false")
             .env("npm_config_fund", "false")
-            .env("npm_config_audit", "false");
+            .env("npm_config_audit", "false")
+            .env("COMPOSER_NO_INTERACTION", "1")
+            .env("COMPOSER_NO_AUDIT", "1")
+            .env("POETRY_NO_INTERACTION", "1")
+            .env("YARN_ENABLE_TELEMETRY", "0")
+            .env("YARN_ENABLE_PROGRESS_BARS", "0")
+            .env("BUNDLE_FROZEN", "false")
+            .env("GOTOOLCHAIN", "local");
         let name = program
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -57,30 +66,59 @@ impl Ctx<'_> {
 pub(crate) enum Driver {
     Cargo,
     Npm,
+    Pnpm,
+    Yarn,
     Requirements,
+    /// A requirements file compiled by pip-tools from the `.in` beside it.
+    PipTools,
+    Uv,
+    Poetry,
+    Go,
+    Bundler,
+    Composer,
 }
 
 impl Driver {
-    pub fn for_file(rel: &str) -> Option<Driver> {
+    /// The driver of the repository file `rel`; `exists` says whether
+    /// another repository file is there (`requirements.in` beside
+    /// `requirements.txt` makes it pip-tools' output).
+    pub fn for_file(rel: &str, exists: &dyn Fn(&str) -> bool) -> Option<Driver> {
         let p = Path::new(rel);
         let name = p.file_name()?.to_str()?;
         let parent = p
             .parent()
             .and_then(|d| d.file_name())
             .and_then(|d| d.to_str());
-        match Format::detect(name, parent)? {
-            Format::CargoLock => Some(Driver::Cargo),
-            Format::PackageLock => Some(Driver::Npm),
-            Format::Requirements => Some(Driver::Requirements),
-            _ => None,
-        }
+        Some(match Format::detect(name, parent)? {
+            Format::CargoLock => Driver::Cargo,
+            Format::PackageLock => Driver::Npm,
+            Format::PnpmLock => Driver::Pnpm,
+            Format::YarnLock => Driver::Yarn,
+            Format::Requirements => match piptools::source_of(rel) {
+                Some(src) if exists(&src) => Driver::PipTools,
+                _ => Driver::Requirements,
+            },
+            Format::UvLock => Driver::Uv,
+            Format::PoetryLock => Driver::Poetry,
+            Format::GoMod => Driver::Go,
+            Format::GemfileLock => Driver::Bundler,
+            Format::ComposerLock => Driver::Composer,
+            _ => return None,
+        })
     }
 
     pub fn format(self) -> Format {
         match self {
             Driver::Cargo => Format::CargoLock,
             Driver::Npm => Format::PackageLock,
-            Driver::Requirements => Format::Requirements,
+            Driver::Pnpm => Format::PnpmLock,
+            Driver::Yarn => Format::YarnLock,
+            Driver::Requirements | Driver::PipTools => Format::Requirements,
+            Driver::Uv => Format::UvLock,
+            Driver::Poetry => Format::PoetryLock,
+            Driver::Go => Format::GoMod,
+            Driver::Bundler => Format::GemfileLock,
+            Driver::Composer => Format::ComposerLock,
         }
     }
 
@@ -90,7 +128,15 @@ impl Driver {
         match self {
             Driver::Cargo => cargo::preflight(env, change),
             Driver::Npm => npm::preflight(env, change),
+            Driver::Pnpm => pnpm::preflight(env, change),
+            Driver::Yarn => yarn::preflight(env, change),
             Driver::Requirements => requirements::preflight(change),
+            Driver::PipTools => piptools::preflight(change),
+            Driver::Uv => uv::preflight(env, change),
+            Driver::Poetry => poetry::preflight(env, change),
+            Driver::Go => golang::preflight(change),
+            Driver::Bundler => bundler::preflight(env, change),
+            Driver::Composer => composer::preflight(env, change),
         }
     }
 
@@ -100,9 +146,37 @@ impl Driver {
         match self {
             Driver::Cargo => cargo::apply(ctx, change, &file),
             Driver::Npm => npm::apply(ctx, change, &file),
+            Driver::Pnpm => pnpm::apply(ctx, change, &file),
+            Driver::Yarn => yarn::apply(ctx, change, &file),
             Driver::Requirements => requirements::apply(change, &file, rel),
+            Driver::PipTools => piptools::apply(ctx, change, &file, rel),
+            Driver::Uv => uv::apply(ctx, change, &file),
+            Driver::Poetry => poetry::apply(ctx, change, &file),
+            Driver::Go => golang::apply(ctx, change, &file, rel),
+            Driver::Bundler => bundler::apply(ctx, change, &file),
+            Driver::Composer => composer::apply(ctx, change, &file),
         }
     }
+}
+
+/// `tool` on PATH, or the refusal naming it and why editing by hand is no
+/// substitute.
+pub(crate) fn need(env: &Env, tool: &str, file: &str) -> Result<std::path::PathBuf, String> {
+    env.find(tool).ok_or_else(|| {
+        format!(
+            "{tool} is not installed (not on PATH): {file} cannot be updated soundly without it (its resolution and checksums come from the registry); install {tool} or make the change by hand"
+        )
+    })
+}
+
+/// The parent bump a `bump-parent` change needs, or the refusal.
+pub(crate) fn parent_of(change: &Change) -> Result<&patchloop_model::ParentBump, String> {
+    change.parent.as_ref().ok_or_else(|| {
+        format!(
+            "the plan names no parent version to bump to: {}",
+            change.action
+        )
+    })
 }
 
 /// The versions of `name` a lockfile holds (empty when it cannot be read).
@@ -135,7 +209,10 @@ pub(crate) fn versions_in_text(
     let key = |n: &str| {
         patchloop_feeds::normalize::name_key(&patchloop_model::Ecosystem::PYPI, n).into_owned()
     };
-    let pypi = format == Format::Requirements;
+    let pypi = matches!(
+        format,
+        Format::Requirements | Format::UvLock | Format::PoetryLock
+    );
     match patchloop_inventory::parse_str(format, display, text) {
         Ok(p) => {
             let mut v: Vec<String> = p
@@ -195,4 +272,43 @@ pub(crate) fn read(path: &Path) -> Result<String, String> {
 
 pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// The PEP 503 normal form of a Python package name.
+pub(crate) fn pep503(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Does the PEP 508 requirement string `req` name `name`?
+pub(crate) fn requirement_names(req: &str, name: &str) -> bool {
+    let t = req.trim_start();
+    let end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(t.len());
+    end > 0 && t.get(..end).is_some_and(|n| pep503(n) == pep503(name))
+}
+
+/// Does the TOML array at `path` in `doc` hold a requirement of `name`?
+pub(crate) fn toml_array_names(doc: &toml_edit::DocumentMut, path: &[&str], name: &str) -> bool {
+    let mut item = doc.as_item();
+    for k in path {
+        match item.get(k) {
+            Some(i) => item = i,
+            None => return false,
+        }
+    }
+    item.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|v| v.as_str().is_some_and(|s| requirement_names(s, name)))
+    })
 }

@@ -11,8 +11,9 @@
 //!    driver or no tool for a change;
 //! 2. `git worktree add <tmp> -b patchloop/<id> HEAD` ([`git::Worktree`]
 //!    removes it again on every path out, panics included);
-//! 3. each change through its driver ([`cargo`], [`npm`],
-//!    [`requirements`]);
+//! 3. each change through its driver ([`cargo`], [`npm`], [`pnpm`],
+//!    [`yarn`], [`requirements`], [`piptools`], [`uv`], [`poetry`],
+//!    [`golang`], [`bundler`], [`composer`]);
 //! 4. a re-scan of the worktree against the same store: every targeted
 //!    vulnerability gone, no new finding;
 //! 5. the test command, with a timeout, into a log kept under
@@ -21,14 +22,22 @@
 //!    keeps the branch (marked `Patchloop-Status: test-failed`) or deletes
 //!    it, as `[apply] on_test_failure` says.
 
+mod bundler;
 mod cargo;
+mod composer;
 mod drivers;
 mod git;
+mod golang;
 mod jsonedit;
 mod npm;
+mod piptools;
+mod pnpm;
+mod poetry;
 mod process;
 mod requirements;
 mod tests_run;
+mod uv;
+mod yarn;
 
 use std::collections::BTreeSet;
 use std::fs::OpenOptions;
@@ -589,9 +598,10 @@ pub fn apply(
                     break;
                 }
             };
-            let Some(driver) = Driver::for_file(&rel) else {
+            let in_head = |p: &str| git.show(&repo.toplevel, &repo.head, p).is_some();
+            let Some(driver) = Driver::for_file(&rel, &in_head) else {
                 problem = Some(format!(
-                    "apply has no driver for {} ({}) yet: it changes Cargo.lock, package-lock.json and requirements*.txt",
+                    "apply has no driver for {} ({}) yet: it changes Cargo.lock, package-lock.json, pnpm-lock.yaml, yarn.lock, requirements*.txt, uv.lock, poetry.lock, go.mod, Gemfile.lock and composer.lock",
                     c.file, c.ecosystem
                 ));
                 break;

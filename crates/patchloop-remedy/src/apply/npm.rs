@@ -38,7 +38,7 @@ pub(crate) fn preflight(env: &Env, change: &Change) -> Result<(), String> {
 }
 
 /// The package.json section that declares `name`, as npm's save flag.
-fn save_flag(manifest: &serde_json::Value, name: &str) -> Option<&'static str> {
+pub(crate) fn save_flag(manifest: &serde_json::Value, name: &str) -> Option<&'static str> {
     [
         ("dependencies", "--save-prod"),
         ("devDependencies", "--save-dev"),

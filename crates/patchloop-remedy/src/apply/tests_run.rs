@@ -37,6 +37,14 @@ fn npm_has_tests(dir: &Path) -> bool {
         .is_some_and(|t| !t.trim().is_empty() && !t.contains("Error: no test specified"))
 }
 
+/// Does composer.json define a `test` script?
+fn composer_has_tests(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("composer.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("scripts").and_then(|s| s.get("test")).is_some())
+}
+
 /// Does a Python project have tests pytest would find: a `tests/` or
 /// `test/` directory, `conftest.py`, `pytest.ini`, or a `test_*.py` /
 /// `*_test.py` file at its top level?
@@ -103,13 +111,32 @@ pub(crate) fn steps(
         let step = match driver {
             Driver::Cargo => Some(vec!["cargo".to_string(), "test".to_string()]),
             Driver::Npm if npm_has_tests(&dir) => Some(vec!["npm".into(), "test".into()]),
-            Driver::Npm => {
+            Driver::Pnpm if npm_has_tests(&dir) => Some(vec!["pnpm".into(), "test".into()]),
+            Driver::Yarn if npm_has_tests(&dir) => Some(vec!["yarn".into(), "test".into()]),
+            Driver::Go => Some(vec!["go".into(), "test".into(), "./...".into()]),
+            Driver::Composer if composer_has_tests(&dir) => {
+                Some(vec!["composer".into(), "test".into()])
+            }
+            Driver::Bundler if dir.join("Rakefile").is_file() => Some(
+                ["bundle", "exec", "rake", "test"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            Driver::Composer | Driver::Bundler => {
                 why.push(format!(
-                    "{rel}: package.json has no test script: npm tests not run"
+                    "{rel}: no test script found beside it (composer.json scripts.test, Rakefile): tests not run"
                 ));
                 None
             }
-            Driver::Requirements if python_has_tests(&dir) => {
+            Driver::Npm | Driver::Pnpm | Driver::Yarn => {
+                why.push(format!(
+                    "{rel}: package.json has no test script: tests not run"
+                ));
+                None
+            }
+            Driver::Requirements | Driver::PipTools | Driver::Uv | Driver::Poetry
+                if python_has_tests(&dir) =>
+            {
                 let py = if env.find("python").is_some() {
                     "python"
                 } else {
@@ -117,7 +144,7 @@ pub(crate) fn steps(
                 };
                 Some(vec![py.into(), "-m".into(), "pytest".into()])
             }
-            Driver::Requirements => {
+            Driver::Requirements | Driver::PipTools | Driver::Uv | Driver::Poetry => {
                 why.push(format!(
                     "{rel}: no tests found beside it (tests/, test/, conftest.py, pytest.ini, test_*.py): pytest not run"
                 ));

@@ -20,6 +20,9 @@ struct Line {
     yanked: bool,
     #[serde(default)]
     deps: Vec<LineDep>,
+    /// RFC 3339; in index lines written since 2025.
+    #[serde(default)]
+    pubtime: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -101,6 +104,7 @@ fn version(l: Line) -> VersionInfo {
         version: l.vers,
         yanked: l.yanked,
         deps: Some(deps),
+        published: l.pubtime,
     }
 }
 

@@ -94,6 +94,12 @@ pub struct VersionInfo {
     /// them (crates.io index, npm packuments); `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deps: Option<Vec<Dep>>,
+    /// When it was published (RFC 3339 or `YYYY-MM-DD...`), when the
+    /// registry says: npm full packuments (`time`), PyPI (first file's
+    /// upload time), the crates.io index (`pubtime`), RubyGems
+    /// (`created_at`), Packagist (`time`). Used by `cooldown_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 impl VersionInfo {
@@ -103,6 +109,7 @@ impl VersionInfo {
             version: version.into(),
             yanked: false,
             deps: None,
+            published: None,
         }
     }
 }
@@ -636,6 +643,12 @@ fn tidy(registry: Registry, versions: Vec<VersionInfo>) -> Vec<VersionInfo> {
                 if m.deps.is_none() {
                     m.deps = v.deps;
                 }
+                // The version dates from its first upload (RubyGems lists
+                // one entry per platform).
+                m.published = match (m.published.take(), v.published) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
             None => {
                 index.insert(v.version.clone(), merged.len());

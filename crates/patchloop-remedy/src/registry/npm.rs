@@ -23,6 +23,10 @@ pub(super) struct Npm;
 struct Packument {
     #[serde(default)]
     versions: HashMap<String, Manifest>,
+    /// Publish times per version: in full packuments only (the
+    /// abbreviated install document has none).
+    #[serde(default)]
+    time: HashMap<String, Value>,
 }
 
 #[derive(serde::Deserialize)]
@@ -82,9 +86,19 @@ impl Client for Npm {
             return Err("a packument is a JSON object".into());
         }
         let p: Packument = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        let time = p.time;
         Ok(p.versions
             .into_iter()
-            .map(|(version, m)| version_info(version, m))
+            .map(|(version, m)| {
+                let published = time
+                    .get(&version)
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                VersionInfo {
+                    published,
+                    ..version_info(version, m)
+                }
+            })
             .collect())
     }
 }
@@ -115,6 +129,7 @@ fn version_info(version: String, m: Manifest) -> VersionInfo {
         version,
         yanked,
         deps: Some(deps),
+        published: None,
     }
 }
 
@@ -201,5 +216,18 @@ mod tests {
             vec![]
         );
         assert!(Npm.parse("x", b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn publish_times_from_full_packuments() {
+        let body = br#"{"versions":{"1.0.0":{},"1.1.0":{}},
+            "time":{"created":"2020-01-01T00:00:00.000Z","1.0.0":"2020-01-02T03:04:05.000Z","1.1.0":7}}"#;
+        let mut v = Npm.parse("x", body).unwrap();
+        v.sort_by(|a, b| a.version.cmp(&b.version));
+        assert_eq!(v[0].published.as_deref(), Some("2020-01-02T03:04:05.000Z"));
+        assert_eq!(v[1].published, None, "not a string");
+        // The abbreviated document has no `time`.
+        let v = Npm.parse("x", br#"{"versions":{"1.0.0":{}}}"#).unwrap();
+        assert_eq!(v[0].published, None);
     }
 }

@@ -99,10 +99,12 @@ fn version_info(v: Map<String, Value>) -> Option<VersionInfo> {
             deps.extend(these);
         }
     }
+    let published = v.get("time").and_then(Value::as_str).map(str::to_string);
     Some(VersionInfo {
         version,
         yanked: false,
         deps: Some(deps),
+        published,
     })
 }
 

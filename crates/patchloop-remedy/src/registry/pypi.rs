@@ -23,6 +23,10 @@ struct Project {
 struct File {
     #[serde(default)]
     yanked: bool,
+    #[serde(default)]
+    upload_time_iso_8601: Option<String>,
+    #[serde(default)]
+    upload_time: Option<String>,
 }
 
 /// PEP 503 normalization.
@@ -74,6 +78,11 @@ impl Client for PyPI {
             .into_iter()
             .map(|(version, files)| VersionInfo {
                 yanked: files.iter().all(|f| f.yanked),
+                // The release dates from its first file.
+                published: files
+                    .iter()
+                    .filter_map(|f| f.upload_time_iso_8601.clone().or(f.upload_time.clone()))
+                    .min(),
                 ..VersionInfo::new(version)
             })
             .collect())
@@ -106,5 +115,24 @@ mod tests {
         let y: Vec<bool> = v.iter().map(|v| v.yanked).collect();
         assert_eq!(y, [false, true, true, false]);
         assert!(PyPI.parse("x", br#"{"info":{}}"#).is_err());
+    }
+
+    #[test]
+    fn published_is_the_first_files_upload() {
+        let body = br#"{"releases":{
+            "1.0":[{"upload_time_iso_8601":"2024-05-02T10:00:00.1Z"},{"upload_time_iso_8601":"2024-05-01T09:00:00Z"}],
+            "1.1":[{"upload_time":"2024-06-01T00:00:00"}],
+            "1.2":[]}}"#;
+        let mut v = PyPI.parse("x", body).unwrap();
+        v.sort_by(|a, b| a.version.cmp(&b.version));
+        let p: Vec<Option<&str>> = v.iter().map(|v| v.published.as_deref()).collect();
+        assert_eq!(
+            p,
+            [
+                Some("2024-05-01T09:00:00Z"),
+                Some("2024-06-01T00:00:00"),
+                None
+            ]
+        );
     }
 }

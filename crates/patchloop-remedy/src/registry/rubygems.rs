@@ -14,6 +14,8 @@ pub(super) struct RubyGems;
 #[derive(serde::Deserialize)]
 struct GemVersion {
     number: String,
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 impl Client for RubyGems {
@@ -37,7 +39,10 @@ impl Client for RubyGems {
         let list: Vec<GemVersion> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
         Ok(list
             .into_iter()
-            .map(|g| VersionInfo::new(g.number))
+            .map(|g| VersionInfo {
+                published: g.created_at,
+                ..VersionInfo::new(g.number)
+            })
             .collect())
     }
 }

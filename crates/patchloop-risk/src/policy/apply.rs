@@ -7,11 +7,16 @@
 //! test_timeout = 1800                 # seconds
 //! on_test_failure = "keep-branch"     # keep-branch | delete-branch
 //! max_open_branches = 10
-//! schedule = ["mon-fri 09:00-17:00"]  # UTC unless a zone offset follows
+//! schedule = ["mon-fri 09:00-17:00 Europe/Berlin"]  # UTC unless a zone follows
 //! cooldown_days = 0                   # non-security updates only
 //! ```
 
+use std::sync::Arc;
+
 use toml::Spanned;
+
+mod tz;
+pub use tz::TimeZone;
 
 use super::{PolicyError, RawApply, Reader};
 
@@ -42,8 +47,27 @@ impl TestCommand {
 /// Days of the week, Monday first.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// One window of `schedule`: days of the week and a time span, in UTC or at
-/// a fixed offset. A span whose end is before its start runs past
+/// The zone of a schedule window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Zone {
+    /// Minutes east of UTC (`UTC`, `UTC+02:00`, `-05:00`).
+    Fixed(i32),
+    /// An IANA zone (`Europe/Berlin`), daylight saving time included.
+    Named(Arc<TimeZone>),
+}
+
+impl Zone {
+    /// Seconds east of UTC at `unix_secs`.
+    pub fn offset_at(&self, unix_secs: i64) -> i64 {
+        match self {
+            Zone::Fixed(m) => i64::from(*m) * 60,
+            Zone::Named(z) => i64::from(z.offset_at(unix_secs)),
+        }
+    }
+}
+
+/// One window of `schedule`: days of the week and a time span, in UTC, at
+/// a fixed offset, or in an IANA time zone (local wall-clock time). A span whose end is before its start runs past
 /// midnight and belongs to the day it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleWindow {
@@ -53,8 +77,7 @@ pub struct ScheduleWindow {
     pub start: u32,
     /// Minutes after midnight, exclusive (1440 for `24:00`).
     pub end: u32,
-    /// Minutes east of UTC.
-    pub offset: i32,
+    pub zone: Zone,
     /// The window as written.
     pub text: String,
 }
@@ -140,24 +163,31 @@ impl ScheduleWindow {
         if start == end {
             return Err(format!("{text:?}: the window is empty (start = end)"));
         }
-        let offset = match words.get(2) {
-            Some(z) => parse_offset(z).ok_or_else(|| {
-                format!("{text:?}: zone {z:?} is not UTC, UTC+HH:MM or +HH:MM (at most 14 hours)")
-            })?,
-            None => 0,
+        let zone = match words.get(2) {
+            Some(z) if z.starts_with(['+', '-']) || z.starts_with("UTC") => {
+                Zone::Fixed(parse_offset(z).ok_or_else(|| {
+                    format!(
+                        "{text:?}: zone {z:?} is not UTC, UTC+HH:MM or +HH:MM (at most 14 hours)"
+                    )
+                })?)
+            }
+            Some(z) => Zone::Named(Arc::new(TimeZone::load(z).map_err(|e| {
+                format!("{text:?}: {e} (a zone is UTC, UTC+HH:MM, +HH:MM or an IANA name such as Europe/Berlin)")
+            })?)),
+            None => Zone::Fixed(0),
         };
         Ok(ScheduleWindow {
             days,
             start,
             end,
-            offset,
+            zone,
             text: text.to_string(),
         })
     }
 
     /// Is the instant `unix_secs` inside the window?
     pub fn contains(&self, unix_secs: i64) -> bool {
-        let local = unix_secs + i64::from(self.offset) * 60;
+        let local = unix_secs + self.zone.offset_at(unix_secs);
         let day_no = local.div_euclid(86_400);
         // 1970-01-01 was a Thursday (index 3, Monday first).
         let wd = ((day_no + 3).rem_euclid(7)) as usize;
@@ -439,6 +469,14 @@ mod tests {
         );
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("someday"), "{e}");
+        let e = bad(
+            "[apply]\nschedule = [\n  \"mon-fri 09:00-17:00 Europe/Berlin\",\n  \"sat 09:00-12:00 Europe/Berln\",\n]\n",
+        );
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(
+            e.message.contains("unknown time zone \"Europe/Berln\""),
+            "{e}"
+        );
         let e = bad("[apply]\nschedule = []\n");
         assert_eq!(e.line, Some(2), "{e}");
         let e = bad("[apply]\ntest_comand = \"x\"\n");
@@ -483,11 +521,66 @@ mod tests {
             "mon-fri 09:00-09:00",
             "mon-fri 25:00-26:00",
             "mon-fry 09:00-17:00",
-            "mon 09:00-17:00 CET",
+            "mon 09:00-17:00 Mars/Olympus_Mons",
+            "mon 09:00-17:00 ../../etc/passwd",
+            "mon 09:00-17:00 UTC+2",
             "mon 09:00-17:00 +15:00",
             "mon 09:60-17:00",
         ] {
             assert!(ScheduleWindow::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn schedule_windows_in_iana_zones_follow_daylight_saving_time() {
+        if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").is_file()
+            && std::env::var_os("TZDIR").is_none()
+        {
+            eprintln!("SKIPPED: no tz database (/usr/share/zoneinfo)");
+            return;
+        }
+        let w = |s: &str| ScheduleWindow::parse(s).unwrap();
+        // Instants and weekdays checked with Python's zoneinfo and datetime.
+        let utc = |y: i64, mo: u32, d: u32, h: i64, mi: i64| {
+            let days = {
+                let y = if mo <= 2 { y - 1 } else { y };
+                let era = y.div_euclid(400);
+                let yoe = y - era * 400;
+                let mp = i64::from((mo + 9) % 12);
+                let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+                era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+            };
+            days * 86_400 + h * 3600 + mi * 60
+        };
+        let office = w("mon-fri 09:00-17:00 Europe/Berlin");
+        // Winter (CET, UTC+1): Monday 2026-03-02.
+        assert!(office.contains(utc(2026, 3, 2, 8, 0)));
+        assert!(!office.contains(utc(2026, 3, 2, 7, 59)));
+        assert!(office.contains(utc(2026, 3, 2, 15, 59)));
+        assert!(!office.contains(utc(2026, 3, 2, 16, 0)));
+        // Summer (CEST, UTC+2): Monday 2026-07-06; a fixed +01:00 would
+        // still be open at 15:30 UTC.
+        assert!(office.contains(utc(2026, 7, 6, 7, 0)));
+        assert!(!office.contains(utc(2026, 7, 6, 6, 59)));
+        assert!(!office.contains(utc(2026, 7, 6, 15, 30)));
+        assert!(w("mon-fri 09:00-17:00 +01:00").contains(utc(2026, 7, 6, 15, 30)));
+        // The switch night: Sunday 2026-03-29 01:00 UTC; 02:00-03:00 local
+        // does not exist that night.
+        let night = w("sun 01:30-03:30 Europe/Berlin");
+        assert!(night.contains(utc(2026, 3, 29, 0, 30))); // 01:30 CET
+        assert!(night.contains(utc(2026, 3, 29, 1, 0))); // 03:00 CEST
+        assert!(!night.contains(utc(2026, 3, 29, 1, 30))); // 03:30 CEST
+        // Beyond the file's transitions, the footer rule: Monday 2045-07-03.
+        assert!(office.contains(utc(2045, 7, 3, 7, 0)));
+        assert!(!office.contains(utc(2045, 7, 3, 6, 59)));
+        // Southern hemisphere: Sydney is UTC+11 in January, +10 in July.
+        let syd = w("mon 09:00-10:00 Australia/Sydney");
+        assert!(syd.contains(utc(2026, 1, 4, 22, 0))); // Mon 2026-01-05 09:00 AEDT
+        assert!(syd.contains(utc(2026, 7, 5, 23, 0))); // Mon 2026-07-06 09:00 AEST
+        assert!(!syd.contains(utc(2026, 7, 5, 22, 0)));
+        // New York, and a zone with a half-hour offset.
+        assert!(w("mon 09:00-10:00 America/New_York").contains(utc(2026, 7, 6, 13, 0)));
+        assert!(w("mon 09:00-10:00 America/New_York").contains(utc(2026, 3, 2, 14, 0)));
+        assert!(w("mon 09:00-10:00 Asia/Kolkata").contains(utc(2026, 3, 2, 3, 30)));
     }
 }

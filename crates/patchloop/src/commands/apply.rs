@@ -183,7 +183,9 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
         } else {
             crate::commands::registries()?
         };
+        let policy = load_policy(&a.input, &a.args)?;
         let opts = PlanOptions {
+            cooldown_days: policy.apply.cooldown_days,
             grouping: match a.group_by {
                 GroupBy::Vulnerability => Grouping::Vulnerability,
                 GroupBy::Package => Grouping::Package,
@@ -226,7 +228,6 @@ pub fn run(a: ApplyArgs) -> Result<u8> {
             plan.groups
                 .retain(|g| g.fixes.iter().any(|x| wanted.contains(x)));
         }
-        let policy = load_policy(&a.input, &a.args)?;
         let project = a.args.first().cloned().unwrap_or_else(|| cwd.clone());
         (plan, store, policy, project, report.findings.clone())
     };

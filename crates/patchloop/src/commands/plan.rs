@@ -69,7 +69,18 @@ pub fn run(a: PlanArgs) -> Result<u8> {
     } else {
         crate::commands::registries()?
     };
+    // The project's `[apply] cooldown_days` (as `apply` reads it).
+    let cooldown_days = match &a.input.policy {
+        Some(p) if !p.is_file() => anyhow::bail!("policy file {} not found", p.display()),
+        _ => {
+            patchloop_risk::Policy::load(&crate::commands::scan::policy_path(&a.input, &a.paths))?
+                .unwrap_or_default()
+                .apply
+                .cooldown_days
+        }
+    };
     let opts = PlanOptions {
+        cooldown_days,
         grouping: match a.group {
             GroupBy::Vulnerability => Grouping::Vulnerability,
             GroupBy::Package => Grouping::Package,
