@@ -17,8 +17,9 @@
 //! module), `dep` (a module in the build), `=>` (the replacement of the
 //! line before) and `build` settings. The main module becomes a root;
 //! each `dep` a Go package (a replacement by a module takes its path and
-//! version; a replacement by a directory keeps the original path with a
-//! `path` resolution and no version, as `go.mod` does); the toolchain
+//! version; a replacement by a directory, written with version `(devel)`,
+//! keeps the original path with a `path` resolution and no version, as
+//! `go.mod` does); the toolchain
 //! becomes the package `stdlib` at its version (`go1.22.5` → `1.22.5`,
 //! `go1.21rc2` → `1.21.0-rc.2`), the name the Go vulnerability database
 //! uses for standard library advisories.
@@ -270,7 +271,7 @@ pub fn to_source(info: &BuildInfo) -> SourceFile {
     let mut ids = Vec::new();
     for d in deps {
         let mut p = match &d.replace {
-            Some((rpath, rver, _)) if rver.is_empty() => Package::unpinned(
+            Some((rpath, rver, _)) if rver.is_empty() || rver == "(devel)" => Package::unpinned(
                 Ecosystem::GO,
                 d.path.clone(),
                 Resolution::Path {
