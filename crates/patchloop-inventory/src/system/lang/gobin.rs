@@ -334,6 +334,113 @@ pub fn reduce(bytes: &[u8], elf: Option<&Elf>) -> Result<Option<SourceFile>, Str
 mod tests {
     use super::*;
 
+    const START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
+    const END: &[u8; 16] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
+    const MODINFO: &str = "path\tex.com/app\nmod\tex.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.6\th1:abc=\n";
+
+    fn framed() -> Vec<u8> {
+        [&START[..], MODINFO.as_bytes(), &END[..]].concat()
+    }
+
+    fn put(buf: &mut Vec<u8>, at: usize, b: &[u8]) {
+        if buf.len() < at + b.len() {
+            buf.resize(at + b.len(), 0);
+        }
+        buf[at..at + b.len()].copy_from_slice(b);
+    }
+
+    /// A minimal little-endian ELF64 file with one writable PT_LOAD segment
+    /// holding a pre-1.18 (pointer form) build information blob.
+    fn old_form_elf() -> Vec<u8> {
+        let base: u64 = 0x40_0000;
+        let mut f = Vec::new();
+        put(&mut f, 0, b"\x7fELF\x02\x01\x01");
+        put(&mut f, 32, &64u64.to_le_bytes()); // e_phoff
+        put(&mut f, 54, &56u16.to_le_bytes()); // e_phentsize
+        put(&mut f, 56, &1u16.to_le_bytes()); // e_phnum
+        put(&mut f, 58, &64u16.to_le_bytes()); // e_shentsize
+        // The blob at 0x100 points at two string headers.
+        put(&mut f, 0x100, MAGIC);
+        put(&mut f, 0x100 + 14, &[8, 0]);
+        put(&mut f, 0x110, &(base + 0x140).to_le_bytes());
+        put(&mut f, 0x118, &(base + 0x150).to_le_bytes());
+        let vers = b"go1.16.5";
+        let m = framed();
+        put(&mut f, 0x140, &(base + 0x200).to_le_bytes());
+        put(&mut f, 0x148, &(vers.len() as u64).to_le_bytes());
+        put(&mut f, 0x150, &(base + 0x220).to_le_bytes());
+        put(&mut f, 0x158, &(m.len() as u64).to_le_bytes());
+        put(&mut f, 0x200, vers);
+        put(&mut f, 0x220, &m);
+        let len = f.len() as u64;
+        // PT_LOAD, PF_R|PF_W, offset 0, vaddr base, filesz = memsz = len.
+        put(&mut f, 64, &1u32.to_le_bytes());
+        put(&mut f, 68, &6u32.to_le_bytes());
+        put(&mut f, 80, &base.to_le_bytes());
+        put(&mut f, 96, &len.to_le_bytes());
+        put(&mut f, 104, &len.to_le_bytes());
+        f
+    }
+
+    #[test]
+    fn pre_1_18_pointer_form() {
+        let f = old_form_elf();
+        let elf = Elf::parse(&f).unwrap();
+        let info = find(&f, Some(&elf)).unwrap().unwrap();
+        assert_eq!(info.go_version, "go1.16.5");
+        assert_eq!(info.modinfo, MODINFO);
+        let s = to_source(&info);
+        assert_eq!(s.roots[0].name, "ex.com/app");
+        let purls: Vec<&str> = s.packages.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            ["pkg:golang/golang.org/x/text@0.3.6", "pkg:golang/stdlib@1.16.5"]
+        );
+        // A string header pointing outside the file is a clear error.
+        let mut bad = f.clone();
+        put(&mut bad, 0x118, &0xdead_0000u64.to_le_bytes());
+        let elf = Elf::parse(&bad).unwrap();
+        assert!(find(&bad, Some(&elf)).unwrap_err().contains("not in the file"));
+        // Every truncation: no panic.
+        for cut in 0..f.len() {
+            let part = &f[..cut];
+            if let Ok(elf) = Elf::parse(part) {
+                let _ = find(part, Some(&elf));
+            }
+            let _ = find(part, None);
+        }
+    }
+
+    #[test]
+    fn inline_form_found_by_scanning() {
+        // A PE-like file: no headers read, the blob found by scanning.
+        let mut f = b"MZ".to_vec();
+        f.resize(0x30, 0);
+        f.extend_from_slice(MAGIC);
+        f.extend_from_slice(&[8, 2]);
+        f.resize(0x30 + 32, 0);
+        let m = framed();
+        f.push(8);
+        f.extend_from_slice(b"go1.22.1");
+        let mut n = m.len();
+        while n >= 0x80 {
+            f.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        f.push(n as u8);
+        f.extend_from_slice(&m);
+        let info = find(&f, None).unwrap().unwrap();
+        assert_eq!(info.go_version, "go1.22.1");
+        assert_eq!(info.modinfo, MODINFO);
+        // Old form outside ELF: a clear message.
+        let mut old = f.clone();
+        old[0x30 + 15] = 0;
+        assert!(find(&old, None).unwrap_err().contains("only read from ELF"));
+        // A length running past the end.
+        let cut = &f[..f.len() - 20];
+        assert!(find(cut, None).unwrap_err().contains("truncated"));
+    }
+
     #[test]
     fn stdlib_versions() {
         assert_eq!(stdlib_version("go1.22.5").as_deref(), Some("1.22.5"));
