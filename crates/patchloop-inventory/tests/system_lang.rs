@@ -254,6 +254,18 @@ fn go_binaries_match_go_version_m() {
     }
 }
 
+#[test]
+fn a_program_holding_the_go_magic_string_is_not_a_go_binary() {
+    // This test executable links the Go reader, so its read-only data
+    // holds `\xff Go buildinf:`; it is neither Go nor auditable.
+    let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    assert!(me.windows(14).any(|w| w == b"\xff Go buildinf:"));
+    match system::reduce("usr/bin/self", "self", &me) {
+        Content::Nothing(msg) => assert!(msg.is_empty(), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------- Rust
 
 #[test]

@@ -135,36 +135,48 @@ fn decode(blob: &[u8], elf: Option<&Elf>) -> Result<BuildInfo, String> {
 }
 
 /// Find and decode the build information of an executable.
+///
+/// In ELF files only the region the Go tools read is searched (the
+/// `.go.buildinfo` section, else the first writable data segment), so a
+/// program that merely contains the magic string is not taken for a Go
+/// binary. Other files are scanned whole; there, a candidate whose header
+/// is implausible (pointer size not 4 or 8, unknown flags) is ignored.
 pub fn find(bytes: &[u8], elf: Option<&Elf>) -> Result<Option<BuildInfo>, String> {
-    // The data region the Go tools search, when the headers name one.
-    let region: Option<&[u8]> = elf.and_then(|elf| {
-        if let Some(s) = elf.section(".go.buildinfo") {
-            return elf.section_data(s).ok();
-        }
-        let seg = elf
-            .segments
-            .iter()
-            .find(|p| p.kind == PT_LOAD && p.flags & (PF_X | PF_W) == PF_W)?;
-        elf.read_addr(seg.vaddr, SEARCH as u64)
-    });
-    if let Some(region) = region {
+    if let Some(elf) = elf {
+        let section = elf.section(".go.buildinfo");
+        let region = match section {
+            Some(s) => Some(elf.section_data(s)?),
+            None => elf
+                .segments
+                .iter()
+                .find(|p| p.kind == PT_LOAD && p.flags & (PF_X | PF_W) == PF_W)
+                .and_then(|seg| elf.read_addr(seg.vaddr, SEARCH as u64)),
+        };
+        let Some(region) = region else {
+            return Ok(None);
+        };
         let search = region.get(..SEARCH).unwrap_or(region);
         let mut from = 0;
         while let Some(i) = memchr::memmem::find(search.get(from..).unwrap_or(&[]), MAGIC) {
             let at = from + i;
             if at % ALIGN == 0 {
-                return decode(region.get(at..).unwrap_or(&[]), elf).map(Some);
+                return decode(region.get(at..).unwrap_or(&[]), Some(elf)).map(Some);
             }
             from = at + 1;
         }
-        if elf.is_some_and(|e| e.section(".go.buildinfo").is_some()) {
+        if section.is_some() {
             return Err("`.go.buildinfo` section without build information".into());
         }
+        return Ok(None);
     }
-    // No headers to go by (stripped, Mach-O, PE): scan the whole file.
     let mut last_err = None;
     for at in memchr::memmem::find_iter(bytes, MAGIC).take(MAX_TRIES) {
-        match decode(bytes.get(at..).unwrap_or(&[]), elf) {
+        let plausible = matches!(bytes.get(at + 14), Some(4 | 8))
+            && bytes.get(at + 15).is_some_and(|f| *f <= 3);
+        if !plausible {
+            continue;
+        }
+        match decode(bytes.get(at..).unwrap_or(&[]), None) {
             Ok(info) => return Ok(Some(info)),
             Err(e) => last_err = Some(e),
         }
