@@ -91,8 +91,8 @@ fn go_proxy(dir: &Path) {
     .unwrap();
     let f = std::fs::File::create(v.join("v1.2.3.zip")).unwrap();
     let mut z = zip::ZipWriter::new(f);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     z.start_file("example.com/lib@v1.2.3/go.mod", opts).unwrap();
     z.write_all(gomod.as_bytes()).unwrap();
     z.start_file("example.com/lib@v1.2.3/lib.go", opts).unwrap();
@@ -107,7 +107,11 @@ fn go_build(go: &Path, dir: &Path, out: &Path, extra: &[&str]) {
     go_proxy(dir);
     let app = dir.join("app");
     std::fs::create_dir_all(app.join("dep")).unwrap();
-    std::fs::write(app.join("dep/go.mod"), "module example.com/dep\n\ngo 1.18\n").unwrap();
+    std::fs::write(
+        app.join("dep/go.mod"),
+        "module example.com/dep\n\ngo 1.18\n",
+    )
+    .unwrap();
     std::fs::write(
         app.join("dep/dep.go"),
         "package dep\n\nfunc Hello() string { return \"dep\" }\n",
@@ -183,7 +187,12 @@ fn check_go_source(s: &SourceFile, go: &Path, bin: &Path) {
             Some((rpath, rv)) if rv == "(devel)" => {
                 let p = s.packages.iter().find(|p| &p.name == path).unwrap();
                 assert_eq!(p.version, "");
-                assert_eq!(p.resolution, Resolution::Path { path: rpath.clone() });
+                assert_eq!(
+                    p.resolution,
+                    Resolution::Path {
+                        path: rpath.clone()
+                    }
+                );
             }
             Some((rpath, rv)) => {
                 let p = s.packages.iter().find(|p| &p.name == rpath).unwrap();
@@ -327,12 +336,20 @@ fn rust_auditable_section_added_by_objcopy() {
     .collect();
     assert_eq!(got, want);
     let serde = s.packages.iter().find(|p| p.name == "serde").unwrap();
-    let derive = s.packages.iter().find(|p| p.name == "serde_derive").unwrap();
+    let derive = s
+        .packages
+        .iter()
+        .find(|p| p.name == "serde_derive")
+        .unwrap();
     assert_eq!(serde.dependencies, vec![derive.id.clone()]);
     assert_eq!(serde.relation, patchloop_model::Relation::Direct);
     assert_eq!(derive.relation, patchloop_model::Relation::Transitive);
     assert!(matches!(
-        s.packages.iter().find(|p| p.name == "forked").unwrap().resolution,
+        s.packages
+            .iter()
+            .find(|p| p.name == "forked")
+            .unwrap()
+            .resolution,
         Resolution::Vcs { .. }
     ));
 
@@ -402,7 +419,12 @@ fn python_site_packages_of_this_machine() {
             let Ok(e) = e else { continue };
             if e.file_type().is_file() {
                 let rel = e.path().strip_prefix(&dir).unwrap().to_string_lossy();
-                offer(&mut set, &format!("root/site-packages/{rel}"), e.path(), Some(0));
+                offer(
+                    &mut set,
+                    &format!("root/site-packages/{rel}"),
+                    e.path(),
+                    Some(0),
+                );
             }
         }
         let a = system::analyze(&set, "");
@@ -423,7 +445,9 @@ fn python_site_packages_of_this_machine() {
         for p in &srcs[0].packages {
             let loc = &p.locations[0].path;
             assert!(
-                loc.ends_with("/METADATA") || loc.ends_with("/PKG-INFO") || loc.ends_with(".egg-info"),
+                loc.ends_with("/METADATA")
+                    || loc.ends_with("/PKG-INFO")
+                    || loc.ends_with(".egg-info"),
                 "{loc}"
             );
         }
@@ -445,12 +469,18 @@ fn python_edge_cases() {
         "Foo.Bar-1.0.dist-info/METADATA",
         b"Metadata-Version: 2.1\nName: Foo.Bar\nVersion: 1.0\n\nbody\n",
     );
-    w("old-0.1-py3.12.egg-info", b"Metadata-Version: 1.0\nName: old\nVersion: 0.1\n");
+    w(
+        "old-0.1-py3.12.egg-info",
+        b"Metadata-Version: 1.0\nName: old\nVersion: 0.1\n",
+    );
     w(
         "dir_egg.egg-info/PKG-INFO",
         b"Metadata-Version: 1.1\nName: dir-egg\nVersion: 2.0b1\n",
     );
-    w("broken-1.dist-info/METADATA", b"Metadata-Version: 2.1\nName: broken\n");
+    w(
+        "broken-1.dist-info/METADATA",
+        b"Metadata-Version: 2.1\nName: broken\n",
+    );
     w("empty-1.dist-info/METADATA", b"");
     // Vendored metadata is not an installed distribution.
     w(
@@ -475,9 +505,15 @@ fn python_edge_cases() {
     assert_eq!(got, want);
     let msgs: Vec<String> = a.diagnostics.iter().map(|d| d.to_string()).collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("broken-1.dist-info/METADATA")
-        && m.contains("without a `Version:` header")));
-    assert!(msgs.iter().any(|m| m.contains("empty-1.dist-info/METADATA") && m.contains("empty")));
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("broken-1.dist-info/METADATA")
+                && m.contains("without a `Version:` header"))
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("empty-1.dist-info/METADATA") && m.contains("empty"))
+    );
 }
 
 // ---------------------------------------------------------------- Node
@@ -500,7 +536,9 @@ fn npm_node_modules_match_npm_ls() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut reference: BTreeSet<(String, String)> = BTreeSet::new();
     for l in text.lines() {
-        let Some((dir, spec)) = l.split_once(':') else { continue };
+        let Some((dir, spec)) = l.split_once(':') else {
+            continue;
+        };
         if Path::new(dir) == root {
             continue;
         }
@@ -514,7 +552,12 @@ fn npm_node_modules_match_npm_ls() {
     }
     assert!(reference.len() > 50);
     let mut set = FileSet::new();
-    offer_tree(&mut set, &root.join("node_modules"), "npm/node_modules/", None);
+    offer_tree(
+        &mut set,
+        &root.join("node_modules"),
+        "npm/node_modules/",
+        None,
+    );
     let a = system::analyze(&set, "");
     let s = only(&a.sources, "node-package-json");
     assert_eq!(s.len(), 1);
@@ -540,7 +583,10 @@ fn node_modules_edge_cases() {
         std::fs::write(p, text).unwrap();
     };
     w("app/package.json", r#"{"name":"app","version":"1.0.0"}"#);
-    w("app/node_modules/a/package.json", r#"{"name":"a","version":"1.0.0"}"#);
+    w(
+        "app/node_modules/a/package.json",
+        r#"{"name":"a","version":"1.0.0"}"#,
+    );
     w(
         "app/node_modules/@s/b/package.json",
         r#"{"name":"@s/b","version":"2.0.0"}"#,
@@ -554,13 +600,19 @@ fn node_modules_edge_cases() {
         "app/node_modules/c/node_modules/a/package.json",
         r#"{"name":"a","version":"0.9.0"}"#,
     );
-    w("app/node_modules/c/package.json", r#"{"name":"c","version":"3.0.0"}"#);
+    w(
+        "app/node_modules/c/package.json",
+        r#"{"name":"c","version":"3.0.0"}"#,
+    );
     // Fixtures and incomplete manifests are not packages.
     w(
         "app/node_modules/c/test/fixtures/node_modules/x/package.json",
         r#"{"name":"x","version":"6.6.6"}"#,
     );
-    w("app/node_modules/c/lib/package.json", r#"{"type":"module"}"#);
+    w(
+        "app/node_modules/c/lib/package.json",
+        r#"{"type":"module"}"#,
+    );
     w("app/node_modules/nover/package.json", r#"{"name":"nover"}"#);
     w("app/node_modules/bad/package.json", "{ not json");
     // A lockfile inside node_modules is not read; the app's is.
@@ -594,7 +646,11 @@ fn node_modules_edge_cases() {
     .collect();
     assert_eq!(got, want);
     assert_eq!(a.diagnostics.len(), 1, "{:?}", a.diagnostics);
-    assert!(a.diagnostics[0].path.ends_with("node_modules/bad/package.json"));
+    assert!(
+        a.diagnostics[0]
+            .path
+            .ends_with("node_modules/bad/package.json")
+    );
     let locks = only(&a.sources, "package-lock");
     assert_eq!(locks.len(), 1);
     assert_eq!(locks[0].path, "x.tar!app/package-lock.json");
@@ -631,13 +687,9 @@ fn real_lockfiles_in_a_tree() {
         let tree = format!("srv/app{i}/{name}");
         offer(&mut set, &tree, f, Some(2));
         let format = patchloop_inventory::Format::detect(name, None).unwrap();
-        let reference = patchloop_inventory::parse_path(
-            f,
-            &format!("/r/{tree}"),
-            format,
-            Default::default(),
-        )
-        .unwrap();
+        let reference =
+            patchloop_inventory::parse_path(f, &format!("/r/{tree}"), format, Default::default())
+                .unwrap();
         expected.push(reference.source);
         // Copies under dependency directories are not read.
         offer(&mut set, &format!("srv/app{i}/vendor/x/{name}"), f, Some(2));
@@ -689,15 +741,28 @@ fn jars_built_by_the_jar_tool() {
         "plain.mf",
         "Implementation-Vendor-Id: com.acme\nImplementation-Version: 0.7\n",
     );
-    jar(&jt, &p.join("widget-0.7.jar"), &p.join("plain"), Some(&p.join("plain.mf")));
+    jar(
+        &jt,
+        &p.join("widget-0.7.jar"),
+        &p.join("plain"),
+        Some(&p.join("plain.mf")),
+    );
     // A Spring Boot style fat jar holding both, plus its own coordinates.
     w(
         "fat/META-INF/maven/com.acme/app/pom.properties",
         "groupId=com.acme\nartifactId=app\nversion=3.0.0\n",
     );
     std::fs::create_dir_all(p.join("fat/BOOT-INF/lib")).unwrap();
-    std::fs::copy(p.join("lib-1.4.2.jar"), p.join("fat/BOOT-INF/lib/lib-1.4.2.jar")).unwrap();
-    std::fs::copy(p.join("widget-0.7.jar"), p.join("fat/BOOT-INF/lib/widget-0.7.jar")).unwrap();
+    std::fs::copy(
+        p.join("lib-1.4.2.jar"),
+        p.join("fat/BOOT-INF/lib/lib-1.4.2.jar"),
+    )
+    .unwrap();
+    std::fs::copy(
+        p.join("widget-0.7.jar"),
+        p.join("fat/BOOT-INF/lib/widget-0.7.jar"),
+    )
+    .unwrap();
     let rootfs = p.join("rootfs/opt/app");
     std::fs::create_dir_all(&rootfs).unwrap();
     jar(&jt, &rootfs.join("app.jar"), &p.join("fat"), None);
@@ -742,7 +807,10 @@ fn jars_built_by_the_jar_tool() {
     assert_eq!(guessed.len(), 1);
     assert_eq!(guessed[0].packages.len(), 1);
     let g = &guessed[0].packages[0];
-    assert_eq!((g.name.as_str(), g.version.as_str()), ("com.acme:widget", "0.7"));
+    assert_eq!(
+        (g.name.as_str(), g.version.as_str()),
+        ("com.acme:widget", "0.7")
+    );
     assert_eq!(
         g.locations[0].path,
         "i.tar!opt/app/app.jar!/BOOT-INF/lib/widget-0.7.jar!/META-INF/MANIFEST.MF"

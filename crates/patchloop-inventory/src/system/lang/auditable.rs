@@ -167,7 +167,11 @@ mod tests {
     #[test]
     fn bombs_and_garbage_are_refused() {
         let big = vec![b' '; (MAX_JSON + 10) as usize];
-        assert!(parse_section(&zlib(&big)).unwrap_err().contains("more than"));
+        assert!(
+            parse_section(&zlib(&big))
+                .unwrap_err()
+                .contains("more than")
+        );
         assert!(parse_section(b"not zlib").unwrap_err().contains("zlib"));
         assert!(parse_section(&zlib(b"{}")).unwrap_err().contains("JSON"));
         let bad_index = br#"{"packages":[{"name":"a","version":"1.0.0","source":"local","root":true,"dependencies":[7]}]}"#;

@@ -348,7 +348,8 @@ mod tests {
 
     const START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
     const END: &[u8; 16] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
-    const MODINFO: &str = "path\tex.com/app\nmod\tex.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.6\th1:abc=\n";
+    const MODINFO: &str =
+        "path\tex.com/app\nmod\tex.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.6\th1:abc=\n";
 
     fn framed() -> Vec<u8> {
         [&START[..], MODINFO.as_bytes(), &END[..]].concat()
@@ -406,13 +407,20 @@ mod tests {
         let purls: Vec<&str> = s.packages.iter().map(|p| p.purl.as_str()).collect();
         assert_eq!(
             purls,
-            ["pkg:golang/golang.org/x/text@0.3.6", "pkg:golang/stdlib@1.16.5"]
+            [
+                "pkg:golang/golang.org/x/text@0.3.6",
+                "pkg:golang/stdlib@1.16.5"
+            ]
         );
         // A string header pointing outside the file is a clear error.
         let mut bad = f.clone();
         put(&mut bad, 0x118, &0xdead_0000u64.to_le_bytes());
         let elf = Elf::parse(&bad).unwrap();
-        assert!(find(&bad, Some(&elf)).unwrap_err().contains("not in the file"));
+        assert!(
+            find(&bad, Some(&elf))
+                .unwrap_err()
+                .contains("not in the file")
+        );
         // Every truncation: no panic.
         for cut in 0..f.len() {
             let part = &f[..cut];

@@ -129,7 +129,10 @@ fn split_file_version(stem: &str) -> (&str, &str) {
         }
     }
     match cut {
-        Some(i) => (stem.get(..i).unwrap_or(stem), stem.get(i + 1..).unwrap_or("")),
+        Some(i) => (
+            stem.get(..i).unwrap_or(stem),
+            stem.get(i + 1..).unwrap_or(""),
+        ),
         None => (stem, ""),
     }
 }
@@ -179,7 +182,13 @@ impl Reader {
 
     /// Read one archive; `prefix` is its location inside the top-level
     /// archive (`""` or `BOOT-INF/lib/x.jar!/`).
-    fn archive(&mut self, bytes: &[u8], prefix: &str, file_name: &str, depth: usize) -> Result<(), String> {
+    fn archive(
+        &mut self,
+        bytes: &[u8],
+        prefix: &str,
+        file_name: &str,
+        depth: usize,
+    ) -> Result<(), String> {
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| format!("{}not a readable zip archive: {e}", shown(prefix)))?;
         if zip.len() > MAX_ENTRIES {
@@ -217,8 +226,14 @@ impl Reader {
                 let text = String::from_utf8_lossy(&data).into_owned();
                 if is_pom {
                     let props = properties(&text);
-                    match (props.get("groupId"), props.get("artifactId"), props.get("version")) {
-                        (Some(g), Some(a), Some(v)) if !g.is_empty() && !a.is_empty() && !v.is_empty() => {
+                    match (
+                        props.get("groupId"),
+                        props.get("artifactId"),
+                        props.get("version"),
+                    ) {
+                        (Some(g), Some(a), Some(v))
+                            if !g.is_empty() && !a.is_empty() && !v.is_empty() =>
+                        {
                             found_pom = true;
                             self.add(format!("{g}:{a}"), v.clone(), format!("{prefix}{name}"));
                         }
@@ -297,12 +312,10 @@ pub fn split_manifest_packages(mut source: SourceFile, out: &mut Vec<SourceFile>
         out.push(source);
         return;
     }
-    let (guessed, sure): (Vec<Package>, Vec<Package>) =
-        source.packages.drain(..).partition(|p| {
-            p.locations
-                .iter()
-                .all(|l| l.path.ends_with(MANIFEST))
-        });
+    let (guessed, sure): (Vec<Package>, Vec<Package>) = source
+        .packages
+        .drain(..)
+        .partition(|p| p.locations.iter().all(|l| l.path.ends_with(MANIFEST)));
     if !guessed.is_empty() {
         let mut m = SourceFile::new(source.path.clone(), MANIFEST_FORMAT, Ecosystem::MAVEN);
         m.packages = guessed;
@@ -325,24 +338,35 @@ mod tests {
 
     #[test]
     fn manifest_guesses() {
-        let mf = manifest("Manifest-Version: 1.0\r\nImplementation-Vendor-Id: org.ex\r\nImplementation-Version: 2.\r\n 5\r\n\r\nName: x\r\n");
+        let mf = manifest(
+            "Manifest-Version: 1.0\r\nImplementation-Vendor-Id: org.ex\r\nImplementation-Version: 2.\r\n 5\r\n\r\nName: x\r\n",
+        );
         assert_eq!(
             manifest_package("lib/foo-bar-2.5.jar", &mf),
             Some(("org.ex:foo-bar".to_string(), "2.5".to_string()))
         );
-        let mf = manifest("Bundle-SymbolicName: com.acme.widget;singleton:=true\nBundle-Version: 1.0.0\n");
+        let mf = manifest(
+            "Bundle-SymbolicName: com.acme.widget;singleton:=true\nBundle-Version: 1.0.0\n",
+        );
         assert_eq!(
             manifest_package("widget-1.0.0.jar", &mf),
             Some(("com.acme:widget".to_string(), "1.0.0".to_string()))
         );
         let mf = manifest("Bundle-SymbolicName: org.apache.commons.lang3\n");
         assert_eq!(manifest_package("commons-lang3-3.12.0.jar", &mf), None);
-        assert_eq!(split_file_version("a-b-1.0-SNAPSHOT"), ("a-b", "1.0-SNAPSHOT"));
+        assert_eq!(
+            split_file_version("a-b-1.0-SNAPSHOT"),
+            ("a-b", "1.0-SNAPSHOT")
+        );
     }
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(reduce("x.jar", b"PK\x03\x04garbage").unwrap_err().contains("zip"));
+        assert!(
+            reduce("x.jar", b"PK\x03\x04garbage")
+                .unwrap_err()
+                .contains("zip")
+        );
         assert!(reduce("x.jar", b"").is_err());
     }
 }

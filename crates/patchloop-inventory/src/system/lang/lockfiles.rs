@@ -46,19 +46,14 @@ pub const FORMATS: &[Format] = &[
     Format::ConanLock,
 ];
 
-const EXTRA_EXCLUDED: &[&str] = &[
-    "site-packages",
-    "dist-packages",
-    ".cargo",
-    ".npm",
-    ".cache",
-];
+const EXTRA_EXCLUDED: &[&str] = &["site-packages", "dist-packages", ".cargo", ".npm", ".cache"];
 
 fn excluded(dirs: &[&str]) -> bool {
     if matches!(dirs.first(), Some(&("proc" | "sys" | "dev"))) {
         return true;
     }
-    dirs.iter().any(|d| DEFAULT_EXCLUDED_DIRS.contains(d) || EXTRA_EXCLUDED.contains(d))
+    dirs.iter()
+        .any(|d| DEFAULT_EXCLUDED_DIRS.contains(d) || EXTRA_EXCLUDED.contains(d))
         || dirs.windows(2).any(|w| {
             matches!(
                 (w.first(), w.get(1)),

@@ -191,7 +191,5 @@ pub fn analyze(set: &FileSet, display_root: &str, out: &mut Analysis) {
             Content::Nothing(_) | Content::Symlink(_) => {}
         }
     }
-    out.sources
-        .extend(groups.into_values().map(|g| g.source));
+    out.sources.extend(groups.into_values().map(|g| g.source));
 }
-

@@ -111,11 +111,15 @@ mod tests {
             group_dir("usr/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json"),
             Some("usr/lib/node_modules")
         );
-        assert!(!is_package_json("app/node_modules/a/test/fixtures/package.json"));
+        assert!(!is_package_json(
+            "app/node_modules/a/test/fixtures/package.json"
+        ));
         assert!(!is_package_json(
             "app/node_modules/a/test/node_modules/b/package.json"
         ));
-        assert!(!is_package_json("app/node_modules/.pnpm/a@1/node_modules/a/package.json"));
+        assert!(!is_package_json(
+            "app/node_modules/.pnpm/a@1/node_modules/a/package.json"
+        ));
         assert!(!is_package_json("app/node_modules/@s/package.json"));
         assert!(!is_package_json("app/package.json"));
         assert!(!is_package_json("app/node_modules/package.json"));
@@ -123,11 +127,17 @@ mod tests {
 
     #[test]
     fn reduce_rules() {
-        let s = reduce(br#"{"name":"@s/a","version":"1.2.3"}"#).unwrap().unwrap();
+        let s = reduce(br#"{"name":"@s/a","version":"1.2.3"}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(s.packages[0].purl, "pkg:npm/%40s/a@1.2.3");
         assert!(reduce(br#"{"name":"a"}"#).unwrap().is_none());
         assert!(reduce(br#"{"name":"a","version":7}"#).unwrap().is_none());
         assert!(reduce(b"{").unwrap_err().contains("invalid package.json"));
-        assert!(reduce(b"\xef\xbb\xbf{\"name\":\"a\",\"version\":\"1\"}").unwrap().is_some());
+        assert!(
+            reduce(b"\xef\xbb\xbf{\"name\":\"a\",\"version\":\"1\"}")
+                .unwrap()
+                .is_some()
+        );
     }
 }

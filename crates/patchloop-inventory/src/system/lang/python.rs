@@ -128,7 +128,9 @@ mod tests {
         assert!(is_metadata(
             "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"
         ));
-        assert!(is_metadata("app/.venv/lib/python3.12/site-packages/a.egg-info"));
+        assert!(is_metadata(
+            "app/.venv/lib/python3.12/site-packages/a.egg-info"
+        ));
         assert!(is_metadata("site-packages/a.egg-info/PKG-INFO"));
         assert!(!is_metadata(
             "x/site-packages/pip/_vendor/six-1.0.dist-info/METADATA"
@@ -150,9 +152,17 @@ mod tests {
             ("Foo_Bar".to_string(), "1.0.post1".to_string())
         );
         assert!(headers(b"").unwrap_err().contains("empty"));
-        assert!(headers(b"Name: a\n\nVersion: 1\n").unwrap_err().contains("Version"));
+        assert!(
+            headers(b"Name: a\n\nVersion: 1\n")
+                .unwrap_err()
+                .contains("Version")
+        );
         assert!(headers(b"Version: 1\n").unwrap_err().contains("Name"));
-        assert!(headers(b"\x7fELF\x00\x01").unwrap_err().contains("not a core"));
+        assert!(
+            headers(b"\x7fELF\x00\x01")
+                .unwrap_err()
+                .contains("not a core")
+        );
         // Invalid UTF-8 in the description does not matter.
         assert!(headers(b"Name: a\nVersion: 2\n\n\xff\xfe").is_ok());
     }
