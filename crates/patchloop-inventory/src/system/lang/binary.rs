@@ -121,8 +121,11 @@ pub struct Endian {
 }
 
 impl Endian {
+    fn bytes<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+        b.get(at..at.checked_add(N)?)?.try_into().ok()
+    }
     pub fn u16(self, b: &[u8], at: usize) -> Option<u16> {
-        let s: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        let s = Self::bytes(b, at)?;
         Some(if self.little {
             u16::from_le_bytes(s)
         } else {
@@ -130,7 +133,7 @@ impl Endian {
         })
     }
     pub fn u32(self, b: &[u8], at: usize) -> Option<u32> {
-        let s: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        let s = Self::bytes(b, at)?;
         Some(if self.little {
             u32::from_le_bytes(s)
         } else {
@@ -138,7 +141,7 @@ impl Endian {
         })
     }
     pub fn u64(self, b: &[u8], at: usize) -> Option<u64> {
-        let s: [u8; 8] = b.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        let s = Self::bytes(b, at)?;
         Some(if self.little {
             u64::from_le_bytes(s)
         } else {

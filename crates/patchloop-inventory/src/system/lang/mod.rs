@@ -31,7 +31,7 @@ pub mod python;
 
 use std::collections::BTreeMap;
 
-use patchloop_model::{Diagnostic, DiagnosticLevel, Location, Package, SourceFile};
+use patchloop_model::{Diagnostic, DiagnosticLevel, Ecosystem, Location, Package, SourceFile};
 
 use super::{Analysis, Content, FileSet, Want};
 
@@ -97,6 +97,15 @@ pub fn rel_location(inner: &str) -> Location {
         path: inner.to_string(),
         line: None,
     }
+}
+
+/// A reduced file that is one package (a metadata file, a package.json).
+fn single(format: &str, ecosystem: Ecosystem, name: &str, version: &str) -> SourceFile {
+    let mut source = SourceFile::new("", format, ecosystem.clone());
+    let mut p = Package::new(ecosystem, name, version);
+    p.locations.push(rel_location(""));
+    source.packages.push(p);
+    source
 }
 
 /// Make the relative locations of a reduced file absolute and set the

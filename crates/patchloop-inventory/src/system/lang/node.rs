@@ -14,9 +14,7 @@
 //! of the path), so a global install (`usr/lib/node_modules`) or an
 //! application (`app/node_modules`) is one source.
 
-use patchloop_model::{Ecosystem, Package, SourceFile};
-
-use super::rel_location;
+use patchloop_model::{Ecosystem, SourceFile};
 
 /// Format id of the grouped sources (one per root `node_modules`).
 pub const FORMAT: &str = "node-package-json";
@@ -86,11 +84,12 @@ pub fn reduce(bytes: &[u8]) -> Result<Option<SourceFile>, String> {
     if name.trim().is_empty() || version.trim().is_empty() {
         return Ok(None);
     }
-    let mut source = SourceFile::new("", FORMAT, Ecosystem::NPM);
-    let mut p = Package::new(Ecosystem::NPM, name.trim(), version.trim());
-    p.locations.push(rel_location(""));
-    source.packages.push(p);
-    Ok(Some(source))
+    Ok(Some(super::single(
+        FORMAT,
+        Ecosystem::NPM,
+        name.trim(),
+        version.trim(),
+    )))
 }
 
 #[cfg(test)]

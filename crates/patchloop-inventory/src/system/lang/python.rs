@@ -9,9 +9,7 @@
 //! headers (RFC 822 style, up to the first blank line); the purl uses the
 //! PEP 503 normalized name.
 
-use patchloop_model::{Ecosystem, Package, SourceFile};
-
-use super::rel_location;
+use patchloop_model::{Ecosystem, SourceFile};
 
 /// Format id of the grouped sources (one per `site-packages` directory).
 pub const FORMAT: &str = "python-dist-info";
@@ -112,11 +110,12 @@ pub fn headers(bytes: &[u8]) -> Result<(String, String), String> {
 /// One installed distribution.
 pub fn reduce(bytes: &[u8]) -> Result<Option<SourceFile>, String> {
     let (name, version) = headers(bytes)?;
-    let mut source = SourceFile::new("", FORMAT, Ecosystem::PYPI);
-    let mut p = Package::new(Ecosystem::PYPI, name, version);
-    p.locations.push(rel_location(""));
-    source.packages.push(p);
-    Ok(Some(source))
+    Ok(Some(super::single(
+        FORMAT,
+        Ecosystem::PYPI,
+        &name,
+        &version,
+    )))
 }
 
 #[cfg(test)]
