@@ -44,18 +44,18 @@ fn run(cmd: &mut Command) -> String {
 /// Offer `file` to `system::want` as a source would, at tree path `tree`.
 fn offer(set: &mut FileSet, tree: &str, file: &Path, layer: Option<u32>) {
     let meta = std::fs::metadata(file).expect("metadata");
-    match system::want(tree, meta.len(), meta.permissions().mode()) {
-        Want::Skip => {}
-        Want::Keep { max } => {
-            assert!(meta.len() <= max);
-            set.insert(tree, layer, Content::Bytes(std::fs::read(file).unwrap()));
-        }
-        Want::Reduce { max } => {
-            assert!(meta.len() <= max);
-            let bytes = std::fs::read(file).unwrap();
-            set.insert(tree, layer, system::reduce(tree, tree, &bytes));
-        }
-    }
+    let want = system::want(tree, meta.len(), meta.permissions().mode());
+    let max = match want {
+        Want::Skip => return,
+        Want::Keep { max } | Want::Reduce { max } => max,
+    };
+    assert!(meta.len() <= max);
+    let bytes = std::fs::read(file).unwrap();
+    let content = match want {
+        Want::Reduce { .. } => system::reduce(tree, tree, &bytes),
+        _ => Content::Bytes(bytes),
+    };
+    set.insert(tree, layer, content);
 }
 
 /// Every regular file under `root`, offered at `prefix` + its relative path.
@@ -107,26 +107,23 @@ fn go_build(go: &Path, dir: &Path, out: &Path, extra: &[&str]) {
     go_proxy(dir);
     let app = dir.join("app");
     std::fs::create_dir_all(app.join("dep")).unwrap();
-    std::fs::write(
-        app.join("dep/go.mod"),
-        "module example.com/dep\n\ngo 1.18\n",
-    )
-    .unwrap();
-    std::fs::write(
-        app.join("dep/dep.go"),
-        "package dep\n\nfunc Hello() string { return \"dep\" }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        app.join("go.mod"),
-        "module example.com/app\n\ngo 1.18\n\nrequire (\n\texample.com/dep v0.0.0\n\texample.com/lib v1.2.3\n)\n\nreplace example.com/dep => ./dep\n",
-    )
-    .unwrap();
-    std::fs::write(
-        app.join("main.go"),
-        "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/dep\"\n\t\"example.com/lib\"\n)\n\nfunc main() { fmt.Println(dep.Hello(), lib.Hello()) }\n",
-    )
-    .unwrap();
+    for (rel, text) in [
+        ("dep/go.mod", "module example.com/dep\n\ngo 1.18\n"),
+        (
+            "dep/dep.go",
+            "package dep\n\nfunc Hello() string { return \"dep\" }\n",
+        ),
+        (
+            "go.mod",
+            "module example.com/app\n\ngo 1.18\n\nrequire (\n\texample.com/dep v0.0.0\n\texample.com/lib v1.2.3\n)\n\nreplace example.com/dep => ./dep\n",
+        ),
+        (
+            "main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/dep\"\n\t\"example.com/lib\"\n)\n\nfunc main() { fmt.Println(dep.Hello(), lib.Hello()) }\n",
+        ),
+    ] {
+        std::fs::write(app.join(rel), text).unwrap();
+    }
     run(Command::new(go)
         .current_dir(&app)
         .env("GOPROXY", format!("file://{}", dir.join("proxy").display()))

@@ -114,6 +114,21 @@ pub struct Elf<'a> {
     pub segments: Vec<Segment>,
 }
 
+/// `fn $t(self, bytes, at) -> Option<$t>`: a bounds-checked read in the
+/// file's byte order.
+macro_rules! read_int {
+    ($t:ident) => {
+        pub fn $t(self, b: &[u8], at: usize) -> Option<$t> {
+            let s = Self::bytes(b, at)?;
+            Some(if self.little {
+                $t::from_le_bytes(s)
+            } else {
+                $t::from_be_bytes(s)
+            })
+        }
+    };
+}
+
 /// Bounds-checked little/big-endian reads.
 #[derive(Clone, Copy)]
 pub struct Endian {
@@ -124,30 +139,9 @@ impl Endian {
     fn bytes<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
         b.get(at..at.checked_add(N)?)?.try_into().ok()
     }
-    pub fn u16(self, b: &[u8], at: usize) -> Option<u16> {
-        let s = Self::bytes(b, at)?;
-        Some(if self.little {
-            u16::from_le_bytes(s)
-        } else {
-            u16::from_be_bytes(s)
-        })
-    }
-    pub fn u32(self, b: &[u8], at: usize) -> Option<u32> {
-        let s = Self::bytes(b, at)?;
-        Some(if self.little {
-            u32::from_le_bytes(s)
-        } else {
-            u32::from_be_bytes(s)
-        })
-    }
-    pub fn u64(self, b: &[u8], at: usize) -> Option<u64> {
-        let s = Self::bytes(b, at)?;
-        Some(if self.little {
-            u64::from_le_bytes(s)
-        } else {
-            u64::from_be_bytes(s)
-        })
-    }
+    read_int!(u16);
+    read_int!(u32);
+    read_int!(u64);
     /// A 4- or 8-byte word.
     pub fn word(self, b: &[u8], at: usize, size: usize) -> Option<u64> {
         if size == 8 {
@@ -196,14 +190,8 @@ impl<'a> Elf<'a> {
             if phentsize < need {
                 return Err(format!("program header size {phentsize} too small"));
             }
-            let base = usize_of(phoff).ok_or_else(trunc)?;
             for i in 0..phnum.min(MAX_HEADERS) {
-                let at = i
-                    .checked_mul(phentsize)
-                    .and_then(|o| o.checked_add(base))
-                    .ok_or_else(trunc)?;
-                let hdr = data
-                    .get(at..at.saturating_add(need))
+                let hdr = table_entry(data, phoff, i, phentsize, need)
                     .ok_or_else(|| "program headers beyond the end of the file".to_string())?;
                 let seg = if is64 {
                     Segment {
@@ -232,13 +220,8 @@ impl<'a> Elf<'a> {
             if shentsize < need {
                 return Err(format!("section header size {shentsize} too small"));
             }
-            let base = usize_of(shoff).ok_or_else(trunc)?;
             for i in 0..shnum.min(MAX_HEADERS) {
-                let at = i
-                    .checked_mul(shentsize)
-                    .and_then(|o| o.checked_add(base))
-                    .ok_or_else(trunc)?;
-                let Some(hdr) = data.get(at..at.saturating_add(need)) else {
+                let Some(hdr) = table_entry(data, shoff, i, shentsize, need) else {
                     // Stripped or truncated section table: keep what we have.
                     break;
                 };
@@ -322,6 +305,12 @@ impl<'a> Elf<'a> {
         let avail = seg.filesz - delta;
         slice(self.data, seg.offset.checked_add(delta)?, size.min(avail))
     }
+}
+
+/// The first `need` bytes of entry `i` of a header table at `base`.
+fn table_entry(data: &[u8], base: u64, i: usize, entsize: usize, need: usize) -> Option<&[u8]> {
+    let at = usize_of(base)?.checked_add(i.checked_mul(entsize)?)?;
+    data.get(at..at.checked_add(need)?)
 }
 
 /// `data[off..off+len]`, bounds-checked.
