@@ -822,3 +822,49 @@ fn jars_built_by_the_jar_tool() {
         let _ = system::reduce("a.jar", "a.jar", &bytes[..cut]);
     }
 }
+
+/// This machine's `/usr` as a tree (run by hand: `cargo test -p
+/// patchloop-inventory --test system_lang -- --ignored --nocapture`):
+/// prints what was found and how long it took; fails on a diagnostic
+/// that is not about one file.
+#[test]
+#[ignore]
+fn this_hosts_usr_tree() {
+    let start = std::time::Instant::now();
+    let mut set = FileSet::new();
+    let mut offered = 0usize;
+    for e in walkdir::WalkDir::new("/usr").follow_links(false) {
+        let Ok(e) = e else { continue };
+        if !e.file_type().is_file() {
+            continue;
+        }
+        offered += 1;
+        let rel = e.path().strip_prefix("/").unwrap().to_string_lossy();
+        offer(&mut set, &rel, e.path(), None);
+    }
+    let a = system::analyze(&set, "/");
+    let mut by_format: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for s in &a.sources {
+        let e = by_format.entry(s.format.as_str()).or_default();
+        e.0 += 1;
+        e.1 += s.packages.len();
+    }
+    eprintln!(
+        "{offered} files offered, {} kept, {:?}; {:?}",
+        set.len(),
+        start.elapsed(),
+        by_format
+    );
+    for s in &a.sources {
+        if !matches!(s.format.as_str(), "jar" | "go-binary") {
+            eprintln!("{} {} {}", s.format, s.path, s.packages.len());
+        }
+        if s.format == "jar-manifest" {
+            eprintln!("  {} {}", s.packages[0].name, s.packages[0].version);
+        }
+    }
+    for d in &a.diagnostics {
+        eprintln!("{d}");
+        assert!(d.path.starts_with("/usr/"));
+    }
+}

@@ -13,7 +13,8 @@
 //! applications are skipped: the walker's default excludes
 //! (`node_modules`, `vendor`, `.venv`, `target`, ...: installed packages
 //! are read through their metadata instead), `site-packages` and
-//! `dist-packages`, package-manager caches (`.cargo`, `cargo/registry`,
+//! `dist-packages`, installed gems (`gems/NAME-VERSION/`), package-manager
+//! caches (`.cargo`, `cargo/registry`,
 //! `cargo/git`, `go/pkg/mod`, `.npm`, `.cache`) and the virtual file
 //! systems `proc/`, `sys/`, `dev/`.
 
@@ -48,6 +49,14 @@ pub const FORMATS: &[Format] = &[
 
 const EXTRA_EXCLUDED: &[&str] = &["site-packages", "dist-packages", ".cargo", ".npm", ".cache"];
 
+/// `gems/NAME-VERSION`: an installed gem (RubyGems layout), not an
+/// application.
+fn is_installed_gem(w: &[&str]) -> bool {
+    matches!(w, ["gems", dir] if dir
+        .rsplit_once('-')
+        .is_some_and(|(n, v)| !n.is_empty() && v.starts_with(|c: char| c.is_ascii_digit())))
+}
+
 fn excluded(dirs: &[&str]) -> bool {
     if matches!(dirs.first(), Some(&("proc" | "sys" | "dev"))) {
         return true;
@@ -58,16 +67,21 @@ fn excluded(dirs: &[&str]) -> bool {
             matches!(
                 (w.first(), w.get(1)),
                 (Some(&"cargo"), Some(&("registry" | "git"))) | (Some(&"pkg"), Some(&"mod"))
-            )
+            ) || is_installed_gem(w)
         })
 }
 
 /// The lockfile format of a tree path, when it is one read in trees.
 pub fn format_of(path: &str) -> Option<Format> {
-    let mut comps: Vec<&str> = path.split('/').collect();
-    let name = comps.pop()?;
-    let format = Format::detect(name, comps.last().copied())?;
-    if !FORMATS.contains(&format) || excluded(&comps) {
+    // Called for every file of a tree: look at the name first.
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let parent = dir.rsplit('/').next().filter(|p| !p.is_empty());
+    let format = Format::detect(name, parent)?;
+    if !FORMATS.contains(&format) {
+        return None;
+    }
+    let comps: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    if excluded(&comps) {
         return None;
     }
     Some(format)
@@ -128,5 +142,17 @@ mod tests {
             None
         );
         assert_eq!(format_of("proc/1/root/Cargo.lock"), None);
+        assert_eq!(
+            format_of("usr/lib/ruby/gems/3.1.0/gems/rbs-2.1.0/steep/Gemfile.lock"),
+            None
+        );
+        assert_eq!(
+            format_of("usr/local/bundle/gems/typeprof-0.21.2/vscode/package-lock.json"),
+            None
+        );
+        assert_eq!(
+            format_of("srv/gems/app/Gemfile.lock"),
+            Some(Format::GemfileLock)
+        );
     }
 }
