@@ -373,3 +373,43 @@ fn lookup_normalizes_names() {
             .is_empty()
     );
 }
+
+/// Names preloaded on a read-only handle are exactly what a query gives,
+/// handed over once; a writable handle keeps nothing (an import through it
+/// could change them).
+#[test]
+fn preloaded_names_equal_queried_names() {
+    use patchloop_feeds::OpenMode;
+    let Some(d) = data() else { return };
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[d.osv.join("crates.io")]);
+    let queried = store
+        .names_with_advisories(&Ecosystem::CRATES_IO)
+        .unwrap()
+        .unwrap();
+    assert!(queried.contains("openssl"), "{}", queried.len());
+    store.preload_names(&Ecosystem::CRATES_IO).unwrap();
+    assert_eq!(
+        store.names_with_advisories(&Ecosystem::CRATES_IO).unwrap(),
+        Some(queried.clone())
+    );
+    let path = store.path().to_path_buf();
+    drop(store);
+    let ro = SqliteStore::open(&path, OpenMode::ReadOnly).unwrap();
+    ro.preload_names(&Ecosystem::CRATES_IO).unwrap();
+    ro.preload_names(&Ecosystem::PYPI).unwrap();
+    assert_eq!(
+        ro.names_with_advisories(&Ecosystem::CRATES_IO).unwrap(),
+        Some(queried.clone())
+    );
+    // Handed over once; the next call queries again, with the same answer.
+    assert_eq!(
+        ro.names_with_advisories(&Ecosystem::CRATES_IO).unwrap(),
+        Some(queried)
+    );
+    assert_eq!(
+        ro.names_with_advisories(&Ecosystem::PYPI).unwrap(),
+        Some(Default::default())
+    );
+    drop(dir);
+}

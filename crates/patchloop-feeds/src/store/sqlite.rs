@@ -103,9 +103,9 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     display: String,
-    /// `names_with_advisories` answers by ecosystem key, kept for stores
-    /// opened read-only (nothing can change them through this handle), so
-    /// that a caller can warm it while other work runs.
+    /// `names_with_advisories` answers loaded ahead by `preload_names`,
+    /// by ecosystem key; only for stores opened read-only (nothing can
+    /// change them through this handle).
     names_cache: Option<std::cell::RefCell<HashMap<String, std::collections::HashSet<String>>>>,
 }
 
@@ -162,6 +162,24 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Load the names [`AdvisoryStore::names_with_advisories`] gives for
+    /// `ecosystem` now, so that the next call for it returns them without
+    /// a query (once: the answer is handed over, not copied). Only stores
+    /// opened read-only keep them; for others this does nothing.
+    pub fn preload_names(&self, ecosystem: &Ecosystem) -> Result<(), StoreError> {
+        let Some(cache) = &self.names_cache else {
+            return Ok(());
+        };
+        let eco = ecosystem_key(ecosystem);
+        if cache.borrow().contains_key(&eco) {
+            return Ok(());
+        }
+        if let Some(names) = self.names_with_advisories(ecosystem)? {
+            cache.borrow_mut().insert(eco, names);
+        }
+        Ok(())
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -453,7 +471,7 @@ impl AdvisoryStore for SqliteStore {
         if let Some(hit) = self
             .names_cache
             .as_ref()
-            .and_then(|c| c.borrow().get(&eco).cloned())
+            .and_then(|c| c.borrow_mut().remove(&eco))
         {
             return Ok(Some(hit));
         }
@@ -465,9 +483,6 @@ impl AdvisoryStore for SqliteStore {
             .query_map([&eco], |r| r.get::<_, String>(0))
             .and_then(|m| m.collect::<rusqlite::Result<std::collections::HashSet<String>>>())
             .map_err(|e| self.err(e))?;
-        if let Some(c) = &self.names_cache {
-            c.borrow_mut().insert(eco, names.clone());
-        }
         Ok(Some(names))
     }
 

@@ -255,10 +255,10 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
             format: sniff_sbom(s)?,
         });
     }
-    // Read the files on a second thread while this one opens the store
-    // and loads, for each ecosystem the files belong to, the names that
-    // have advisories: both are needed before matching and neither
-    // depends on the other (docs/performance.md, "Scan").
+    // Open the store on a second thread and load, for each ecosystem the
+    // files belong to, the names that have advisories, while this thread
+    // reads the files: both are needed before matching and neither depends
+    // on the other (docs/performance.md, "Scan").
     let ecosystems: Vec<patchloop_model::Ecosystem> = {
         let mut v: Vec<_> = candidates
             .iter()
@@ -269,19 +269,20 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         v
     };
     let (inventory, store) = std::thread::scope(|s| {
-        let reader = s.spawn(|| patchloop_inventory::read_candidates(&candidates, &opts));
-        let store = open_store(&db).and_then(|store| {
+        let opener = s.spawn(|| {
+            let store = open_store(&db)?;
             for eco in &ecosystems {
-                store.names_with_advisories(eco)?;
+                store.preload_names(eco)?;
             }
-            Ok(store)
+            Ok::<_, anyhow::Error>(store)
         });
-        let inventory = reader
+        let inventory = patchloop_inventory::read_candidates(&candidates, &opts);
+        let store = opener
             .join()
-            .map_err(|_| anyhow!("reading the inventory failed (a parser panicked)"));
+            .unwrap_or_else(|_| Err(anyhow!("opening the advisory database failed (panic)")));
         (inventory, store)
     });
-    let (inventory, store) = (inventory?, store?);
+    let store = store?;
 
     let staleness =
         patchloop_feeds::check_sources(&store.location(), &store.sources()?, now, max_age);
