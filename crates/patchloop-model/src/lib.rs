@@ -16,7 +16,8 @@ pub use advisory::{
 };
 pub use ecosystem::{Ecosystem, EcosystemKind};
 pub use finding::{
-    Applied, Category, ContextInfo, DatabaseInfo, EnvironmentalScore, EpssInfo, Exploitation,
+    Applied, Category, ContextInfo, DatabaseInfo, DistroBinary, DistroFinding, EnvironmentalScore,
+    EpssInfo, Exploitation,
     Finding, FindingPackage, KevInfo, Occurrence, PolicyNote, Priority, RiskAssessment,
     SCAN_SCHEMA, ScanReport, SeverityInfo, SeverityLevel, Signal, SsvcDecision, Summary,
     Suppression,
