@@ -417,3 +417,110 @@ fn distroless_status_d_and_release_fallbacks() {
         ]
     );
 }
+
+/// A transaction committed to the WAL but not yet checkpointed into
+/// `rpmdb.sqlite` (rpm killed mid-run, or an image layer written while
+/// rpm held the database) is read with the `-wal` file beside it.
+#[test]
+fn rpmdb_wal_transactions_are_read() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(db) = real_rpmdb(d.path()) else {
+        return;
+    };
+    let copy = d.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(db.join("rpmdb.sqlite"), copy.join("rpmdb.sqlite")).unwrap();
+    let conn = rusqlite::Connection::open(copy.join("rpmdb.sqlite")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.execute_batch(
+        "PRAGMA wal_autocheckpoint=0;
+         INSERT INTO Packages(blob) SELECT blob FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages);",
+    )
+    .unwrap();
+    // Leave the connection open: nothing is checkpointed.
+    std::mem::forget(conn);
+    let main = std::fs::read(copy.join("rpmdb.sqlite")).unwrap();
+    let wal = std::fs::read(copy.join("rpmdb.sqlite-wal")).unwrap();
+    assert!(!wal.is_empty());
+
+    let count = |with_wal: bool| {
+        let mut set = FileSet::new();
+        keep(&mut set, "usr/lib/sysimage/rpm/rpmdb.sqlite", main.clone(), None);
+        if with_wal {
+            keep(&mut set, "usr/lib/sysimage/rpm/rpmdb.sqlite-wal", wal.clone(), None);
+        }
+        let a = system::analyze(&set, "");
+        assert!(
+            a.diagnostics.iter().all(|d| d.level != DiagnosticLevel::Error),
+            "{:?}",
+            a.diagnostics
+        );
+        a.sources[0].packages.len()
+    };
+    assert_eq!(count(false), 2);
+    assert_eq!(count(true), 3);
+}
+
+#[test]
+fn distributions_without_an_osv_ecosystem() {
+    for (os_release, eco, note) in [
+        ("ID=fedora\nVERSION_ID=40\n", "fedora", "no OSV ecosystem"),
+        ("ID=\"rhel\"\nVERSION_ID=\"9.4\"\n", "rhel", "::baseos"),
+    ] {
+        let mut set = FileSet::new();
+        keep(&mut set, "etc/os-release", os_release.as_bytes().to_vec(), None);
+        keep(
+            &mut set,
+            "var/lib/dpkg/status",
+            b"Package: x\nStatus: install ok installed\nVersion: 1\n".to_vec(),
+            None,
+        );
+        let a = system::analyze(&set, "");
+        assert_eq!(a.os.as_ref().unwrap().ecosystem, None);
+        assert_eq!(a.diagnostics.len(), 1, "{:?}", a.diagnostics);
+        assert!(a.diagnostics[0].message.contains(note), "{:?}", a.diagnostics);
+        // dpkg on a non-Debian distribution: its id, verbatim.
+        assert_eq!(a.sources[0].packages[0].ecosystem.to_string(), eco);
+    }
+}
+
+/// Truncated and mutated databases: never a panic (the deterministic part
+/// of the fuzz targets, as tests/robustness.rs does for lockfiles).
+#[test]
+fn truncated_and_mutated_databases_never_panic() {
+    use patchloop_inventory::system::os::{apk, dpkg, rpm};
+    let status = std::fs::read("/var/lib/dpkg/status").unwrap_or_else(|_| {
+        b"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (2)\n".to_vec()
+    });
+    let step = (status.len() / 300).max(1);
+    for n in (0..status.len()).step_by(step) {
+        let _ = dpkg::parse(&status[..n], true);
+        let mut m = status.clone();
+        m[n] ^= 0xff;
+        let _ = dpkg::parse(&m, true);
+        let _ = apk::parse(&status[..n]);
+    }
+    for n in 0..APK_DB.len() {
+        let _ = apk::parse(&APK_DB.as_bytes()[..n]);
+    }
+    let d = tempfile::tempdir().unwrap();
+    let Some(db) = real_rpmdb(d.path()) else {
+        return;
+    };
+    let conn = rusqlite::Connection::open(db.join("rpmdb.sqlite")).unwrap();
+    let blob: Vec<u8> = conn
+        .query_row("SELECT blob FROM Packages LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert!(rpm::parse_header(&blob).is_ok());
+    for n in 0..blob.len() {
+        assert!(rpm::parse_header(&blob[..n]).is_err(), "prefix {n}");
+        for v in [0x00u8, 0x7f, 0x80, 0xff] {
+            let mut m = blob.clone();
+            m[n] = v;
+            let _ = rpm::parse_header(&m);
+        }
+    }
+}

@@ -131,19 +131,15 @@ pub fn analyze(set: &FileSet, display_root: &str, out: &mut Analysis) {
             });
         }
     }
-    if found_db && ctx.ecosystem.is_none() {
-        let what = match &os {
-            Some(o) => format!(
-                "distribution `{}` {} has no OSV ecosystem patchloop knows",
-                o.id, o.version_id
-            ),
-            None => "no os-release file: the distribution is unknown".to_string(),
-        };
+    // (A distribution without an OSV ecosystem was noted by `detect`.)
+    if found_db && os.is_none() {
         out.diagnostics.push(Diagnostic {
             level: DiagnosticLevel::Warning,
             path: format!("{display_root}etc/os-release"),
             line: None,
-            message: format!("{what}; OS packages are listed but not matched against advisories"),
+            message: "no os-release file: the distribution is unknown; OS packages are \
+                      listed but not matched against advisories"
+                .into(),
         });
     }
     out.os = os;
@@ -163,12 +159,32 @@ impl Context<'_> {
         format!("{}{path}", self.display_root)
     }
 
-    /// The ecosystem of the packages of a database of the given kind: the
-    /// distribution's when it is of that family, else the bare kind (no
-    /// release: such packages are listed but match nothing).
+    /// The ecosystem of the packages of a database whose distributions
+    /// are `family` (first: the one assumed without any os-release): the
+    /// distribution's with its release when it has one; else the bare
+    /// distribution kind, or the distribution's id verbatim when it is not
+    /// of the family (Fedora, openSUSE): such packages are listed but
+    /// match no advisory (the scan says so).
     pub fn ecosystem_for(&self, family: &[EcosystemKind]) -> Ecosystem {
-        match &self.ecosystem {
-            Some(e) if family.contains(&e.kind) => e.clone(),
+        if let Some(e) = &self.ecosystem
+            && family.contains(&e.kind)
+        {
+            return e.clone();
+        }
+        let by_id = |id: &str| match id {
+            "debian" => Some(EcosystemKind::Debian),
+            "ubuntu" => Some(EcosystemKind::Ubuntu),
+            "alpine" => Some(EcosystemKind::Alpine),
+            "rhel" => Some(EcosystemKind::RedHat),
+            "rocky" => Some(EcosystemKind::RockyLinux),
+            "almalinux" => Some(EcosystemKind::AlmaLinux),
+            _ => None,
+        };
+        match self.os {
+            Some(o) if !o.id.is_empty() => match by_id(&o.id) {
+                Some(k) if family.contains(&k) => Ecosystem::new(k),
+                _ => Ecosystem::new(EcosystemKind::Other(o.id.clone())),
+            },
             _ => Ecosystem::new(family.first().cloned().unwrap_or(EcosystemKind::Debian)),
         }
     }

@@ -209,7 +209,9 @@ pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) ->
             level: DiagnosticLevel::Warning,
             path: format!("{display_root}{path}"),
             line: None,
-            message: why,
+            message: format!(
+                "{why}; its OS packages are listed but not matched against advisories"
+            ),
         }),
     }
     Some(info)

@@ -290,9 +290,9 @@ pub fn analyze(set: &FileSet, path: &str, ctx: &Context<'_>, out: &mut Analysis)
         }
     };
     let ecosystem = ctx.ecosystem_for(&[
+        EcosystemKind::RedHat,
         EcosystemKind::RockyLinux,
         EcosystemKind::AlmaLinux,
-        EcosystemKind::RedHat,
     ]);
     let distro = ctx.distro_qualifier().unwrap_or_default();
     let ns = ctx.namespace("redhat");
