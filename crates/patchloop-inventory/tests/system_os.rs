@@ -12,7 +12,10 @@ use patchloop_model::DiagnosticLevel;
 
 fn keep(set: &mut FileSet, path: &str, bytes: Vec<u8>, layer: Option<u32>) {
     assert!(
-        matches!(system::want(path, bytes.len() as u64, 0o644), Want::Keep { .. }),
+        matches!(
+            system::want(path, bytes.len() as u64, 0o644),
+            Want::Keep { .. }
+        ),
         "{path} must be wanted"
     );
     set.insert(path, layer, Content::Bytes(bytes));
@@ -110,12 +113,9 @@ fn this_machines_dpkg_database_matches_dpkg_query() {
     if id == Some("debian") {
         let e = os.ecosystem.unwrap();
         assert_eq!(e.to_string(), format!("Debian:{}", vid.unwrap()));
-        assert!(
-            sf.packages
-                .iter()
-                .all(|p| p.ecosystem == e && p.purl.starts_with("pkg:deb/debian/")
-                    && p.purl.contains(&format!("distro=debian-{}", vid.unwrap())))
-        );
+        assert!(sf.packages.iter().all(|p| p.ecosystem == e
+            && p.purl.starts_with("pkg:deb/debian/")
+            && p.purl.contains(&format!("distro=debian-{}", vid.unwrap()))));
     }
 }
 
@@ -192,11 +192,21 @@ fn apk_database_and_alpine_release() {
         b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME=\"Alpine Linux v3.20\"\n".to_vec(),
         Some(0),
     );
-    keep(&mut set, "lib/apk/db/installed", APK_DB.as_bytes().to_vec(), Some(2));
+    keep(
+        &mut set,
+        "lib/apk/db/installed",
+        APK_DB.as_bytes().to_vec(),
+        Some(2),
+    );
     let a = system::analyze(&set, "alpine.tar!");
     assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
     assert_eq!(
-        a.os.as_ref().unwrap().ecosystem.as_ref().unwrap().to_string(),
+        a.os.as_ref()
+            .unwrap()
+            .ecosystem
+            .as_ref()
+            .unwrap()
+            .to_string(),
         "Alpine:v3.20"
     );
     let sf = &a.sources[0];
@@ -271,7 +281,11 @@ fn real_rpmdb(dir: &Path) -> Option<std::path::PathBuf> {
     let mut args = vec!["-i", "--nodeps", "--justdb", "--nosignature"];
     args.extend(rpms.iter().map(String::as_str));
     let out = rpm(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(db)
 }
 
@@ -302,7 +316,8 @@ fn rpmdb_built_by_rpm_matches_rpm_query() {
     keep(
         &mut set,
         "etc/os-release",
-        b"NAME=\"Rocky Linux\"\nVERSION=\"9.4 (Blue Onyx)\"\nID=\"rocky\"\nVERSION_ID=\"9.4\"\n".to_vec(),
+        b"NAME=\"Rocky Linux\"\nVERSION=\"9.4 (Blue Onyx)\"\nID=\"rocky\"\nVERSION_ID=\"9.4\"\n"
+            .to_vec(),
         Some(0),
     );
     keep(
@@ -323,7 +338,14 @@ fn rpmdb_built_by_rpm_matches_rpm_query() {
         .packages
         .iter()
         .map(|p| {
-            let arch = p.purl.split("arch=").nth(1).unwrap().split('&').next().unwrap();
+            let arch = p
+                .purl
+                .split("arch=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap();
             let s = p.source.as_ref().unwrap();
             let sv = if s.version.is_empty() {
                 p.version.split_once(':').unwrap().1.to_string()
@@ -344,9 +366,24 @@ fn rpmdb_built_by_rpm_matches_rpm_query() {
 #[test]
 fn malformed_databases_are_diagnosed_not_fatal() {
     let mut set = FileSet::new();
-    keep(&mut set, "etc/os-release", b"ID=rocky\nVERSION_ID=9.4\n".to_vec(), None);
-    keep(&mut set, "var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0garbage".to_vec(), None);
-    keep(&mut set, "var/lib/dpkg/status", b"\x00\x01\x02 not a status file\n".to_vec(), None);
+    keep(
+        &mut set,
+        "etc/os-release",
+        b"ID=rocky\nVERSION_ID=9.4\n".to_vec(),
+        None,
+    );
+    keep(
+        &mut set,
+        "var/lib/rpm/rpmdb.sqlite",
+        b"SQLite format 3\0garbage".to_vec(),
+        None,
+    );
+    keep(
+        &mut set,
+        "var/lib/dpkg/status",
+        b"\x00\x01\x02 not a status file\n".to_vec(),
+        None,
+    );
     keep(&mut set, "var/lib/rpm/Packages", vec![0; 64], None);
     let a = system::analyze(&set, "img!");
     let errors: BTreeSet<&str> = a
@@ -362,15 +399,26 @@ fn malformed_databases_are_diagnosed_not_fatal() {
         a.diagnostics
     );
     // The Berkeley DB next to a SQLite rpmdb is a warning, named.
-    assert!(a.diagnostics.iter().any(|d| d.path == "img!var/lib/rpm/Packages"
-        && d.message.contains("Berkeley DB")));
+    assert!(
+        a.diagnostics
+            .iter()
+            .any(|d| d.path == "img!var/lib/rpm/Packages" && d.message.contains("Berkeley DB"))
+    );
 
     // Alone, it is an error: the RPM packages are missing.
     let mut set = FileSet::new();
-    keep(&mut set, "usr/lib/sysimage/rpm/Packages.db", vec![0; 64], None);
+    keep(
+        &mut set,
+        "usr/lib/sysimage/rpm/Packages.db",
+        vec![0; 64],
+        None,
+    );
     let a = system::analyze(&set, "");
-    assert!(a.diagnostics.iter().any(|d| d.level == DiagnosticLevel::Error
-        && d.message.contains("NDB")));
+    assert!(
+        a.diagnostics
+            .iter()
+            .any(|d| d.level == DiagnosticLevel::Error && d.message.contains("NDB"))
+    );
 }
 
 #[test]
@@ -380,7 +428,8 @@ fn distroless_status_d_and_release_fallbacks() {
     keep(
         &mut set,
         "var/lib/dpkg/status.d/libssl3",
-        b"Package: libssl3\nVersion: 3.0.14-1~deb12u2\nArchitecture: amd64\nSource: openssl\n".to_vec(),
+        b"Package: libssl3\nVersion: 3.0.14-1~deb12u2\nArchitecture: amd64\nSource: openssl\n"
+            .to_vec(),
         Some(0),
     );
     keep(
@@ -395,7 +444,15 @@ fn distroless_status_d_and_release_fallbacks() {
         Want::Skip
     );
     let a = system::analyze(&set, "");
-    assert_eq!(a.os.as_ref().unwrap().ecosystem.as_ref().unwrap().to_string(), "Debian:12");
+    assert_eq!(
+        a.os.as_ref()
+            .unwrap()
+            .ecosystem
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "Debian:12"
+    );
     let sf = &a.sources[0];
     let got: Vec<(&str, &str, Option<u32>, &str)> = sf
         .packages
@@ -412,7 +469,12 @@ fn distroless_status_d_and_release_fallbacks() {
     assert_eq!(
         got,
         [
-            ("libssl3", "var/lib/dpkg/status.d/libssl3", Some(0), "openssl"),
+            (
+                "libssl3",
+                "var/lib/dpkg/status.d/libssl3",
+                Some(0),
+                "openssl"
+            ),
             ("tzdata", "var/lib/dpkg/status.d/tzdata", Some(1), "tzdata"),
         ]
     );
@@ -448,13 +510,25 @@ fn rpmdb_wal_transactions_are_read() {
 
     let count = |with_wal: bool| {
         let mut set = FileSet::new();
-        keep(&mut set, "usr/lib/sysimage/rpm/rpmdb.sqlite", main.clone(), None);
+        keep(
+            &mut set,
+            "usr/lib/sysimage/rpm/rpmdb.sqlite",
+            main.clone(),
+            None,
+        );
         if with_wal {
-            keep(&mut set, "usr/lib/sysimage/rpm/rpmdb.sqlite-wal", wal.clone(), None);
+            keep(
+                &mut set,
+                "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
+                wal.clone(),
+                None,
+            );
         }
         let a = system::analyze(&set, "");
         assert!(
-            a.diagnostics.iter().all(|d| d.level != DiagnosticLevel::Error),
+            a.diagnostics
+                .iter()
+                .all(|d| d.level != DiagnosticLevel::Error),
             "{:?}",
             a.diagnostics
         );
@@ -471,7 +545,12 @@ fn distributions_without_an_osv_ecosystem() {
         ("ID=\"rhel\"\nVERSION_ID=\"9.4\"\n", "rhel", "::baseos"),
     ] {
         let mut set = FileSet::new();
-        keep(&mut set, "etc/os-release", os_release.as_bytes().to_vec(), None);
+        keep(
+            &mut set,
+            "etc/os-release",
+            os_release.as_bytes().to_vec(),
+            None,
+        );
         keep(
             &mut set,
             "var/lib/dpkg/status",
@@ -481,7 +560,11 @@ fn distributions_without_an_osv_ecosystem() {
         let a = system::analyze(&set, "");
         assert_eq!(a.os.as_ref().unwrap().ecosystem, None);
         assert_eq!(a.diagnostics.len(), 1, "{:?}", a.diagnostics);
-        assert!(a.diagnostics[0].message.contains(note), "{:?}", a.diagnostics);
+        assert!(
+            a.diagnostics[0].message.contains(note),
+            "{:?}",
+            a.diagnostics
+        );
         // dpkg on a non-Debian distribution: its id, verbatim.
         assert_eq!(a.sources[0].packages[0].ecosystem.to_string(), eco);
     }

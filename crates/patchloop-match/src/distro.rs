@@ -135,7 +135,11 @@ mod tests {
         );
         assert!(!d.fix_available);
         // RPM distributions match binaries.
-        let mut r = Package::new(Ecosystem::parse("Rocky Linux:9"), "openssl-libs", "1:3.0.7-24.el9");
+        let mut r = Package::new(
+            Ecosystem::parse("Rocky Linux:9"),
+            "openssl-libs",
+            "1:3.0.7-24.el9",
+        );
         r.source = Some(SourcePackage {
             name: "openssl".into(),
             version: String::new(),

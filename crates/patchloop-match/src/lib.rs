@@ -213,10 +213,14 @@ pub fn scan(
             let entry = groups
                 .entry(key)
                 .or_insert((si * 1_000_000 + pi, Versions::new()));
-            entry.1.entry(match_version.to_string()).or_default().push(Site {
-                source: si,
-                package: pi,
-            });
+            entry
+                .1
+                .entry(match_version.to_string())
+                .or_default()
+                .push(Site {
+                    source: si,
+                    package: pi,
+                });
         }
     }
     let package_at = |s: Site| -> &Package { &inventory.sources[s.source].packages[s.package] };

@@ -119,15 +119,33 @@ fn debian_by_source_package_and_release() {
                 "DSA-5532-1",
                 &["CVE-2023-5363", "CVE-2023-5678"],
                 vec![
-                    entry("Debian:12", "deb", "debian", "openssl", Some("3.0.11-1~deb12u2")),
-                    entry("Debian:11", "deb", "debian", "openssl", Some("1.1.1w-0+deb11u1")),
+                    entry(
+                        "Debian:12",
+                        "deb",
+                        "debian",
+                        "openssl",
+                        Some("3.0.11-1~deb12u2"),
+                    ),
+                    entry(
+                        "Debian:11",
+                        "deb",
+                        "debian",
+                        "openssl",
+                        Some("1.1.1w-0+deb11u1"),
+                    ),
                 ],
             ),
             // A bullseye-only advisory: must not touch bookworm's glibc.
             record(
                 "DLA-3842-1",
                 &["CVE-2024-33599"],
-                vec![entry("Debian:11", "deb", "debian", "glibc", Some("2.31-13+deb11u11"))],
+                vec![entry(
+                    "Debian:11",
+                    "deb",
+                    "debian",
+                    "glibc",
+                    Some("2.31-13+deb11u11"),
+                )],
             ),
             // Unfixed in bookworm (no fixed event for Debian:12).
             record(
@@ -141,7 +159,13 @@ fn debian_by_source_package_and_release() {
             record(
                 "DEBIAN-CVE-2024-28085",
                 &["CVE-2024-28085"],
-                vec![entry("Debian:12", "deb", "debian", "util-linux", Some("2.38.1-5+deb12u4"))],
+                vec![entry(
+                    "Debian:12",
+                    "deb",
+                    "debian",
+                    "util-linux",
+                    Some("2.38.1-5+deb12u4"),
+                )],
             ),
         ],
     );
@@ -160,7 +184,11 @@ fn debian_by_source_package_and_release() {
     let ids: BTreeSet<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
         ids,
-        BTreeSet::from(["DSA-5532-1", "DEBIAN-CVE-2022-0563", "DEBIAN-CVE-2024-28085"]),
+        BTreeSet::from([
+            "DSA-5532-1",
+            "DEBIAN-CVE-2022-0563",
+            "DEBIAN-CVE-2024-28085"
+        ]),
         "{:#?}",
         r.findings
     );
@@ -177,7 +205,11 @@ fn debian_by_source_package_and_release() {
     assert_eq!(d.release.to_string(), "Debian:12");
     assert_eq!(d.source.as_deref(), Some("openssl"));
     assert!(d.fix_available);
-    let bins: Vec<(&str, Option<u32>)> = d.binaries.iter().map(|b| (b.name.as_str(), b.layer)).collect();
+    let bins: Vec<(&str, Option<u32>)> = d
+        .binaries
+        .iter()
+        .map(|b| (b.name.as_str(), b.layer))
+        .collect();
     assert_eq!(bins, [("libssl3", Some(1)), ("openssl", Some(1))]);
     assert_eq!(f.occurrences.len(), 2);
     // Several upstream CVEs are not aliases of the DSA.
@@ -191,7 +223,10 @@ fn debian_by_source_package_and_release() {
 
     let f = find(&r, "DEBIAN-CVE-2024-28085");
     assert_eq!(f.fixed.as_deref(), Some("2.38.1-5+deb12u4"));
-    assert_eq!(f.distro.as_ref().unwrap().binaries[0].version, "1:2.38.1-5+deb12u3");
+    assert_eq!(
+        f.distro.as_ref().unwrap().binaries[0].version,
+        "1:2.38.1-5+deb12u3"
+    );
 }
 
 /// This machine's dpkg database against a record for its glibc.
@@ -320,14 +355,20 @@ fn alpine_by_origin_and_rocky_by_binary() {
     let r = run(&store, &inventory_of(&set));
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.package.name.as_str(), f.fixed.as_deref()), ("openssl", Some("3.3.2-r1")));
+    assert_eq!(
+        (f.package.name.as_str(), f.fixed.as_deref()),
+        ("openssl", Some("3.3.2-r1"))
+    );
     assert_eq!(f.distro.as_ref().unwrap().binaries.len(), 2);
 
     // Rocky: the rpm analyzer's packages (tested against rpm itself in
     // patchloop-inventory), one vulnerable, one fixed.
     let eco = Ecosystem::parse("Rocky Linux:9");
     let mut sf = SourceFile::new("var/lib/rpm/rpmdb.sqlite", "rpmdb-sqlite", eco.clone());
-    for (name, v) in [("openssl-libs", "1:3.2.2-5.el9_5"), ("openssl", "1:3.2.2-6.el9_5")] {
+    for (name, v) in [
+        ("openssl-libs", "1:3.2.2-5.el9_5"),
+        ("openssl", "1:3.2.2-6.el9_5"),
+    ] {
         let mut p = Package::new(eco.clone(), name, v);
         p.source = Some(SourcePackage {
             name: "openssl".into(),

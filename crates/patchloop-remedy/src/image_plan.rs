@@ -267,7 +267,10 @@ fn base_bump(target: &Target, upgrades: &[OsUpgrade]) -> Option<BaseImageBump> {
     let mut layers: BTreeMap<u32, BaseLayer> = BTreeMap::new();
     let mut fixes: Vec<String> = Vec::new();
     for u in upgrades.iter().filter(|u| u.base) {
-        let Some(l) = u.layer.and_then(|i| target.layers.iter().find(|x| x.index == i)) else {
+        let Some(l) = u
+            .layer
+            .and_then(|i| target.layers.iter().find(|x| x.index == i))
+        else {
             continue;
         };
         let e = layers.entry(l.index).or_insert_with(|| BaseLayer {
@@ -374,7 +377,11 @@ pub fn render_markdown(p: &ImagePlan, esc: &dyn Fn(&str) -> String) -> String {
                     (Some(l), false) => l.to_string(),
                     _ => "—".into(),
                 },
-                u.fixes.iter().map(|f| esc(f)).collect::<Vec<_>>().join(", ")
+                u.fixes
+                    .iter()
+                    .map(|f| esc(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         out.push('\n');
@@ -426,12 +433,22 @@ mod tests {
     fn binary_versions_from_source_fixes() {
         // Same version as the source.
         assert_eq!(
-            binary_target(Scheme::Debian, "3.0.11-1~deb12u1", "3.0.11-1~deb12u1", "3.0.11-1~deb12u2"),
+            binary_target(
+                Scheme::Debian,
+                "3.0.11-1~deb12u1",
+                "3.0.11-1~deb12u1",
+                "3.0.11-1~deb12u2"
+            ),
             ("3.0.11-1~deb12u2".to_string(), true)
         );
         // The binary's epoch is put back.
         assert_eq!(
-            binary_target(Scheme::Debian, "1:2.38.1-5+deb12u3", "2.38.1-5+deb12u3", "2.38.1-5+deb12u4"),
+            binary_target(
+                Scheme::Debian,
+                "1:2.38.1-5+deb12u3",
+                "2.38.1-5+deb12u3",
+                "2.38.1-5+deb12u4"
+            ),
             ("1:2.38.1-5+deb12u4".to_string(), true)
         );
         // binNMU: not pinned.

@@ -47,7 +47,11 @@ fn upgrades_and_base_image_bump() {
         record("DEBIAN-CVE-2024-2398", "curl", Some("7.88.1-10+deb12u6")),
         record("DEBIAN-CVE-2024-7264", "curl", Some("7.88.1-10+deb12u7")),
         record("DEBIAN-CVE-2024-11053", "curl", None),
-        record("DEBIAN-CVE-2024-28085", "util-linux", Some("2.38.1-5+deb12u4")),
+        record(
+            "DEBIAN-CVE-2024-28085",
+            "util-linux",
+            Some("2.38.1-5+deb12u4"),
+        ),
     ] {
         let id = r["id"].as_str().unwrap().to_string();
         std::fs::write(osv.join(format!("{id}.json")), r.to_string()).unwrap();
@@ -59,7 +63,11 @@ fn upgrades_and_base_image_bump() {
     let mut put = |path: &str, layer: u32, text: &str| {
         set.insert(path, Some(layer), Content::Bytes(text.as_bytes().to_vec()));
     };
-    put("etc/os-release", 0, "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
+    put(
+        "etc/os-release",
+        0,
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+    );
     put(
         "var/lib/dpkg/status.d/libssl3",
         0,
@@ -104,7 +112,8 @@ fn upgrades_and_base_image_bump() {
 
     let p = image_plan(&report, &inv).unwrap();
     assert_eq!(p.package_manager, Some(PackageManager::Apt));
-    let ups: Vec<(&str, &str, &str, bool, Option<u32>, bool, usize)> = p
+    type Row<'a> = (&'a str, &'a str, &'a str, bool, Option<u32>, bool, usize);
+    let ups: Vec<Row> = p
         .upgrades
         .iter()
         .map(|u| {
@@ -122,10 +131,34 @@ fn upgrades_and_base_image_bump() {
     assert_eq!(
         ups,
         [
-            ("bsdutils", "1:2.38.1-5+deb12u3", "1:2.38.1-5+deb12u4", true, Some(1), true, 1),
+            (
+                "bsdutils",
+                "1:2.38.1-5+deb12u3",
+                "1:2.38.1-5+deb12u4",
+                true,
+                Some(1),
+                true,
+                1
+            ),
             // The highest of curl's two fixes.
-            ("libcurl4", "7.88.1-10+deb12u5", "7.88.1-10+deb12u7", true, Some(2), false, 2),
-            ("libssl3", "3.0.14-1~deb12u1", "3.0.14-1~deb12u2", true, Some(0), true, 1),
+            (
+                "libcurl4",
+                "7.88.1-10+deb12u5",
+                "7.88.1-10+deb12u7",
+                true,
+                Some(2),
+                false,
+                2
+            ),
+            (
+                "libssl3",
+                "3.0.14-1~deb12u1",
+                "3.0.14-1~deb12u2",
+                true,
+                Some(0),
+                true,
+                1
+            ),
         ]
     );
     assert_eq!(
@@ -136,7 +169,11 @@ fn upgrades_and_base_image_bump() {
         )
     );
     let b = p.base_image.as_ref().unwrap();
-    let layers: Vec<(u32, &[String])> = b.layers.iter().map(|l| (l.index, l.packages.as_slice())).collect();
+    let layers: Vec<(u32, &[String])> = b
+        .layers
+        .iter()
+        .map(|l| (l.index, l.packages.as_slice()))
+        .collect();
     assert_eq!(
         layers,
         [
@@ -149,7 +186,13 @@ fn upgrades_and_base_image_bump() {
     assert_eq!(p.unfixed[0].release, "Debian:12");
 
     let text = render_text(&p);
-    assert!(text.contains("no fix in Debian:12 yet: DEBIAN-CVE-2024-11053 in curl"), "{text}");
+    assert!(
+        text.contains("no fix in Debian:12 yet: DEBIAN-CVE-2024-11053 in curl"),
+        "{text}"
+    );
     let md = render_markdown(&p, &|s: &str| s.replace('|', "\\|"));
-    assert!(md.contains("| libssl3 | 3.0.14-1~deb12u1 | 3.0.14-1~deb12u2 | 0 (base) |"), "{md}");
+    assert!(
+        md.contains("| libssl3 | 3.0.14-1~deb12u1 | 3.0.14-1~deb12u2 | 0 (base) |"),
+        "{md}"
+    );
 }

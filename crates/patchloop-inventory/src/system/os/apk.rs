@@ -62,7 +62,10 @@ pub fn parse(bytes: &[u8]) -> Parsed {
                     lineno,
                     format!(
                         "not a `K:value` line: `{}`",
-                        String::from_utf8_lossy(raw).chars().take(80).collect::<String>()
+                        String::from_utf8_lossy(raw)
+                            .chars()
+                            .take(80)
+                            .collect::<String>()
                     ),
                 ));
                 continue;

@@ -184,7 +184,13 @@ pub fn package(e: &Entry, ctx: &Context<'_>, display: &str, layer: Option<u32>) 
     p.with_location(display, Some(e.line))
 }
 
-fn to_source(parsed: Parsed, display: String, ctx: &Context<'_>, layer: Option<u32>, out: &mut Analysis) -> SourceFile {
+fn to_source(
+    parsed: Parsed,
+    display: String,
+    ctx: &Context<'_>,
+    layer: Option<u32>,
+    out: &mut Analysis,
+) -> SourceFile {
     let ecosystem = ctx.ecosystem_for(&[EcosystemKind::Debian, EcosystemKind::Ubuntu]);
     let mut sf = SourceFile::new(display.clone(), "dpkg-status", ecosystem);
     for (line, message) in parsed.problems {
@@ -278,7 +284,8 @@ garbage line without colon
     #[test]
     fn stanzas_status_and_source() {
         let p = parse(STATUS.as_bytes(), true);
-        let got: Vec<(&str, &str, Option<&str>, Option<&str>, u32)> = p
+        type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, u32);
+        let got: Vec<Row> = p
             .packages
             .iter()
             .map(|e| {
@@ -311,7 +318,10 @@ garbage line without colon
 
     #[test]
     fn status_d_needs_no_status() {
-        let p = parse(b"Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n", false);
+        let p = parse(
+            b"Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n",
+            false,
+        );
         assert_eq!(p.packages.len(), 1);
         assert!(is_status_d_entry("tzdata"));
         assert!(!is_status_d_entry("tzdata.md5sums"));

@@ -209,7 +209,12 @@ impl Context<'_> {
 }
 
 /// The bytes of a database file, or a diagnostic saying why there are none.
-fn db_bytes<'a>(set: &'a FileSet, path: &str, ctx: &Context<'_>, out: &mut Analysis) -> Option<(&'a [u8], Option<u32>)> {
+fn db_bytes<'a>(
+    set: &'a FileSet,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Analysis,
+) -> Option<(&'a [u8], Option<u32>)> {
     let (_, entry) = match set.resolve(path) {
         Some(x) => x,
         None => {
@@ -243,7 +248,13 @@ fn db_bytes<'a>(set: &'a FileSet, path: &str, ctx: &Context<'_>, out: &mut Analy
 
 /// Build a purl `pkg:TYPE/NAMESPACE/NAME@VERSION?qualifiers` (qualifier
 /// keys sorted as the purl spec requires; empty values left out).
-pub fn purl(ty: &str, namespace: &str, name: &str, version: &str, qualifiers: &[(&str, &str)]) -> String {
+pub fn purl(
+    ty: &str,
+    namespace: &str,
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, &str)],
+) -> String {
     let mut p = match packageurl::PackageUrl::new(ty, name) {
         Ok(p) => p,
         Err(_) => return format!("pkg:{ty}/{namespace}/{name}"),

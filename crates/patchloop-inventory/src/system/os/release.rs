@@ -139,7 +139,10 @@ pub fn ecosystem(id: &str, version_id: &str, version: &str) -> Result<Ecosystem,
 /// Find the distribution of the tree. Notes (no ecosystem, unreadable
 /// file) go to `diags`.
 pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) -> Option<OsInfo> {
-    let text = |p: &str| set.bytes(p).map(|b| String::from_utf8_lossy(b).into_owned());
+    let text = |p: &str| {
+        set.bytes(p)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
     let (path, mut info) = if let Some(t) = text("etc/os-release") {
         ("etc/os-release", from_os_release(&t))
     } else if let Some(t) = text("usr/lib/os-release") {

@@ -58,7 +58,9 @@ pub enum HeaderError {
     Data(u32),
     #[error("header is {have} bytes, its index and data store need {need}")]
     Truncated { have: usize, need: u64 },
-    #[error("tag {tag}: type {ty} offset {offset} count {count} lies outside the {dl}-byte data store")]
+    #[error(
+        "tag {tag}: type {ty} offset {offset} count {count} lies outside the {dl}-byte data store"
+    )]
     Bounds {
         tag: u32,
         ty: u32,
@@ -135,8 +137,10 @@ pub fn parse_header(blob: &[u8]) -> Result<Header, HeaderError> {
             need,
         });
     }
-    let (index, data) = match (blob.get(8..index_end), blob.get(index_end..index_end + dl as usize))
-    {
+    let (index, data) = match (
+        blob.get(8..index_end),
+        blob.get(index_end..index_end + dl as usize),
+    ) {
         (Some(i), Some(d)) => (i, d),
         _ => {
             return Err(HeaderError::Truncated {
@@ -197,7 +201,7 @@ pub fn parse_header(blob: &[u8]) -> Result<Header, HeaderError> {
                 if ty != TYPE_INT32 {
                     return Err(HeaderError::Type { tag, ty });
                 }
-                if count == 0 || offset % 4 != 0 {
+                if count == 0 || !offset.is_multiple_of(4) {
                     return Err(bounds());
                 }
                 h.epoch = Some(be32(data, offset as usize).ok_or_else(bounds)?);
@@ -228,9 +232,12 @@ pub enum DbError {
     NoTable,
 }
 
+/// One row of `Packages`: its `hnum` and its header, or why it is unreadable.
+pub type Row = (i64, Result<Header, HeaderError>);
+
 /// Read every header of a SQLite rpmdb given as bytes (and its WAL, if
 /// any): `(hnum, header or why not)` in `hnum` order.
-pub fn read_db(db: &[u8], wal: Option<&[u8]>) -> Result<Vec<(i64, Result<Header, HeaderError>)>, DbError> {
+pub fn read_db(db: &[u8], wal: Option<&[u8]>) -> Result<Vec<Row>, DbError> {
     use rusqlite::{Connection, OpenFlags, config::DbConfig};
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("rpmdb.sqlite");
@@ -350,7 +357,7 @@ mod tests {
         let mut data: Vec<u8> = Vec::new();
         for (tag, ty, value, count) in entries {
             if *ty == TYPE_INT32 {
-                while data.len() % 4 != 0 {
+                while !data.len().is_multiple_of(4) {
                     data.push(0);
                 }
             }
@@ -381,7 +388,12 @@ mod tests {
             (TAG_RELEASE, TYPE_STRING, s("24.el9"), 1),
             (TAG_EPOCH, TYPE_INT32, 1u32.to_be_bytes().to_vec(), 1),
             (TAG_ARCH, TYPE_STRING, s("x86_64"), 1),
-            (TAG_SOURCERPM, TYPE_STRING, s("openssl-3.0.7-24.el9.src.rpm"), 1),
+            (
+                TAG_SOURCERPM,
+                TYPE_STRING,
+                s("openssl-3.0.7-24.el9.src.rpm"),
+                1,
+            ),
         ]);
         let h = parse_header(&b).unwrap();
         assert_eq!(h.evr(), "1:3.0.7-24.el9");
