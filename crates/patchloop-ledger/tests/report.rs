@@ -89,6 +89,7 @@ fn finding(
         suppressed: None,
         exploitation: Default::default(),
         risk: None,
+        distro: None,
     }
 }
 

@@ -19,6 +19,9 @@
 //! 3. Matched records are merged by alias group (the store's alias graph
 //!    plus each record's own `aliases`), the full records are read for
 //!    hits only, and severity comes from [`patchloop_risk::severity`].
+//!    OS packages are matched in their distribution release, by source
+//!    package where the distribution's records name source packages
+//!    ([`distro`]).
 //! 4. Versions the ecosystem's scheme cannot parse, in a lockfile or in an
 //!    advisory, are reported as diagnostics with the file or record that
 //!    holds them; the scan goes on.
@@ -37,6 +40,7 @@ use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
 use patchloop_version::Scheme;
 use patchloop_version::osv::{Candidate, CompiledEntry};
 
+pub mod distro;
 mod paths;
 use paths::PathIndex;
 
@@ -201,17 +205,22 @@ pub fn scan(
                 *other_registries.entry(si).or_default() += 1;
                 continue;
             }
+            let (match_name, match_version) = distro::match_key(p);
             let key = (
                 p.ecosystem.to_string(),
-                name_key(&p.ecosystem, &p.name).into_owned(),
+                name_key(&p.ecosystem, match_name).into_owned(),
             );
             let entry = groups
                 .entry(key)
                 .or_insert((si * 1_000_000 + pi, Versions::new()));
-            entry.1.entry(p.version.clone()).or_default().push(Site {
-                source: si,
-                package: pi,
-            });
+            entry
+                .1
+                .entry(match_version.to_string())
+                .or_default()
+                .push(Site {
+                    source: si,
+                    package: pi,
+                });
         }
     }
     let package_at = |s: Site| -> &Package { &inventory.sources[s.source].packages[s.package] };
@@ -250,7 +259,8 @@ pub fn scan(
         {
             continue;
         }
-        let advisories = store.affected_for_package(&sample.ecosystem, &sample.name)?;
+        let advisories =
+            store.affected_for_package(&sample.ecosystem, distro::match_key(sample).0)?;
         if advisories.is_empty() {
             continue;
         }
@@ -525,6 +535,12 @@ fn build_finding<'a>(
             continue;
         }
         all_ids.extend(r.aliases.iter().cloned());
+        // Distributions write the CVE as `upstream` (DEBIAN-CVE-*,
+        // UBUNTU-CVE-*, ALPINE-CVE-*): one upstream id is the same
+        // vulnerability; several (a DSA fixing many CVEs) are not.
+        if let [one] = r.upstream.as_slice() {
+            all_ids.insert(one.clone());
+        }
         severity_cands.extend(candidates(r));
         if record_ids.contains(id) {
             if summary_text.is_none() {
@@ -624,6 +640,22 @@ fn build_finding<'a>(
     };
     all_ids.remove(&primary);
     let first = &inventory.sources[sites[0].source].packages[sites[0].package];
+    let binaries: Vec<&Package> = sites
+        .iter()
+        .map(|s| &inventory.sources[s.source].packages[s.package])
+        .collect();
+    let (package, distro) = match distro::finding_package(&binaries, fixed.as_deref()) {
+        Some((p, d)) => (p, Some(d)),
+        None => (
+            FindingPackage {
+                ecosystem: first.ecosystem.clone(),
+                name: first.name.clone(),
+                version: first.version.clone(),
+                purl: first.purl.clone(),
+            },
+            None,
+        ),
+    };
     let mut occurrences = Vec::new();
     for s in sites {
         let source = &inventory.sources[s.source];
@@ -665,12 +697,7 @@ fn build_finding<'a>(
         },
         informational,
         summary: summary_text,
-        package: FindingPackage {
-            ecosystem: first.ecosystem.clone(),
-            name: first.name.clone(),
-            version: first.version.clone(),
-            purl: first.purl.clone(),
-        },
+        package,
         occurrences,
         fixed,
         severity,
@@ -680,6 +707,7 @@ fn build_finding<'a>(
         suppressed: None,
         exploitation,
         risk: None,
+        distro,
     })
 }
 

@@ -194,6 +194,41 @@ pub struct Finding {
     /// Prioritization: SSVC decision, risk score, SLA due date, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<RiskAssessment>,
+    /// For OS packages matched against their distribution's advisories:
+    /// the release, the installed binary packages, and whether the release
+    /// has a fix (docs/containers.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distro: Option<DistroFinding>,
+}
+
+/// What a distribution advisory says about an OS package of one release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistroFinding {
+    /// The distribution release the records were matched in (`Debian:12`).
+    pub release: Ecosystem,
+    /// The source package the records name, when matched by source
+    /// package (Debian, Ubuntu, Alpine); the finding's `package` is then
+    /// that source package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The installed binary packages the finding covers.
+    pub binaries: Vec<DistroBinary>,
+    /// True when the release has a fixed version (`fixed`, "fixed in
+    /// distribution version X"); false when the records name no fix for
+    /// this release yet.
+    pub fix_available: bool,
+}
+
+/// One installed binary package of a [`DistroFinding`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistroBinary {
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    /// Index of the image layer that brought it (see the inventory's
+    /// `target.layers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<u32>,
 }
 
 /// A CISA KEV catalog entry naming one of the finding's CVEs.

@@ -16,10 +16,10 @@ pub use advisory::{
 };
 pub use ecosystem::{Ecosystem, EcosystemKind};
 pub use finding::{
-    Applied, Category, ContextInfo, DatabaseInfo, EnvironmentalScore, EpssInfo, Exploitation,
-    Finding, FindingPackage, KevInfo, Occurrence, PolicyNote, Priority, RiskAssessment,
-    SCAN_SCHEMA, ScanReport, SeverityInfo, SeverityLevel, Signal, SsvcDecision, Summary,
-    Suppression,
+    Applied, Category, ContextInfo, DatabaseInfo, DistroBinary, DistroFinding, EnvironmentalScore,
+    EpssInfo, Exploitation, Finding, FindingPackage, KevInfo, Occurrence, PolicyNote, Priority,
+    RiskAssessment, SCAN_SCHEMA, ScanReport, SeverityInfo, SeverityLevel, Signal, SsvcDecision,
+    Summary, Suppression,
 };
 pub use package::{
     Diagnostic, DiagnosticLevel, INVENTORY_SCHEMA, Inventory, Layer, Location, OsInfo, Package,

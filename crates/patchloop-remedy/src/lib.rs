@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod evidence;
 pub mod forge;
+pub mod image_plan;
 pub mod plan;
 pub mod registry;
 pub mod rollout;

@@ -141,6 +141,7 @@ fn finding(id: &str, name: &str, version: &str, relation: Relation) -> Finding {
         suppressed: None,
         exploitation: Exploitation::default(),
         risk: None,
+        distro: None,
     }
 }
 

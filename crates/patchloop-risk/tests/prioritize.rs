@@ -55,6 +55,7 @@ fn finding(id: &str, name: &str, path: &str, vector: Option<&str>) -> Finding {
         suppressed: None,
         exploitation: Exploitation::default(),
         risk: None,
+        distro: None,
     }
 }
 

@@ -6,7 +6,8 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
 use patchloop_feeds::timefmt::format_us;
-use patchloop_model::{Plan, Strategy};
+use patchloop_model::{Inventory, Plan, ScanReport, Strategy};
+use patchloop_remedy::image_plan::{self, ImagePlan};
 use patchloop_remedy::plan::{Grouping, PlanOptions};
 use patchloop_remedy::registry::{NoRegistry, VersionSource};
 
@@ -58,7 +59,7 @@ pub struct PlanArgs {
 
 pub fn run(a: PlanArgs) -> Result<u8> {
     let Scanned {
-        report,
+        mut report,
         inventory,
         now_us,
         store,
@@ -94,23 +95,51 @@ pub fn run(a: PlanArgs) -> Result<u8> {
         },
         generator: format!("patchloop {}", env!("CARGO_PKG_VERSION")),
     };
+    let image = take_image_plan(&mut report, &inventory);
     let plan = patchloop_remedy::plan::plan(&report, &inventory, &store, &*registry, &opts)?;
     for d in &plan.diagnostics {
         ui::diagnostic(d);
     }
     let out = a.output.output.as_deref();
     match a.format {
-        PlanFormat::Table => emit(out, &render_table(&plan))?,
-        PlanFormat::Json => emit_with(out, |w| {
-            serde_json::to_writer_pretty(&mut *w, &plan)?;
-            w.write_all(b"\n")
-        })?,
-        PlanFormat::Markdown => emit(out, &render_markdown(&plan))?,
+        PlanFormat::Table => {
+            let mut text = render_table(&plan);
+            if let Some(i) = &image {
+                text.push_str(&image_plan::render_text(i));
+            }
+            emit(out, &text)?
+        }
+        PlanFormat::Json => {
+            let mut value = serde_json::to_value(&plan)?;
+            if let (Some(i), Some(obj)) = (&image, value.as_object_mut()) {
+                obj.insert("image".into(), serde_json::to_value(i)?);
+            }
+            emit_with(out, |w| {
+                serde_json::to_writer_pretty(&mut *w, &value)?;
+                w.write_all(b"\n")
+            })?
+        }
+        PlanFormat::Markdown => {
+            let mut text = render_markdown(&plan);
+            if let Some(i) = &image {
+                text.push_str(&image_plan::render_markdown(i, &md));
+            }
+            emit(out, &text)?
+        }
     }
     if a.format != PlanFormat::Table && !ui::quiet() {
         ui::note(&summary(&plan));
     }
     Ok(exit::OK)
+}
+
+/// For a host or image inventory (`--rootfs`, `--image`): the OS package
+/// upgrades and base image bumps, whose findings are then taken out of
+/// the report the lockfile planner sees (docs/containers.md).
+fn take_image_plan(report: &mut ScanReport, inventory: &Inventory) -> Option<ImagePlan> {
+    let plan = image_plan::image_plan(report, inventory)?;
+    report.findings.retain(|f| !image_plan::is_os_finding(f));
+    Some(plan)
 }
 
 fn summary(p: &Plan) -> String {
