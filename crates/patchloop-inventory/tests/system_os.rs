@@ -607,3 +607,67 @@ fn truncated_and_mutated_databases_never_panic() {
         }
     }
 }
+
+/// Image layers rewrite the whole dpkg database whenever they install
+/// anything: each package must still be attributed to the layer that
+/// installed it (or last changed its version), not to the last layer that
+/// rewrote the file; a whiteout of the database starts over.
+#[test]
+fn packages_keep_the_layer_that_installed_them() {
+    fn stanza(name: &str, version: &str) -> String {
+        format!(
+            "Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n\n"
+        )
+    }
+    let layers = [
+        stanza("base-files", "12.4") + &stanza("libssl3", "3.0.11-1"),
+        stanza("base-files", "12.4")
+            + &stanza("libssl3", "3.0.11-1")
+            + &stanza("curl", "7.88.1-10"),
+        stanza("base-files", "12.4")
+            + &stanza("libssl3", "3.0.15-1")
+            + &stanza("curl", "7.88.1-10"),
+    ];
+    let mut set = FileSet::new();
+    keep(
+        &mut set,
+        "etc/os-release",
+        b"ID=debian\nVERSION_ID=\"12\"\n".to_vec(),
+        Some(0),
+    );
+    for (i, db) in layers.iter().enumerate() {
+        keep(
+            &mut set,
+            "var/lib/dpkg/status",
+            db.clone().into_bytes(),
+            Some(i as u32),
+        );
+    }
+    let layer_of = |set: &FileSet| -> Vec<(String, Option<u32>)> {
+        let a = system::analyze(set, "img.tar!");
+        let mut v: Vec<_> = a.sources[0]
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.layer))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        layer_of(&set),
+        [
+            ("base-files".to_string(), Some(0)),
+            ("curl".to_string(), Some(1)),
+            ("libssl3".to_string(), Some(2)),
+        ]
+    );
+    // A whiteout removes the database: what a later layer writes is new.
+    set.remove("var/lib/dpkg/status");
+    keep(
+        &mut set,
+        "var/lib/dpkg/status",
+        layers[2].clone().into_bytes(),
+        Some(3),
+    );
+    assert!(layer_of(&set).iter().all(|(_, l)| *l == Some(3)));
+}

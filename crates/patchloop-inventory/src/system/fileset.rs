@@ -1,6 +1,6 @@
 //! The merged view of the files a tree walk kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use patchloop_model::SourceFile;
 
@@ -27,10 +27,23 @@ pub struct Entry {
     pub content: Content,
 }
 
+/// What an earlier layer's copy of a package database held: package name
+/// → version. Image layers rewrite the whole database file whenever they
+/// install anything, so without these the packages of the base image
+/// would all seem to come from the last layer that ran the package
+/// manager.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub layer: Option<u32>,
+    pub versions: HashMap<String, String>,
+}
+
 /// Kept files by normalized path.
 #[derive(Debug, Default, Clone)]
 pub struct FileSet {
     entries: BTreeMap<String, Entry>,
+    /// Package databases replaced by a later layer, oldest first.
+    earlier: BTreeMap<String, Vec<Snapshot>>,
 }
 
 /// Most symbolic links followed when resolving one path.
@@ -51,14 +64,38 @@ impl FileSet {
 
     /// Record `path`, replacing what a lower layer had there.
     pub fn insert(&mut self, path: &str, layer: Option<u32>, content: Content) {
-        self.entries
-            .insert(normalize(path), Entry { layer, content });
+        let path = normalize(path);
+        if let Some(Entry {
+            layer: old_layer,
+            content: Content::Bytes(old),
+        }) = self.entries.get(&path)
+            && let Some(versions) = super::os::snapshot(&path, old)
+        {
+            self.earlier
+                .entry(path.clone())
+                .or_default()
+                .push(Snapshot {
+                    layer: *old_layer,
+                    versions,
+                });
+        }
+        self.entries.insert(path, Entry { layer, content });
+    }
+
+    /// What earlier layers' copies of the package database at `path`
+    /// held, oldest first (empty for a rootfs or a database written once).
+    pub fn earlier(&self, path: &str) -> &[Snapshot] {
+        self.earlier
+            .get(&normalize(path))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Forget `path` and everything under it (a whiteout `.wh.NAME`).
     pub fn remove(&mut self, path: &str) {
         let path = normalize(path);
         self.entries.remove(&path);
+        self.earlier.remove(&path);
         self.remove_under(&path);
     }
 
@@ -80,6 +117,7 @@ impl FileSet {
             .collect();
         for k in doomed {
             self.entries.remove(&k);
+            self.earlier.remove(&k);
         }
     }
 

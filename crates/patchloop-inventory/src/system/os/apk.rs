@@ -146,6 +146,7 @@ pub fn analyze(set: &FileSet, ctx: &Context<'_>, out: &mut Analysis) {
         p.layer = layer;
         sf.packages.push(p.with_location(&display, Some(e.line)));
     }
+    super::attribute_layers(set, APK_INSTALLED, &mut sf);
     out.sources.push(sf);
 }
 

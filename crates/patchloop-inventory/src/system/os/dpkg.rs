@@ -224,7 +224,8 @@ pub fn analyze_status(set: &FileSet, ctx: &Context<'_>, out: &mut Analysis) {
             message: "no installed package could be read: not a dpkg status file?".into(),
         });
     }
-    let sf = to_source(parsed, display, ctx, layer, out);
+    let mut sf = to_source(parsed, display, ctx, layer, out);
+    super::attribute_layers(set, DPKG_STATUS, &mut sf);
     out.sources.push(sf);
 }
 

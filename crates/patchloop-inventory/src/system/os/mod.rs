@@ -75,6 +75,57 @@ pub fn want(path: &str) -> Want {
     }
 }
 
+/// Package name → version held by the package database at `path`, for
+/// [`FileSet`] to remember when a later layer replaces it; `None` for any
+/// other file.
+pub(crate) fn snapshot(
+    path: &str,
+    bytes: &[u8],
+) -> Option<std::collections::HashMap<String, String>> {
+    let pairs: Vec<(String, String)> = match path {
+        DPKG_STATUS => dpkg::parse(bytes, true)
+            .packages
+            .into_iter()
+            .map(|e| (e.name, e.version))
+            .collect(),
+        APK_INSTALLED => apk::parse(bytes)
+            .packages
+            .into_iter()
+            .map(|e| (e.name, e.version))
+            .collect(),
+        p if RPMDB_SQLITE.contains(&p) => rpm::read_db(bytes, None)
+            .ok()?
+            .into_iter()
+            .filter_map(|(_, h)| h.ok())
+            .map(|h| {
+                let evr = h.evr();
+                (h.name, evr)
+            })
+            .collect(),
+        _ => return None,
+    };
+    Some(pairs.into_iter().collect())
+}
+
+/// Give each package of the database at `path` the lowest layer from
+/// which every copy of the database held it at the same version: the
+/// layer that installed it, not the last one that rewrote the file.
+pub(crate) fn attribute_layers(set: &FileSet, path: &str, sf: &mut patchloop_model::SourceFile) {
+    let earlier = set.earlier(path);
+    if earlier.is_empty() {
+        return;
+    }
+    for p in &mut sf.packages {
+        for snap in earlier.iter().rev() {
+            if snap.versions.get(&p.name) == Some(&p.version) {
+                p.layer = snap.layer;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
 /// Read the distribution and every OS package database of the tree.
 pub fn analyze(set: &FileSet, display_root: &str, out: &mut Analysis) {
     let os = release::detect(set, display_root, &mut out.diagnostics);

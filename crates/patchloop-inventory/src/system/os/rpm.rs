@@ -343,6 +343,7 @@ pub fn analyze(set: &FileSet, path: &str, ctx: &Context<'_>, out: &mut Analysis)
         p.layer = layer;
         sf.packages.push(p.with_location(&display, None));
     }
+    super::attribute_layers(set, path, &mut sf);
     out.sources.push(sf);
 }
 
