@@ -20,8 +20,11 @@ pub mod image;
 pub mod lang;
 pub mod os;
 pub mod rootfs;
+mod source;
 
 pub use fileset::{Content, Entry, FileSet};
+pub use image::{ImageError, ImageLimits, ImageOptions, inventory_image};
+pub use rootfs::{RootfsError, RootfsOptions, inventory_rootfs};
 
 use patchloop_model::{Diagnostic, OsInfo, SourceFile};
 
