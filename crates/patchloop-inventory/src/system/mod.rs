@@ -41,6 +41,10 @@ pub enum Want {
     Reduce { max: u64 },
 }
 
+/// A choice of the files to keep, as [`want`] makes it (sources take one
+/// so that they can be tested apart from the analyzers).
+pub type WantFn<'a> = &'a dyn Fn(&str, u64, u32) -> Want;
+
 /// Whether a regular file at `path` (normalized, see the module docs) of
 /// `size` bytes and Unix `mode` is needed by an analyzer.
 pub fn want(path: &str, size: u64, mode: u32) -> Want {

@@ -22,7 +22,7 @@ use std::path::Path;
 use patchloop_model::{Diagnostic, Inventory, Target, TargetKind};
 
 use super::source::{read_wanted, warn};
-use super::{Content, FileSet, Want};
+use super::{Content, FileSet, Want, WantFn};
 
 /// How to walk a root.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +54,15 @@ const HOST_PSEUDO: [&str; 4] = ["proc", "sys", "dev", "run"];
 pub fn read_rootfs(
     dir: &Path,
     opts: &RootfsOptions,
+) -> Result<(FileSet, Vec<Diagnostic>), RootfsError> {
+    read_rootfs_with(dir, opts, &super::want)
+}
+
+/// [`read_rootfs`] with another choice of the files to keep.
+pub fn read_rootfs_with(
+    dir: &Path,
+    opts: &RootfsOptions,
+    want_fn: WantFn<'_>,
 ) -> Result<(FileSet, Vec<Diagnostic>), RootfsError> {
     let display_dir = dir.display().to_string();
     let meta = fs::metadata(dir).map_err(|source| RootfsError::Io {
@@ -127,7 +136,7 @@ pub fn read_rootfs(
                 continue;
             }
         };
-        let want = super::want(&rel, md.len(), mode_of(&md));
+        let want = want_fn(&rel, md.len(), mode_of(&md));
         if want == Want::Skip {
             continue;
         }

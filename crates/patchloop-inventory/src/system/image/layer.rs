@@ -26,7 +26,7 @@ use patchloop_model::Diagnostic;
 
 use super::tar::{Kind, TarError, TarReader};
 use crate::system::source::{clean, content_for, read_wanted, want_max, warn};
-use crate::system::{Content, Entry, FileSet, Want};
+use crate::system::{Content, Entry, FileSet, Want, WantFn};
 
 /// Marks an entry whose hard-link target is read in a second pass.
 const PENDING: &str = "\u{0}pending hard link";
@@ -60,6 +60,7 @@ pub(crate) fn apply<R: Read>(
     display: &str,
     tar: &mut TarReader<R>,
     max_entries: u64,
+    want_fn: WantFn<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<PendingLinks, LayerError> {
     let mut pending = PendingLinks::new();
@@ -115,7 +116,7 @@ pub(crate) fn apply<R: Read>(
             Kind::Other => set.remove(&path),
             Kind::File => {
                 set.remove(&path);
-                let want = crate::system::want(&path, h.size, h.mode);
+                let want = want_fn(&path, h.size, h.mode);
                 if want != Want::Skip {
                     let read =
                         read_wanted(&path, &mem_display, want, h.size, tar.data(), diags)
@@ -148,7 +149,7 @@ pub(crate) fn apply<R: Read>(
                             Content::Bytes(b) => b.len() as u64,
                             _ => 0,
                         };
-                        let want = crate::system::want(&path, size, h.mode);
+                        let want = want_fn(&path, size, h.mode);
                         if want != Want::Skip {
                             let content = match (want, content) {
                                 (Want::Reduce { .. }, Content::Bytes(b)) => {
@@ -160,7 +161,7 @@ pub(crate) fn apply<R: Read>(
                         }
                     }
                     _ => {
-                        if crate::system::want(&path, 0, h.mode) != Want::Skip {
+                        if want_fn(&path, 0, h.mode) != Want::Skip {
                             set.insert(&path, Some(index), Content::Nothing(PENDING.into()));
                             pending.entry(target).or_default().push((path, h.mode));
                         }
@@ -180,6 +181,7 @@ pub(crate) fn resolve_links<R: Read>(
     display: &str,
     tar: &mut TarReader<R>,
     mut pending: PendingLinks,
+    want_fn: WantFn<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<(), LayerError> {
     while let Some(h) = tar.next_header()? {
@@ -198,7 +200,7 @@ pub(crate) fn resolve_links<R: Read>(
         let wants: Vec<(String, Want)> = links
             .into_iter()
             .map(|(p, mode)| {
-                let w = crate::system::want(&p, h.size, mode);
+                let w = want_fn(&p, h.size, mode);
                 (p, w)
             })
             .collect();

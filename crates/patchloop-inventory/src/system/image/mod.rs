@@ -21,7 +21,7 @@ use patchloop_model::{Diagnostic, Inventory, Layer, Target, TargetKind};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::FileSet;
+use super::{FileSet, WantFn};
 use super::source::warn;
 use layer::LayerError;
 use store::Store;
@@ -216,8 +216,18 @@ struct LayerRef {
     diff_id: String,
 }
 
-/// Read an image (see the module docs) into a [`FileSet`].
+/// Read an image (see the module docs) into a [`FileSet`], keeping what
+/// [`super::want`] asks for.
 pub fn read_image(path: &Path, opts: &ImageOptions) -> Result<ImageTree, ImageError> {
+    read_image_with(path, opts, &super::want)
+}
+
+/// [`read_image`] with another choice of the files to keep.
+pub fn read_image_with(
+    path: &Path,
+    opts: &ImageOptions,
+    want: WantFn<'_>,
+) -> Result<ImageTree, ImageError> {
     let display = path.display().to_string();
     let store = Store::open(path)?;
     let max_json = opts.limits.max_json_bytes;
@@ -340,7 +350,7 @@ pub fn read_image(path: &Path, opts: &ImageOptions) -> Result<ImageTree, ImageEr
     let mut total: u64 = 0;
     for (i, r) in refs.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
-        let stored = read_layer(&store, &display, r, index, opts, &mut total, &mut set, &mut diags)?;
+        let stored = read_layer(&store, &display, r, index, opts, want, &mut total, &mut set, &mut diags)?;
         layers.push(Layer {
             index,
             digest: r.digest.clone().unwrap_or_else(|| r.diff_id.clone()),
@@ -614,6 +624,7 @@ fn read_layer(
     r: &LayerRef,
     index: u32,
     opts: &ImageOptions,
+    want: WantFn<'_>,
     total: &mut u64,
     set: &mut FileSet,
     diags: &mut Vec<Diagnostic>,
@@ -650,7 +661,7 @@ fn read_layer(
             limit: u64::MAX,
         };
         let result = stream_layer(&mut raw, &mut diff_hash, &mut diff_count, limit, |tar| {
-            layer::apply(set, index, &layer_display, tar, opts.limits.max_layer_entries, diags)
+            layer::apply(set, index, &layer_display, tar, opts.limits.max_layer_entries, want, diags)
         });
         let pending = result.map_err(|e| layer_error(e, member, limit, what))?;
         // The rest of the blob (compressed padding) counts for its digest.
@@ -697,7 +708,7 @@ fn read_layer(
         let mut dh = Sha256::new();
         let mut dn = 0;
         stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
-            layer::resolve_links(set, index, &layer_display, tar, pending, diags)
+            layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
         })
         .map_err(|e| layer_error(e, member, limit, what))?;
     }
