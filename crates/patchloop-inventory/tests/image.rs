@@ -34,7 +34,11 @@ fn layer(entries: &[E]) -> Vec<u8> {
         h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
         h.set_entry_type(kind);
         h.set_size(data.len() as u64);
-        h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_mode(if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
         h.set_cksum();
         b.append(&h, data).unwrap();
     }
@@ -72,13 +76,25 @@ struct L {
 }
 
 fn plain(t: Vec<u8>) -> L {
-    L { blob: t.clone(), tar: t, media: "application/vnd.oci.image.layer.v1.tar" }
+    L {
+        blob: t.clone(),
+        tar: t,
+        media: "application/vnd.oci.image.layer.v1.tar",
+    }
 }
 fn gz(t: Vec<u8>) -> L {
-    L { blob: gzip(&t), tar: t, media: "application/vnd.oci.image.layer.v1.tar+gzip" }
+    L {
+        blob: gzip(&t),
+        tar: t,
+        media: "application/vnd.oci.image.layer.v1.tar+gzip",
+    }
 }
 fn zst(t: Vec<u8>) -> L {
-    L { blob: zstd(&t), tar: t, media: "application/vnd.oci.image.layer.v1.tar+zstd" }
+    L {
+        blob: zstd(&t),
+        tar: t,
+        media: "application/vnd.oci.image.layer.v1.tar+zstd",
+    }
 }
 
 fn config(layers: &[L], history: &[(&str, bool)]) -> Vec<u8> {
@@ -120,11 +136,18 @@ type Members = Vec<(String, Vec<u8>)>;
 
 /// An OCI layout's members: blobs, `oci-layout`, `index.json`. Returns the
 /// manifest digest.
-fn oci_members(layers: &[L], history: &[(&str, bool)], ann: serde_json::Value) -> (Members, String) {
+fn oci_members(
+    layers: &[L],
+    history: &[(&str, bool)],
+    ann: serde_json::Value,
+) -> (Members, String) {
     let cfg = config(layers, history);
     let man = manifest(&cfg, layers, ann);
     let md = sha(&man);
-    let mut m: Members = vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
+    let mut m: Members = vec![(
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    )];
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": man.len(),
         "annotations": {"org.opencontainers.image.ref.name": "example.org/app:1.0"},
@@ -133,7 +156,10 @@ fn oci_members(layers: &[L], history: &[(&str, bool)], ann: serde_json::Value) -
     m.push((format!("blobs/sha256/{}", hex(&sha(&cfg))), cfg));
     m.push((format!("blobs/sha256/{}", hex(&md)), man));
     for l in layers {
-        m.push((format!("blobs/sha256/{}", hex(&sha(&l.blob))), l.blob.clone()));
+        m.push((
+            format!("blobs/sha256/{}", hex(&sha(&l.blob))),
+            l.blob.clone(),
+        ));
     }
     (m, md)
 }
@@ -179,7 +205,10 @@ fn write_dir(dir: &Path, members: &Members) {
 fn want(path: &str, _size: u64, _mode: u32) -> Want {
     if path.starts_with("big/") {
         Want::Keep { max: 10 }
-    } else if path.starts_with("etc/") || path.starts_with("var/lib/dpkg/") || path == "usr/lib/os-release" {
+    } else if path.starts_with("etc/")
+        || path.starts_with("var/lib/dpkg/")
+        || path == "usr/lib/os-release"
+    {
         Want::Keep { max: 64 << 20 }
     } else {
         Want::Skip
@@ -198,7 +227,8 @@ fn dpkg_status() -> Vec<u8> {
     })
 }
 
-const OS_RELEASE: &[u8] = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
+const OS_RELEASE: &[u8] =
+    b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
 
 /// Three layers: a base (plain tar), an application layer (gzip) with a
 /// whiteout, an opaque directory written after its new content, and a hard
@@ -221,7 +251,10 @@ fn three_layers(status: &[u8], status2: &[u8]) -> Vec<L> {
             E::File("etc/d/.wh..wh..opq", b""),
             E::Hard("etc/status-link", "var/lib/dpkg/status"),
         ])),
-        zst(layer(&[E::File("var/lib/dpkg/status", status2), E::File("app/main.py", b"print()")])),
+        zst(layer(&[
+            E::File("var/lib/dpkg/status", status2),
+            E::File("app/main.py", b"print()"),
+        ])),
     ]
 }
 
@@ -241,12 +274,20 @@ fn check_three(t: &patchloop_inventory::system::image::ImageTree, status: &[u8],
     assert_eq!(bytes_of(t, "etc/os-release"), Some(OS_RELEASE));
     assert_eq!(bytes_of(t, "var/lib/dpkg/status"), Some(status2));
     assert_eq!(t.files.entry("var/lib/dpkg/status").unwrap().layer, Some(2));
-    assert_eq!(bytes_of(t, "etc/status-link"), Some(status), "hard link keeps layer-0 content");
+    assert_eq!(
+        bytes_of(t, "etc/status-link"),
+        Some(status),
+        "hard link keeps layer-0 content"
+    );
     assert_eq!(t.files.entry("etc/status-link").unwrap().layer, Some(1));
     assert!(t.files.entry("etc/old").is_none(), "whiteout");
     assert!(t.files.entry("etc/d/x").is_none(), "opaque dir");
     assert!(t.files.entry("etc/d/y").is_none(), "opaque dir");
-    assert_eq!(bytes_of(t, "etc/d/new"), Some(&b"new"[..]), "same-layer file survives the opaque marker");
+    assert_eq!(
+        bytes_of(t, "etc/d/new"),
+        Some(&b"new"[..]),
+        "same-layer file survives the opaque marker"
+    );
     assert!(t.files.entry("usr/bin/tool").is_none(), "not wanted");
     assert!(t.files.entry("app/main.py").is_none(), "not wanted");
     let l = &t.target.layers;
@@ -254,7 +295,10 @@ fn check_three(t: &patchloop_inventory::system::image::ImageTree, status: &[u8],
     assert_eq!(l[0].created_by.as_deref(), Some(HISTORY[0].0));
     assert_eq!(l[1].created_by.as_deref(), Some(HISTORY[2].0));
     assert_eq!(l[2].created_by.as_deref(), Some(HISTORY[3].0));
-    assert_eq!(l.iter().map(|l| l.base).collect::<Vec<_>>(), [true, false, false]);
+    assert_eq!(
+        l.iter().map(|l| l.base).collect::<Vec<_>>(),
+        [true, false, false]
+    );
 }
 
 #[test]
@@ -271,6 +315,11 @@ fn docker_legacy_archive() {
     assert_eq!(t.target.digest, None);
     assert_eq!(t.target.layers[1].diff_id, sha(&layers[1].tar));
     assert_eq!(t.target.layers[1].size, layers[1].blob.len() as u64);
+    assert_eq!(
+        t.target.layers[1].digest,
+        sha(&layers[1].blob),
+        "gzip blob hashed as stored"
+    );
 }
 
 #[test]
@@ -295,7 +344,10 @@ fn oci_layout_dir_tar_and_docker_oci() {
     // Docker 25+ `docker save`: an OCI layout plus manifest.json.
     let mut dm = members.clone();
     let cfg = config(&layers, HISTORY);
-    let names: Vec<String> = layers.iter().map(|l| format!("blobs/sha256/{}", hex(&sha(&l.blob)))).collect();
+    let names: Vec<String> = layers
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", hex(&sha(&l.blob))))
+        .collect();
     let man = serde_json::json!([{"Config": format!("blobs/sha256/{}", hex(&sha(&cfg))), "RepoTags": ["app:2"], "Layers": names}]);
     dm.push(("manifest.json".into(), serde_json::to_vec(&man).unwrap()));
     let dp = dir.path().join("docker-oci.tar");
@@ -312,19 +364,30 @@ fn platform_index_and_base_annotation() {
     let b = vec![gz(layer(&[E::File("etc/arch", b"arm64")]))];
     let hist: &[(&str, bool)] = &[("ADD x /", false)];
     let dir = tempfile::tempdir().unwrap();
-    let mut members: Members = vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
+    let mut members: Members = vec![(
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    )];
     let mut descs = Vec::new();
     for (layers, arch) in [(&b, "arm64"), (&a, "amd64")] {
         let cfg = config(layers, hist);
-        let man = manifest(&cfg, layers, serde_json::json!({"org.opencontainers.image.base.name": "docker.io/library/debian:12"}));
+        let man = manifest(
+            &cfg,
+            layers,
+            serde_json::json!({"org.opencontainers.image.base.name": "docker.io/library/debian:12"}),
+        );
         descs.push(serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": sha(&man), "size": man.len(), "platform": {"os": "linux", "architecture": arch}}));
         members.push((format!("blobs/sha256/{}", hex(&sha(&cfg))), cfg));
         members.push((format!("blobs/sha256/{}", hex(&sha(&man))), man));
-        members.push((format!("blobs/sha256/{}", hex(&sha(&layers[0].blob))), layers[0].blob.clone()));
+        members.push((
+            format!("blobs/sha256/{}", hex(&sha(&layers[0].blob))),
+            layers[0].blob.clone(),
+        ));
     }
     let inner = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": descs})).unwrap();
+        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": descs}))
+    .unwrap();
     let outer = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(&inner), "size": inner.len()}]});
     members.push((format!("blobs/sha256/{}", hex(&sha(&inner))), inner));
@@ -332,14 +395,30 @@ fn platform_index_and_base_annotation() {
     write_dir(dir.path(), &members);
     let t = read(dir.path()).unwrap();
     assert_eq!(t.files.bytes("etc/arch"), Some(&b"amd64"[..]));
-    assert!(t.target.reference.ends_with("(base docker.io/library/debian:12)"));
-    let arm = ImageOptions { platform: Some("linux/arm64".into()), base_layers: Some(1), ..Default::default() };
+    assert!(
+        t.target
+            .reference
+            .ends_with("(base docker.io/library/debian:12)")
+    );
+    let arm = ImageOptions {
+        platform: Some("linux/arm64".into()),
+        base_layers: Some(1),
+        ..Default::default()
+    };
     let t = read_image_with(dir.path(), &arm, &want).unwrap();
     assert_eq!(t.files.bytes("etc/arch"), Some(&b"arm64"[..]));
     assert!(t.target.layers[0].base, "--base-layers 1");
-    let none = ImageOptions { platform: Some("linux/s390x".into()), ..Default::default() };
-    let e = read_image_with(dir.path(), &none, &want).unwrap_err().to_string();
-    assert!(e.contains("linux/arm64") && e.contains("linux/amd64"), "{e}");
+    let none = ImageOptions {
+        platform: Some("linux/s390x".into()),
+        ..Default::default()
+    };
+    let e = read_image_with(dir.path(), &none, &want)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("linux/arm64") && e.contains("linux/amd64"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -349,7 +428,11 @@ fn media_type_is_not_trusted() {
     l0.media = "application/vnd.oci.image.layer.v1.tar+gzip";
     let mut l1 = plain(layer(&[E::File("etc/b", b"b")]));
     l1.media = "application/vnd.oci.image.layer.v1.tar+zstd";
-    let (members, _) = oci_members(&[l0, l1], &[("a", false), ("b", false)], serde_json::json!({}));
+    let (members, _) = oci_members(
+        &[l0, l1],
+        &[("a", false), ("b", false)],
+        serde_json::json!({}),
+    );
     let dir = tempfile::tempdir().unwrap();
     write_dir(dir.path(), &members);
     let t = read(dir.path()).unwrap();
@@ -389,37 +472,69 @@ fn hostile_paths_links_and_loops() {
     let t = read(&p).unwrap();
     let msgs: Vec<String> = t.diagnostics.iter().map(|d| d.to_string()).collect();
     let has = |s: &str| msgs.iter().any(|m| m.contains(s));
-    assert!(has("\"../../etc/escape\" climbs out of the root"), "{msgs:#?}");
+    assert!(
+        has("\"../../etc/escape\" climbs out of the root"),
+        "{msgs:#?}"
+    );
     assert!(has("\"etc/../../x\" climbs out of the root"), "{msgs:#?}");
-    assert!(has("hard link to \"../../outside\" points out of the root"), "{msgs:#?}");
-    assert!(has("etc/hl-missing: hard link to \"nowhere/file\""), "{msgs:#?}");
+    assert!(
+        has("hard link to \"../../outside\" points out of the root"),
+        "{msgs:#?}"
+    );
+    assert!(
+        has("etc/hl-missing: hard link to \"nowhere/file\""),
+        "{msgs:#?}"
+    );
     assert!(has("big/file: 19 bytes, more than the 10"), "{msgs:#?}");
     assert!(t.files.entry("etc/escape").is_none());
     assert_eq!(t.files.bytes("etc/absolute"), Some(&b"abs"[..]));
     assert_eq!(t.files.bytes("etc/dot"), Some(&b"dot"[..]));
     assert_eq!(t.files.bytes("etc/loop1"), None);
-    assert_eq!(t.files.bytes("etc/out"), None, "clamped at the root, no such file");
+    assert_eq!(
+        t.files.bytes("etc/out"),
+        None,
+        "clamped at the root, no such file"
+    );
     assert!(t.files.entry("etc/hl-out").is_none());
     assert!(t.files.entry("etc/hl-missing").is_none());
     assert!(t.files.entry("big/file").is_none());
-    assert_eq!(t.files.bytes("var/lib/dpkg/status"), Some(status.as_slice()));
+    assert_eq!(
+        t.files.bytes("var/lib/dpkg/status"),
+        Some(status.as_slice())
+    );
     assert!(t.files.entry("usr/share/copy-of-status").is_none());
 }
 
 #[test]
 fn symlinked_parent_directories_are_followed_inside_the_tree() {
     let (_d, p) = image_dir(vec![
-        plain(layer(&[E::Sym("var", "/srv/var"), E::Sym("etc", "../../../srv/etc")])),
-        gz(layer(&[E::File("var/lib/dpkg/status", b"through var"), E::File("etc/x", b"through etc")])),
+        plain(layer(&[
+            E::Sym("var", "/srv/var"),
+            E::Sym("etc", "../../../srv/etc"),
+        ])),
+        gz(layer(&[
+            E::File("var/lib/dpkg/status", b"through var"),
+            E::File("etc/x", b"through etc"),
+        ])),
     ]);
     // want() sees the placed paths: srv/... is not kept, proving placement.
     let keep_srv = |p: &str, _: u64, _: u32| {
-        if p.starts_with("srv/") { Want::Keep { max: 100 } } else { Want::Skip }
+        if p.starts_with("srv/") {
+            Want::Keep { max: 100 }
+        } else {
+            Want::Skip
+        }
     };
     let t = read_image_with(&p, &ImageOptions::default(), &keep_srv).unwrap();
-    assert_eq!(t.files.bytes("srv/var/lib/dpkg/status"), Some(&b"through var"[..]));
+    assert_eq!(
+        t.files.bytes("srv/var/lib/dpkg/status"),
+        Some(&b"through var"[..])
+    );
     assert_eq!(t.files.bytes("srv/etc/x"), Some(&b"through etc"[..]));
-    assert_eq!(t.files.bytes("var/lib/dpkg/status"), Some(&b"through var"[..]));
+    assert_eq!(
+        t.files.bytes("var/lib/dpkg/status"),
+        Some(&b"through var"[..])
+    );
 }
 
 #[test]
@@ -429,18 +544,28 @@ fn compression_bombs_are_refused() {
     for l in [gz(bomb.clone()), zst(bomb.clone())] {
         let (_d, p) = image_dir(vec![l]);
         let small = ImageOptions {
-            limits: ImageLimits { max_layer_bytes: 1 << 20, ..Default::default() },
+            limits: ImageLimits {
+                max_layer_bytes: 1 << 20,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = read_image_with(&p, &small, &want).unwrap_err();
         assert!(matches!(e, ImageError::TooLarge { .. }), "{e}");
         let s = e.to_string();
-        assert!(s.starts_with("blobs/sha256/") && s.contains("more than 1048576 decompressed bytes (per layer)"), "{s}");
+        assert!(
+            s.starts_with("blobs/sha256/")
+                && s.contains("more than 1048576 decompressed bytes (per layer)"),
+            "{s}"
+        );
     }
     // The total over all layers.
     let (_d, p) = image_dir(vec![gz(bomb.clone()), gz(bomb)]);
     let total = ImageOptions {
-        limits: ImageLimits { max_total_bytes: 12 << 20, ..Default::default() },
+        limits: ImageLimits {
+            max_total_bytes: 12 << 20,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let e = read_image_with(&p, &total, &want).unwrap_err().to_string();
@@ -474,12 +599,19 @@ fn damaged_archives_are_refused_naming_the_member() {
     let p = dir.path().join("tampered");
     write_dir(&p, &bad);
     let e = read(&p).unwrap_err();
-    assert!(matches!(e, ImageError::Digest { .. } | ImageError::Member { .. }), "{e}");
+    assert!(
+        matches!(e, ImageError::Digest { .. } | ImageError::Member { .. }),
+        "{e}"
+    );
     assert!(e.to_string().starts_with(&blob_name), "{e}");
 
     // A missing blob.
     let p = dir.path().join("missing");
-    let without: Members = members.iter().filter(|(n, _)| *n != blob_name).cloned().collect();
+    let without: Members = members
+        .iter()
+        .filter(|(n, _)| *n != blob_name)
+        .cloned()
+        .collect();
     write_dir(&p, &without);
     let e = read(&p).unwrap_err().to_string();
     assert_eq!(e, format!("{blob_name}: missing from the image"));
@@ -488,7 +620,13 @@ fn damaged_archives_are_refused_naming_the_member() {
     let p = dir.path().join("badjson");
     let broken: Members = members
         .iter()
-        .map(|(n, d)| if n == "index.json" { (n.clone(), b"{\"manifests\": [".to_vec()) } else { (n.clone(), d.clone()) })
+        .map(|(n, d)| {
+            if n == "index.json" {
+                (n.clone(), b"{\"manifests\": [".to_vec())
+            } else {
+                (n.clone(), d.clone())
+            }
+        })
         .collect();
     write_dir(&p, &broken);
     let e = read(&p).unwrap_err().to_string();
@@ -506,7 +644,11 @@ fn truncated_and_corrupt_layers() {
     // digest passes, decompression fails.
     let t = layer(&[E::File("etc/a", &[b'a'; 100_000])]);
     let g = gzip(&t);
-    let cut = L { blob: g[..g.len() / 2].to_vec(), tar: t.clone(), media: "application/vnd.oci.image.layer.v1.tar+gzip" };
+    let cut = L {
+        blob: g[..g.len() / 2].to_vec(),
+        tar: t.clone(),
+        media: "application/vnd.oci.image.layer.v1.tar+gzip",
+    };
     let (_d, p) = image_dir(vec![cut]);
     let e = read(&p).unwrap_err().to_string();
     assert!(e.starts_with("blobs/sha256/"), "{e}");
@@ -515,7 +657,10 @@ fn truncated_and_corrupt_layers() {
     let cut = plain(t[..5000].to_vec());
     let (_d, p) = image_dir(vec![cut]);
     let e = read(&p).unwrap_err().to_string();
-    assert!(e.starts_with("blobs/sha256/") && e.contains("truncated"), "{e}");
+    assert!(
+        e.starts_with("blobs/sha256/") && e.contains("truncated"),
+        "{e}"
+    );
 
     // A header whose checksum is wrong.
     let mut bad = layer(&[E::File("etc/a", b"a")]);
@@ -530,7 +675,10 @@ fn truncated_and_corrupt_layers() {
     other.blob = l.blob.clone();
     let (_d, p) = image_dir(vec![other]);
     let e = read(&p).unwrap_err().to_string();
-    assert!(e.contains("(uncompressed, config rootfs.diff_ids[0])"), "{e}");
+    assert!(
+        e.contains("(uncompressed, config rootfs.diff_ids[0])"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -578,13 +726,23 @@ fn rootfs_walk_records_links_and_reads_wanted_files() {
     assert_eq!(set.bytes("var/lib/dpkg/status"), Some(status.as_slice()));
     assert_eq!(set.bytes("etc/hard"), Some(&b"a"[..]));
     assert_eq!(set.bytes("etc/os-release"), Some(OS_RELEASE));
-    assert!(matches!(set.entry("etc/passwd-out").map(|e| &e.content), Some(Content::Symlink(t)) if t == "/etc/passwd"));
+    assert!(
+        matches!(set.entry("etc/passwd-out").map(|e| &e.content), Some(Content::Symlink(t)) if t == "/etc/passwd")
+    );
     // The host's /etc/passwd is not read through the link: inside the tree
     // it is etc/passwd, which does not exist.
     assert_eq!(set.bytes("etc/passwd-out"), None);
     assert_eq!(set.bytes("etc/loop"), None);
-    assert!(set.entry("etc/root/etc/sub/a").is_none(), "links are not walked");
+    assert!(
+        set.entry("etc/root/etc/sub/a").is_none(),
+        "links are not walked"
+    );
     assert!(set.entry("big/file").is_none());
-    assert!(diags.iter().any(|d| d.path.ends_with("big/file") && d.message.contains("19 bytes")), "{diags:?}");
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.path.ends_with("big/file") && d.message.contains("19 bytes")),
+        "{diags:?}"
+    );
     assert!(set.entry("usr/lib/os-release").is_some());
 }

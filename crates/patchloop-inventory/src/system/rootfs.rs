@@ -211,4 +211,3 @@ pub fn inventory_rootfs(dir: &Path, opts: &RootfsOptions) -> Result<Inventory, R
         }),
     })
 }
-

@@ -93,6 +93,8 @@ pub struct InputArgs {
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
+    #[command(flatten)]
+    pub target: crate::cli::TargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -230,7 +232,8 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         },
         threads: 0,
     };
-    let paths = if paths.is_empty() && a.sbom.is_empty() {
+    let target = crate::commands::inventory::target_inventory(&a.target)?;
+    let paths = if paths.is_empty() && a.sbom.is_empty() && target.is_none() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
@@ -243,7 +246,8 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
             format: sniff_sbom(s)?,
         });
     }
-    let inventory = patchloop_inventory::read_candidates(&candidates, &opts);
+    let mut inventory = patchloop_inventory::read_candidates(&candidates, &opts);
+    crate::commands::inventory::merge_target(&mut inventory, target);
 
     // Store.
     let store = match SqliteStore::open(&db, OpenMode::ReadOnly) {

@@ -118,9 +118,8 @@ pub(crate) fn apply<R: Read>(
                 set.remove(&path);
                 let want = want_fn(&path, h.size, h.mode);
                 if want != Want::Skip {
-                    let read =
-                        read_wanted(&path, &mem_display, want, h.size, tar.data(), diags)
-                            .map_err(LayerError::Io)?;
+                    let read = read_wanted(&path, &mem_display, want, h.size, tar.data(), diags)
+                        .map_err(LayerError::Io)?;
                     if let Some(c) = read {
                         set.insert(&path, Some(index), c);
                     }
@@ -139,7 +138,11 @@ pub(crate) fn apply<R: Read>(
                     Some((p, n)) => (place(set, p), n.to_string()),
                     None => (String::new(), target.clone()),
                 };
-                let tpath = if tp.is_empty() { tn } else { format!("{tp}/{tn}") };
+                let tpath = if tp.is_empty() {
+                    tn
+                } else {
+                    format!("{tp}/{tn}")
+                };
                 match set.entry(&tpath).cloned() {
                     Some(Entry { content, .. })
                         if tpath != path
@@ -318,11 +321,7 @@ fn place(set: &FileSet, dir: &str) -> String {
             if t.starts_with('/') {
                 done.clear();
             }
-            for p in t
-                .split('/')
-                .filter(|c| !c.is_empty() && *c != ".")
-                .rev()
-            {
+            for p in t.split('/').filter(|c| !c.is_empty() && *c != ".").rev() {
                 pending.push(p.to_string());
             }
         }

@@ -21,8 +21,8 @@ use patchloop_model::{Diagnostic, Inventory, Layer, Target, TargetKind};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{FileSet, WantFn};
 use super::source::warn;
+use super::{FileSet, WantFn};
 use layer::LayerError;
 use store::Store;
 use tar::TarReader;
@@ -76,7 +76,9 @@ pub enum ImageError {
     },
     #[error("{archive}: {why}")]
     Archive { archive: String, why: String },
-    #[error("{0}: neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)")]
+    #[error(
+        "{0}: neither an OCI image layout (oci-layout, index.json) nor a docker save archive (manifest.json)"
+    )]
     NotAnImage(String),
     #[error("{member}: missing from the image")]
     Missing { member: String },
@@ -88,7 +90,9 @@ pub enum ImageError {
         expected: String,
         found: String,
     },
-    #[error("{member}: more than {limit} decompressed bytes ({what}): refused (a compression bomb?)")]
+    #[error(
+        "{member}: more than {limit} decompressed bytes ({what}): refused (a compression bomb?)"
+    )]
     TooLarge {
         member: String,
         limit: u64,
@@ -235,7 +239,10 @@ pub fn read_image_with(
 
     // Which manifest, config and layers.
     let docker: Option<Vec<DockerEntry>> = if store.has("manifest.json") {
-        Some(parse_json(&store.read_small("manifest.json", max_json)?, "manifest.json")?)
+        Some(parse_json(
+            &store.read_small("manifest.json", max_json)?,
+            "manifest.json",
+        )?)
     } else {
         None
     };
@@ -257,7 +264,10 @@ pub fn read_image_with(
         verify_small(&member, &desc.digest, &bytes)?;
         let m: Manifest = parse_json(&bytes, &member)?;
         if INDEX_TYPES.contains(&m.media_type.as_str()) {
-            return Err(ImageError::member(&member, "an index where a manifest was expected"));
+            return Err(ImageError::member(
+                &member,
+                "an index where a manifest was expected",
+            ));
         }
         digest = Some(desc.digest.clone());
         let cm = blob_member(&m.config.digest)?;
@@ -350,10 +360,12 @@ pub fn read_image_with(
     let mut total: u64 = 0;
     for (i, r) in refs.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
-        let stored = read_layer(&store, &display, r, index, opts, want, &mut total, &mut set, &mut diags)?;
+        let (stored, blob_digest) = read_layer(
+            &store, &display, r, index, opts, want, &mut total, &mut set, &mut diags,
+        )?;
         layers.push(Layer {
             index,
-            digest: r.digest.clone().unwrap_or_else(|| r.diff_id.clone()),
+            digest: blob_digest,
             diff_id: r.diff_id.clone(),
             size: stored,
             created_by: created_by.get(i).cloned().flatten(),
@@ -365,7 +377,10 @@ pub fn read_image_with(
             if n as usize > layers.len() {
                 diags.push(warn(
                     &display,
-                    format!("--base-layers {n}: the image has only {} layers", layers.len()),
+                    format!(
+                        "--base-layers {n}: the image has only {} layers",
+                        layers.len()
+                    ),
                 ));
             }
             n as usize
@@ -431,9 +446,8 @@ fn guess_base_layers(history: &[History]) -> usize {
             continue;
         }
         let by = h.created_by.as_deref().unwrap_or("").trim_start();
-        let is_cmd = by.starts_with("CMD")
-            || by.contains("#(nop)  CMD")
-            || by.contains("#(nop) CMD");
+        let is_cmd =
+            by.starts_with("CMD") || by.contains("#(nop)  CMD") || by.contains("#(nop) CMD");
         if h.empty_layer && is_cmd {
             return history
                 .get(..i)
@@ -455,8 +469,14 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], member: &str) -> Res
 fn blob_member(digest: &str) -> Result<String, ImageError> {
     let hex = digest
         .strip_prefix("sha256:")
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-        .ok_or_else(|| ImageError::member(digest, "not a sha256 digest (only sha256 is supported)"))?;
+        .filter(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+        .ok_or_else(|| {
+            ImageError::member(digest, "not a sha256 digest (only sha256 is supported)")
+        })?;
     Ok(format!("blobs/sha256/{hex}"))
 }
 
@@ -464,8 +484,7 @@ fn blob_member(digest: &str) -> Result<String, ImageError> {
 fn digest_in_name(name: &str) -> Option<String> {
     let base = name.rsplit('/').next()?;
     let hex = base.strip_suffix(".json").unwrap_or(base);
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("sha256:{hex}"))
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("sha256:{hex}"))
 }
 
 fn verify_small(member: &str, expected: &str, bytes: &[u8]) -> Result<(), ImageError> {
@@ -523,7 +542,9 @@ fn choose_manifest(
             .manifests
             .into_iter()
             .filter(|d| {
-                d.annotations.get("vnd.docker.reference.type").map(String::as_str)
+                d.annotations
+                    .get("vnd.docker.reference.type")
+                    .map(String::as_str)
                     != Some("attestation-manifest")
                     && d.platform.as_ref().is_none_or(|p| p.os != "unknown")
             })
@@ -545,7 +566,10 @@ fn choose_manifest(
                 if matching.len() > 1 {
                     diags.push(warn(
                         &member,
-                        format!("{} images match the platform: reading the first", matching.len()),
+                        format!(
+                            "{} images match the platform: reading the first",
+                            matching.len()
+                        ),
                     ));
                 }
                 *i
@@ -562,7 +586,11 @@ fn choose_manifest(
                     .collect();
                 return Err(ImageError::Platform(format!(
                     "{member}: no image for {want_os}/{want_arch}; available: {}",
-                    if avail.is_empty() { "none".to_string() } else { avail.join(", ") }
+                    if avail.is_empty() {
+                        "none".to_string()
+                    } else {
+                        avail.join(", ")
+                    }
                 )));
             }
         };
@@ -628,7 +656,7 @@ fn read_layer(
     total: &mut u64,
     set: &mut FileSet,
     diags: &mut Vec<Diagnostic>,
-) -> Result<u64, ImageError> {
+) -> Result<(u64, String), ImageError> {
     let member = &r.member;
     let layer_display = format!("{display}!{member}");
     let (raw, size) = store.open_member(member)?;
@@ -644,7 +672,8 @@ fn read_layer(
         .limits
         .max_layer_bytes
         .min(opts.limits.max_total_bytes.saturating_sub(*total));
-    let what = if opts.limits.max_layer_bytes <= opts.limits.max_total_bytes.saturating_sub(*total) {
+    let what = if opts.limits.max_layer_bytes <= opts.limits.max_total_bytes.saturating_sub(*total)
+    {
         "per layer"
     } else {
         "over all layers"
@@ -661,11 +690,20 @@ fn read_layer(
             limit: u64::MAX,
         };
         let result = stream_layer(&mut raw, &mut diff_hash, &mut diff_count, limit, |tar| {
-            layer::apply(set, index, &layer_display, tar, opts.limits.max_layer_entries, want, diags)
+            layer::apply(
+                set,
+                index,
+                &layer_display,
+                tar,
+                opts.limits.max_layer_entries,
+                want,
+                diags,
+            )
         });
         let pending = result.map_err(|e| layer_error(e, member, limit, what))?;
         // The rest of the blob (compressed padding) counts for its digest.
-        io::copy(&mut raw, &mut io::sink()).map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
+        io::copy(&mut raw, &mut io::sink())
+            .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
         pending
     };
     *total = total.saturating_add(diff_count);
@@ -686,6 +724,7 @@ fn read_layer(
             found: blob,
         });
     }
+    let blob_digest = blob.clone();
     if r.diff_id != diff {
         return Err(ImageError::Digest {
             member: format!("{member} (uncompressed, config rootfs.diff_ids[{index}])"),
@@ -712,7 +751,7 @@ fn read_layer(
         })
         .map_err(|e| layer_error(e, member, limit, what))?;
     }
-    Ok(size)
+    Ok((size, blob_digest))
 }
 
 /// Decompress `raw` (sniffed by magic) and run `f` over its tar stream,
@@ -769,4 +808,3 @@ fn layer_error(e: LayerError, member: &str, limit: u64, what: &'static str) -> I
         }
     }
 }
-

@@ -26,7 +26,9 @@ pub(crate) struct Member {
 }
 
 pub(crate) enum Store {
-    Dir { root: PathBuf },
+    Dir {
+        root: PathBuf,
+    },
     Tar {
         path: PathBuf,
         members: HashMap<String, Member>,
@@ -130,7 +132,10 @@ impl Store {
 
     /// Open member `name` (a path inside the layout or archive): a reader
     /// over exactly its bytes, and its size.
-    pub(crate) fn open_member(&self, name: &str) -> Result<(Box<dyn Read + Send>, u64), ImageError> {
+    pub(crate) fn open_member(
+        &self,
+        name: &str,
+    ) -> Result<(Box<dyn Read + Send>, u64), ImageError> {
         let missing = || ImageError::Missing {
             member: name.to_string(),
         };
@@ -142,7 +147,8 @@ impl Store {
                 if !real.starts_with(root) {
                     return Err(missing());
                 }
-                let f = File::open(&real).map_err(|e| ImageError::io(&p.display().to_string(), e))?;
+                let f =
+                    File::open(&real).map_err(|e| ImageError::io(&p.display().to_string(), e))?;
                 let md = f
                     .metadata()
                     .map_err(|e| ImageError::io(&p.display().to_string(), e))?;

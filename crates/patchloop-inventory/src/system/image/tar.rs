@@ -40,9 +40,14 @@ pub struct Header {
 pub enum TarError {
     Io(io::Error),
     /// The stream ended inside a header or inside an entry's data.
-    Truncated { offset: u64 },
+    Truncated {
+        offset: u64,
+    },
     /// A header failed its checksum or has a malformed field.
-    BadHeader { offset: u64, why: String },
+    BadHeader {
+        offset: u64,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for TarError {
@@ -145,12 +150,10 @@ impl<R: Read> TarReader<R> {
             check_sum(&block).map_err(|why| TarError::BadHeader { offset: start, why })?;
             let size = match pax_size.take() {
                 Some(s) => s,
-                None => {
-                    numeric(&block[124..136]).map_err(|why| TarError::BadHeader {
-                        offset: start,
-                        why: format!("size: {why}"),
-                    })?
-                }
+                None => numeric(&block[124..136]).map_err(|why| TarError::BadHeader {
+                    offset: start,
+                    why: format!("size: {why}"),
+                })?,
             };
             let typeflag = block[156];
             let padded = size
@@ -179,20 +182,18 @@ impl<R: Read> TarReader<R> {
                         b'L' => long_name = Some(cstr(&buf)),
                         b'K' => long_link = Some(cstr(&buf)),
                         b'x' => {
-                            for (k, v) in pax_records(&buf).map_err(|why| TarError::BadHeader {
-                                offset: start,
-                                why,
-                            })? {
+                            for (k, v) in pax_records(&buf)
+                                .map_err(|why| TarError::BadHeader { offset: start, why })?
+                            {
                                 match k.as_str() {
                                     "path" => pax_path = Some(v),
                                     "linkpath" => pax_link = Some(v),
                                     "size" => {
-                                        pax_size = Some(v.parse().map_err(|_| {
-                                            TarError::BadHeader {
+                                        pax_size =
+                                            Some(v.parse().map_err(|_| TarError::BadHeader {
                                                 offset: start,
                                                 why: format!("PAX size {v:?}"),
-                                            }
-                                        })?)
+                                            })?)
                                     }
                                     _ => {}
                                 }
