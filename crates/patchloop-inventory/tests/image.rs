@@ -746,3 +746,42 @@ fn rootfs_walk_records_links_and_reads_wanted_files() {
     );
     assert!(set.entry("usr/lib/os-release").is_some());
 }
+
+/// Truncations and byte flips of whole archives: every outcome is `Ok` or
+/// an error, never a panic (the deterministic part of the `read_image`
+/// fuzz target, run in CI).
+#[test]
+fn mutated_archives_never_panic() {
+    let status = b"Package: a\nVersion: 1\n\n".to_vec();
+    let layers = three_layers(&status, &status);
+    let dir = tempfile::tempdir().unwrap();
+    let (members, _) = oci_members(&layers, HISTORY, serde_json::json!({}));
+    let oci = dir.path().join("oci.tar");
+    write_tar(&oci, &members);
+    let legacy = dir.path().join("legacy.tar");
+    write_tar(&legacy, &docker_members(&layers, HISTORY));
+    let mutant = dir.path().join("mutant.tar");
+    let mut outcomes = (0, 0);
+    for src in [&oci, &legacy] {
+        let bytes = std::fs::read(src).unwrap();
+        let step = (bytes.len() / 97).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            std::fs::write(&mutant, &bytes[..cut]).unwrap();
+            match read(&mutant) {
+                Ok(_) => outcomes.0 += 1,
+                Err(_) => outcomes.1 += 1,
+            }
+        }
+        for (i, at) in (0..bytes.len()).step_by(step / 2 + 1).enumerate() {
+            let mut m = bytes.clone();
+            m[at] ^= 1 << (i % 8);
+            std::fs::write(&mutant, &m).unwrap();
+            match read(&mutant) {
+                Ok(_) => outcomes.0 += 1,
+                Err(_) => outcomes.1 += 1,
+            }
+        }
+    }
+    // Most cuts and flips hit checked bytes (headers, JSON, digests).
+    assert!(outcomes.1 > outcomes.0, "{outcomes:?}");
+}
