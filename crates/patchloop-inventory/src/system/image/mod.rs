@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use patchloop_model::{Diagnostic, Inventory, Layer, Target, TargetKind};
+use patchloop_model::{Diagnostic, Inventory, Layer, SourceFile, Target, TargetKind};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -424,11 +424,29 @@ pub fn inventory_image(path: &Path, opts: &ImageOptions) -> Result<Inventory, Im
     diagnostics.extend(analysis.diagnostics);
     let mut target = tree.target;
     target.os = analysis.os;
+    let mut sources = analysis.sources;
+    fill_layers(&mut sources, &tree.files, &display);
     Ok(Inventory {
-        sources: analysis.sources,
+        sources,
         diagnostics,
         target: Some(target),
     })
+}
+
+/// Give packages that an analyzer left without a layer the layer of the
+/// file they were read from (the last layer that wrote it, after links).
+fn fill_layers(sources: &mut [SourceFile], set: &FileSet, display_root: &str) {
+    for s in sources {
+        let rel = s.path.strip_prefix(display_root).unwrap_or(&s.path);
+        let Some(layer) = set.resolve(rel).and_then(|(_, e)| e.layer) else {
+            continue;
+        };
+        for p in &mut s.packages {
+            if p.layer.is_none() {
+                p.layer = Some(layer);
+            }
+        }
+    }
 }
 
 /// The base image's layer count from the history, as Trivy guesses it:
@@ -806,5 +824,85 @@ fn layer_error(e: LayerError, member: &str, limit: u64, what: &'static str) -> I
         LayerError::TooManyEntries(n) => {
             ImageError::member(member, format!("more than {n} entries in one layer"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::Content;
+    use patchloop_model::{Ecosystem, Package};
+
+    #[test]
+    fn packages_get_the_layer_of_their_file() {
+        let mut set = FileSet::new();
+        set.insert(
+            "usr/lib/os-release",
+            Some(0),
+            Content::Bytes(b"ID=x".to_vec()),
+        );
+        set.insert(
+            "var/lib/dpkg/status",
+            Some(2),
+            Content::Bytes(b"s".to_vec()),
+        );
+        set.insert(
+            "etc/status",
+            Some(3),
+            Content::Symlink("../var/lib/dpkg/status".into()),
+        );
+        let deb = Ecosystem::parse("Debian:12");
+        let mut a = SourceFile::new("img.tar!/var/lib/dpkg/status", "dpkg", deb.clone());
+        a.packages.push(Package::new(deb.clone(), "zlib1g", "1"));
+        let mut pinned = Package::new(deb.clone(), "bash", "5");
+        pinned.layer = Some(1);
+        a.packages.push(pinned);
+        let mut b = SourceFile::new("img.tar!etc/status", "dpkg", deb.clone());
+        b.packages.push(Package::new(deb.clone(), "x", "1"));
+        let mut c = SourceFile::new("img.tar!nowhere", "dpkg", deb.clone());
+        c.packages.push(Package::new(deb, "y", "1"));
+        let mut sources = vec![a, b, c];
+        fill_layers(&mut sources, &set, "img.tar!");
+        assert_eq!(sources[0].packages[0].layer, Some(2));
+        assert_eq!(
+            sources[0].packages[1].layer,
+            Some(1),
+            "an analyzer's choice stays"
+        );
+        assert_eq!(sources[1].packages[0].layer, Some(2), "through the link");
+        assert_eq!(sources[2].packages[0].layer, None);
+    }
+
+    fn h(by: &str, empty: bool) -> History {
+        History {
+            created_by: Some(by.into()),
+            empty_layer: empty,
+        }
+    }
+
+    #[test]
+    fn base_layers_from_history() {
+        // debian base (ADD, CMD) + app (RUN, COPY, ENTRYPOINT, CMD).
+        let hist = [
+            h("/bin/sh -c #(nop) ADD file:x in / ", false),
+            h("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
+            h("RUN apt-get install x", false),
+            h("COPY . /app", false),
+            h("ENTRYPOINT [\"/app\"]", true),
+            h("CMD [\"serve\"]", true),
+        ];
+        assert_eq!(guess_base_layers(&hist), 1);
+        // The base image itself: no boundary.
+        assert_eq!(guess_base_layers(&hist[..2]), 0);
+        // No CMD anywhere: no base.
+        assert_eq!(guess_base_layers(&[h("ADD", false), h("RUN", false)]), 0);
+        // Two base layers (BuildKit spelling).
+        let hist = [
+            h("ADD rootfs.tar /", false),
+            h("RUN apk add ca-certificates", false),
+            h("CMD [\"/bin/sh\"]", true),
+            h("COPY app /app", false),
+        ];
+        assert_eq!(guess_base_layers(&hist), 2);
     }
 }
