@@ -79,19 +79,15 @@ pub fn read_rootfs_with(
     let host_root = canonical == Path::new("/");
     let mut set = FileSet::new();
     let mut diags = Vec::new();
-    let walker = walkdir::WalkDir::new(&canonical)
+    let root_dev = device(&meta);
+    // Not `filter_entry`: skipping a directory the walk did not enter (a
+    // mount point on another device) would end the walk of its parent.
+    let mut walker = walkdir::WalkDir::new(&canonical)
         .follow_links(false)
         .same_file_system(!opts.cross_devices)
         .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            !(host_root
-                && e.depth() == 1
-                && e.file_name()
-                    .to_str()
-                    .is_some_and(|n| HOST_PSEUDO.contains(&n)))
-        });
-    for item in walker {
+        .into_iter();
+    while let Some(item) = walker.next() {
         let entry = match item {
             Ok(e) => e,
             Err(e) => {
@@ -103,6 +99,21 @@ pub fn read_rootfs_with(
                 continue;
             }
         };
+        if host_root
+            && entry.depth() == 1
+            && entry.file_type().is_dir()
+            && entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| HOST_PSEUDO.contains(&n))
+        {
+            let entered =
+                opts.cross_devices || entry.metadata().is_ok_and(|m| device(&m) == root_dev);
+            if entered {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
         if entry.depth() == 0 {
             continue;
         }
@@ -168,6 +179,17 @@ fn read_file(path: &Path, seen: &fs::Metadata) -> io::Result<fs::File> {
         return Err(io::Error::other("replaced while the tree was walked"));
     }
     Ok(f)
+}
+
+#[cfg(unix)]
+fn device(md: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    md.dev()
+}
+
+#[cfg(not(unix))]
+fn device(_md: &fs::Metadata) -> u64 {
+    0
 }
 
 #[cfg(unix)]
