@@ -279,3 +279,65 @@ pub fn formats() -> Result<u8> {
     emit(None, &format!("{t}\n"))?;
     Ok(exit::OK)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchloop_model::{Ecosystem, Layer, OsInfo, Package, SourceFile};
+
+    #[test]
+    fn table_shows_the_target_and_package_layers() {
+        let deb = Ecosystem::parse("Debian:12");
+        let mut s = SourceFile::new("img.tar!var/lib/dpkg/status", "dpkg-status", deb.clone());
+        let mut p = Package::new(deb.clone(), "zlib1g", "1:1.2.13");
+        p.layer = Some(0);
+        s.packages.push(p);
+        let mut q = Package::new(deb.clone(), "app-tool", "2");
+        q.layer = Some(1);
+        s.packages.push(q);
+        let layer = |index: u32, base: bool, by: &str| Layer {
+            index,
+            digest: format!("sha256:{index}{}", "a".repeat(63)),
+            diff_id: String::new(),
+            size: 10,
+            created_by: Some(by.into()),
+            base,
+        };
+        let inv = Inventory {
+            sources: vec![s],
+            diagnostics: Vec::new(),
+            target: Some(Target {
+                kind: TargetKind::Image,
+                reference: "demo/app:1".into(),
+                digest: Some("sha256:feed".into()),
+                os: Some(OsInfo {
+                    id: "debian".into(),
+                    version_id: "12".into(),
+                    pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
+                    ecosystem: Some(deb),
+                }),
+                layers: vec![
+                    layer(0, true, "ADD file:x in /"),
+                    layer(1, false, "RUN make"),
+                ],
+            }),
+        };
+        let out = render_table(&inv);
+        assert!(
+            out.starts_with("image demo/app:1\ndigest: sha256:feed\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("os: Debian GNU/Linux 12 (bookworm) (Debian:12)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("0aaaaaaaaaaa") && out.contains("ADD file:x in /"),
+            "{out}"
+        );
+        let zlib = out.lines().find(|l| l.contains("zlib1g")).unwrap();
+        assert!(zlib.contains("0 (base)"), "{zlib}");
+        let tool = out.lines().find(|l| l.contains("app-tool")).unwrap();
+        assert!(tool.contains(" 1 ") && !tool.contains("base"), "{tool}");
+    }
+}
