@@ -124,11 +124,41 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+/// A host file system or a container image to read as a whole, besides
+/// (or instead of) the PATHs: shared by `inventory`, `scan`, `explain` and
+/// `plan`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Read a host or unpacked file system: OS package databases and
+    /// language packages anywhere in it (symbolic links are not followed;
+    /// stays on DIR's device; on `/`, skips proc, sys, dev and run).
+    #[arg(long, value_name = "DIR", conflicts_with = "image")]
+    pub rootfs: Option<PathBuf>,
+    /// Read a container image: a `docker save` archive, or an OCI image
+    /// layout (directory or tar). Layers are streamed, never extracted.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// The platform to read from a multi-platform image (default
+    /// linux/amd64, or the only one).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", requires = "image")]
+    pub platform: Option<String>,
+    /// Count the image's first N layers as its base image (default: from
+    /// the base-image annotation, else guessed from the history).
+    #[arg(long, value_name = "N", requires = "image")]
+    pub base_layers: Option<u32>,
+    /// With --rootfs: also descend into other mounted file systems.
+    #[arg(long, requires = "rootfs")]
+    pub cross_devices: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    /// Files or directories to read (default: the current directory).
+    /// Files or directories to read (default: the current directory, unless
+    /// --rootfs or --image is given).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Table)]
     pub format: InventoryFormat,

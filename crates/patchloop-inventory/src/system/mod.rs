@@ -20,8 +20,11 @@ pub mod image;
 pub mod lang;
 pub mod os;
 pub mod rootfs;
+mod source;
 
 pub use fileset::{Content, Entry, FileSet};
+pub use image::{ImageError, ImageLimits, ImageOptions, inventory_image};
+pub use rootfs::{RootfsError, RootfsOptions, inventory_rootfs};
 
 use patchloop_model::{Diagnostic, OsInfo, SourceFile};
 
@@ -37,6 +40,10 @@ pub enum Want {
     /// only the result is kept (executables with embedded build info).
     Reduce { max: u64 },
 }
+
+/// A choice of the files to keep, as [`want`] makes it (sources take one
+/// so that they can be tested apart from the analyzers).
+pub type WantFn<'a> = &'a dyn Fn(&str, u64, u32) -> Want;
 
 /// Whether a regular file at `path` (normalized, see the module docs) of
 /// `size` bytes and Unix `mode` is needed by an analyzer.

@@ -93,6 +93,8 @@ pub struct InputArgs {
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
+    #[command(flatten)]
+    pub target: crate::cli::TargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -242,7 +244,8 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         },
         threads: 0,
     };
-    let paths = if paths.is_empty() && a.sbom.is_empty() {
+    let target = crate::commands::inventory::target_inventory(&a.target)?;
+    let paths = if paths.is_empty() && a.sbom.is_empty() && target.is_none() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
@@ -283,6 +286,8 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         (inventory, store)
     });
     let store = store?;
+    let mut inventory = inventory;
+    crate::commands::inventory::merge_target(&mut inventory, target);
 
     let staleness =
         patchloop_feeds::check_sources(&store.location(), &store.sources()?, now, max_age);

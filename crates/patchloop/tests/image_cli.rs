@@ -1,0 +1,243 @@
+//! `--image` and `--rootfs` through the real binary, on images built here
+//! with the `tar` crate.
+
+use std::io::Write;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn sha(b: &[u8]) -> String {
+    let mut s = String::from("sha256:");
+    for x in Sha256::digest(b) {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+/// A legacy `docker save` archive: a base layer with this machine's dpkg
+/// database and os-release, an application layer (gzip).
+fn docker_archive(path: &Path) -> Vec<Vec<u8>> {
+    let status = std::fs::read("/var/lib/dpkg/status").unwrap_or_else(|_| {
+        b"Package: zlib1g\nStatus: install ok installed\nVersion: 1\n".to_vec()
+    });
+    let l0 = tar_of(&[
+        ("var/lib/dpkg/status", &status),
+        ("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
+    ]);
+    let l1 = tar_of(&[("app/app.py", b"print('hi')\n")]);
+    let blobs = vec![l0.clone(), gzip(&l1)];
+    let cfg = serde_json::to_vec(&json!({
+        "os": "linux", "architecture": "amd64",
+        "rootfs": {"type": "layers", "diff_ids": [sha(&l0), sha(&l1)]},
+        "history": [
+            {"created_by": "/bin/sh -c #(nop) ADD file:base in / "},
+            {"created_by": "/bin/sh -c #(nop)  CMD [\"bash\"]", "empty_layer": true},
+            {"created_by": "COPY app.py /app/ # buildkit"},
+        ],
+    }))
+    .unwrap();
+    let cfg_name = format!("{}.json", sha(&cfg).trim_start_matches("sha256:"));
+    let man = serde_json::to_vec(&json!([{
+        "Config": cfg_name, "RepoTags": ["demo/app:1"],
+        "Layers": ["aaaa/layer.tar", "bbbb/layer.tar"],
+    }]))
+    .unwrap();
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in [
+        ("manifest.json", man.as_slice()),
+        (cfg_name.as_str(), cfg.as_slice()),
+        ("aaaa/layer.tar", blobs[0].as_slice()),
+        ("bbbb/layer.tar", blobs[1].as_slice()),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    b.finish().unwrap();
+    blobs
+}
+
+fn patchloop(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("patchloop").unwrap();
+    c.env_remove("NO_COLOR")
+        .env("PATCHLOOP_CONFIG", dir.join("no-config.toml"))
+        .env("PATCHLOOP_DB", dir.join("store/advisories.db"))
+        .current_dir(dir);
+    c
+}
+
+#[test]
+fn inventory_image_json_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img.tar");
+    let blobs = docker_archive(&img);
+    let out = patchloop(dir.path())
+        .args(["inventory", "--image"])
+        .arg(&img)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["target"];
+    assert_eq!(t["kind"], "image");
+    assert_eq!(t["reference"], "demo/app:1");
+    assert_eq!(t["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(t["layers"][0]["base"], true);
+    assert_eq!(t["layers"][1]["base"], false);
+    assert_eq!(t["layers"][1]["created_by"], "COPY app.py /app/ # buildkit");
+    assert_eq!(t["layers"][1]["digest"], sha(&blobs[1]));
+    assert_eq!(t["layers"][1]["size"], blobs[1].len() as u64);
+
+    patchloop(dir.path())
+        .args(["inventory", "--image"])
+        .arg(&img)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("image demo/app:1"))
+        .stdout(predicate::str::contains("COPY app.py /app/ # buildkit"))
+        .stdout(predicate::str::contains("base"));
+}
+
+#[test]
+fn inventory_rootfs_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=debian\n").unwrap();
+    let out = patchloop(dir.path())
+        .args(["inventory", "--rootfs"])
+        .arg(&root)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["target"]["kind"], "rootfs");
+    assert_eq!(v["target"]["reference"], root.display().to_string());
+}
+
+#[test]
+fn bad_images_fail_naming_the_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img.tar");
+    let blobs = docker_archive(&img);
+    let bytes = std::fs::read(&img).unwrap();
+    // Corrupt one byte in the middle of the gzip layer.
+    let mut bad = bytes.clone();
+    let at = bytes
+        .windows(blobs[1].len())
+        .position(|w| w == blobs[1].as_slice())
+        .unwrap();
+    bad[at + blobs[1].len() / 2] ^= 0xff;
+    let badp = dir.path().join("bad.tar");
+    std::fs::write(&badp, &bad).unwrap();
+    patchloop(dir.path())
+        .args(["inventory", "--image"])
+        .arg(&badp)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bbbb/layer.tar"));
+    patchloop(dir.path())
+        .args(["inventory", "--image", "nope.tar"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("nope.tar"));
+    patchloop(dir.path())
+        .args(["inventory", "--image"])
+        .arg(&img)
+        .arg("--rootfs")
+        .arg(dir.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn scan_and_plan_take_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img.tar");
+    docker_archive(&img);
+    // An advisory store with one record, imported by the binary.
+    let recs = dir.path().join("recs");
+    std::fs::create_dir_all(&recs).unwrap();
+    std::fs::write(
+        recs.join("DSA-0000-1.json"),
+        json!({"id": "DSA-0000-1", "modified": "2025-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "Debian:12", "name": "zlib"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:9"}]}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    patchloop(dir.path())
+        .args(["-q", "db", "import"])
+        .arg(&recs)
+        .assert()
+        .success();
+    let out = patchloop(dir.path())
+        .args([
+            "scan",
+            "--no-state",
+            "--fail-on",
+            "none",
+            "--format",
+            "json",
+            "--image",
+        ])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["findings"].is_array(), "{v}");
+    let out = patchloop(dir.path())
+        .args([
+            "plan",
+            "--no-state",
+            "--offline",
+            "--format",
+            "json",
+            "--image",
+        ])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
