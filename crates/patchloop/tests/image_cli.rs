@@ -38,7 +38,7 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 /// database and os-release, an application layer (gzip).
 fn docker_archive(path: &Path) -> Vec<Vec<u8>> {
     let status = std::fs::read("/var/lib/dpkg/status").unwrap_or_else(|_| {
-        b"Package: zlib1g\nStatus: install ok installed\nVersion: 1\n".to_vec()
+        b"Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n".to_vec()
     });
     let l0 = tar_of(&[
         ("var/lib/dpkg/status", &status),
@@ -222,7 +222,25 @@ fn scan_and_plan_take_an_image() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["findings"].is_array(), "{v}");
+    // zlib1g (source package zlib) of the base layer's dpkg database is
+    // matched on its source package, with the release's fix.
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "DSA-0000-1")
+        .unwrap_or_else(|| panic!("no DSA-0000-1 finding: {v}"));
+    assert_eq!(f["package"]["name"], "zlib");
+    assert_eq!(f["fixed"], "1:9");
+    assert_eq!(f["distro"]["fix_available"], true);
+    assert!(
+        f["distro"]["binaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["name"] == "zlib1g" && b["layer"] == 0),
+        "{f}"
+    );
     let out = patchloop(dir.path())
         .args([
             "plan",
@@ -239,5 +257,24 @@ fn scan_and_plan_take_an_image() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The vulnerable package comes from the base layer: the plan names the
+    // upgrade line and a base image bump holding that layer.
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let image = &v["image"];
+    assert_eq!(image["package_manager"], "apt", "{image}");
+    assert!(
+        image["command"]
+            .as_str()
+            .unwrap()
+            .contains("--only-upgrade zlib1g=1:9"),
+        "{image}"
+    );
+    assert_eq!(image["base_image"]["layers"][0]["index"], 0, "{image}");
+    assert!(
+        image["base_image"]["fixes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("DSA-0000-1"))
     );
 }
