@@ -538,11 +538,17 @@ fn via(f: &Finding) -> String {
         Relation::Direct => "direct".to_string(),
         _ => match o.paths.first() {
             Some(p) if p.len() > 1 => format!("via {}", p[..p.len() - 1].join(" > ")),
+            // OS package databases and flat lists say nothing of how a
+            // package came in.
+            _ if o.relation == Relation::Unknown => String::new(),
             _ => "transitive".to_string(),
         },
     };
     if o.scope != patchloop_model::Scope::Runtime {
-        s.push_str(&format!(" ({})", o.scope.as_str()));
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(&format!("({})", o.scope.as_str()));
     }
     s
 }
