@@ -233,6 +233,15 @@ fn scan_and_plan_take_an_image() {
     assert_eq!(f["package"]["name"], "zlib");
     assert_eq!(f["fixed"], "1:9");
     assert_eq!(f["distro"]["fix_available"], true);
+    // The table counts the binary packages of one database as entries and
+    // does not call OS packages transitive.
+    patchloop(dir.path())
+        .args(["scan", "--no-state", "--fail-on", "none", "--image"])
+        .arg(&img)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("var/lib/dpkg/status:"))
+        .stdout(predicate::str::contains("transitive").not());
     assert!(
         f["distro"]["binaries"]
             .as_array()

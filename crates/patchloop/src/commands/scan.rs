@@ -560,7 +560,23 @@ fn location(f: &Finding) -> String {
         None => String::new(),
     };
     if f.occurrences.len() > 1 {
-        s.push_str(&format!(" (+{} files)", f.occurrences.len() - 1));
+        // Several binary packages of one source package sit in the same
+        // OS database: count files, not entries.
+        let first = f.occurrences[0].path.as_str();
+        let mut others: Vec<&str> = f
+            .occurrences
+            .iter()
+            .map(|o| o.path.as_str())
+            .filter(|p| *p != first)
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        let (n, what) = if others.is_empty() {
+            (f.occurrences.len() - 1, ["entry", "entries"])
+        } else {
+            (others.len(), ["file", "files"])
+        };
+        s.push_str(&format!(" (+{n} {})", what[usize::from(n != 1)]));
     }
     let v = via(f);
     if !v.is_empty() {
