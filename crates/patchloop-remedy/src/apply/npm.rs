@@ -37,6 +37,71 @@ pub(crate) fn preflight(env: &Env, change: &Change) -> Result<(), String> {
     Ok(())
 }
 
+/// The package manager commands [`apply_with`] needs.
+pub(crate) struct JsTool<'a> {
+    /// The lockfile's format, to see what it holds after a parent bump.
+    pub format: Format,
+    /// What an override is called in the tool's messages.
+    pub override_noun: &'a str,
+    /// Raise a direct dependency (`pkg`, `to`) in its package.json section.
+    pub add: &'a dyn Fn(&mut Ctx<'_>, &str, &str) -> Result<String, String>,
+    /// Move a transitive dependency to the newest version its parents allow.
+    pub update: &'a dyn Fn(&mut Ctx<'_>, &str) -> Result<String, String>,
+    /// Re-resolve the lockfile after a package.json edit.
+    pub install: &'a dyn Fn(&mut Ctx<'_>) -> Result<String, String>,
+}
+
+/// One change through a package manager that reads overrides from
+/// package.json's `resolutions` (pnpm, yarn): the strategy dispatch both
+/// drivers share. `manifest_text` is the package.json at `manifest_path`,
+/// `manifest` the same parsed.
+pub(crate) fn apply_with(
+    ctx: &mut Ctx<'_>,
+    change: &Change,
+    lock: &Path,
+    (manifest_path, manifest_text, manifest): (&Path, &str, &serde_json::Value),
+    tool: &JsTool<'_>,
+) -> Result<String, String> {
+    let name = &change.package;
+    let mut done = Vec::new();
+    match change.strategy {
+        Strategy::LockfileUpdate | Strategy::ManifestBump
+            if save_flag(manifest, name).is_some() =>
+        {
+            done.push((tool.add)(ctx, name, &change.to)?);
+        }
+        Strategy::LockfileUpdate => done.push((tool.update)(ctx, name)?),
+        Strategy::ManifestBump => {
+            return Err(format!("{name} is not a dependency in package.json"));
+        }
+        Strategy::BumpParent => {
+            let pb = super::drivers::parent_of(change)?;
+            done.push((tool.add)(ctx, &pb.package, &pb.to)?);
+            if versions_in(lock, tool.format, name).contains(&change.from) {
+                done.push((tool.update)(ctx, name)?);
+            }
+        }
+        Strategy::Override => {
+            if save_flag(manifest, name).is_some() {
+                return Err(format!(
+                    "{name} is also a direct dependency: {} would conflict with it; bump it instead",
+                    tool.override_noun
+                ));
+            }
+            let value = serde_json::to_string(&change.to).map_err(|e| e.to_string())?;
+            let edited = set_nested(manifest_text, "resolutions", name, &value)
+                .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+            write(manifest_path, &edited)?;
+            done.push(format!(
+                "package.json: resolutions.{name} = \"{}\"",
+                change.to
+            ));
+            done.push((tool.install)(ctx)?);
+        }
+    }
+    Ok(done.join("; "))
+}
+
 /// The package.json section that declares `name`, as npm's save flag.
 pub(crate) fn save_flag(manifest: &serde_json::Value, name: &str) -> Option<&'static str> {
     [

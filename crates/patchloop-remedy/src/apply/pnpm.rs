@@ -12,9 +12,8 @@ use std::path::Path;
 use patchloop_inventory::Format;
 use patchloop_model::{Change, Strategy};
 
-use super::drivers::{Ctx, need, parent_of, read, versions_in, write};
-use super::jsonedit::set_nested;
-use super::npm::save_flag;
+use super::drivers::{Ctx, need, parent_of, read};
+use super::npm::{JsTool, apply_with, save_flag};
 use super::process::Env;
 
 const COMMON: &[&str] = &["--lockfile-only", "--ignore-scripts"];
@@ -33,7 +32,6 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
     let manifest_text = read(&manifest_path)?;
     let manifest: serde_json::Value = serde_json::from_str(&manifest_text)
         .map_err(|e| format!("{} is not valid JSON: {e}", manifest_path.display()))?;
-    let name = &change.package;
     let run = |ctx: &mut Ctx<'_>, args: Vec<String>| -> Result<String, String> {
         let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
         all.extend_from_slice(COMMON);
@@ -57,40 +55,18 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
             ],
         )
     };
-    let mut done = Vec::new();
-    match change.strategy {
-        Strategy::LockfileUpdate | Strategy::ManifestBump
-            if save_flag(&manifest, name).is_some() =>
-        {
-            done.push(add(ctx, name, &change.to)?);
-        }
-        Strategy::LockfileUpdate => done.push(update(ctx, name)?),
-        Strategy::ManifestBump => {
-            return Err(format!("{name} is not a dependency in package.json"));
-        }
-        Strategy::BumpParent => {
-            let pb = parent_of(change)?;
-            done.push(add(ctx, &pb.package, &pb.to)?);
-            if versions_in(lock, Format::PnpmLock, name).contains(&change.from) {
-                done.push(update(ctx, name)?);
-            }
-        }
-        Strategy::Override => {
-            if save_flag(&manifest, name).is_some() {
-                return Err(format!(
-                    "{name} is also a direct dependency: an override would conflict with it; bump it instead"
-                ));
-            }
-            let value = serde_json::to_string(&change.to).map_err(|e| e.to_string())?;
-            let edited = set_nested(&manifest_text, "resolutions", name, &value)
-                .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-            write(&manifest_path, &edited)?;
-            done.push(format!(
-                "package.json: resolutions.{name} = \"{}\"",
-                change.to
-            ));
-            done.push(run(ctx, vec!["install".into()])?);
-        }
-    }
-    Ok(done.join("; "))
+    let install = |ctx: &mut Ctx<'_>| run(ctx, vec!["install".into()]);
+    apply_with(
+        ctx,
+        change,
+        lock,
+        (&manifest_path, &manifest_text, &manifest),
+        &JsTool {
+            format: Format::PnpmLock,
+            override_noun: "an override",
+            add: &add,
+            update: &update,
+            install: &install,
+        },
+    )
 }

@@ -20,9 +20,8 @@ use std::path::Path;
 use patchloop_inventory::Format;
 use patchloop_model::{Change, Strategy};
 
-use super::drivers::{Ctx, need, parent_of, read, versions_in, write};
-use super::jsonedit::set_nested;
-use super::npm::save_flag;
+use super::drivers::{Ctx, need, parent_of, read, write};
+use super::npm::{JsTool, apply_with, save_flag};
 use super::process::{Env, run_logged};
 
 pub(crate) fn preflight(env: &Env, change: &Change) -> Result<(), String> {
@@ -152,7 +151,6 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
             run(ctx, a)
         }
     };
-    let name = &change.package;
     let update = |ctx: &mut Ctx<'_>, pkg: &str| -> Result<String, String> {
         if berry {
             return run(ctx, vec!["up".into(), "-R".into(), pkg.into()]);
@@ -166,42 +164,20 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, change: &Change, lock: &Path) -> Result<S
         let r = run(ctx, vec!["install".into()])?;
         Ok(format!("yarn.lock: {n} entr(ies) of {pkg} dropped; {r}"))
     };
-    let mut done = Vec::new();
-    match change.strategy {
-        Strategy::LockfileUpdate | Strategy::ManifestBump
-            if save_flag(&manifest, name).is_some() =>
-        {
-            done.push(add(ctx, name, &change.to)?);
-        }
-        Strategy::LockfileUpdate => done.push(update(ctx, name)?),
-        Strategy::ManifestBump => {
-            return Err(format!("{name} is not a dependency in package.json"));
-        }
-        Strategy::BumpParent => {
-            let pb = parent_of(change)?;
-            done.push(add(ctx, &pb.package, &pb.to)?);
-            if versions_in(lock, Format::YarnLock, name).contains(&change.from) {
-                done.push(update(ctx, name)?);
-            }
-        }
-        Strategy::Override => {
-            if save_flag(&manifest, name).is_some() {
-                return Err(format!(
-                    "{name} is also a direct dependency: a resolution would conflict with it; bump it instead"
-                ));
-            }
-            let value = serde_json::to_string(&change.to).map_err(|e| e.to_string())?;
-            let edited = set_nested(&manifest_text, "resolutions", name, &value)
-                .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-            write(&manifest_path, &edited)?;
-            done.push(format!(
-                "package.json: resolutions.{name} = \"{}\"",
-                change.to
-            ));
-            done.push(run(ctx, vec!["install".into()])?);
-        }
-    }
-    Ok(done.join("; "))
+    let install = |ctx: &mut Ctx<'_>| run(ctx, vec!["install".into()]);
+    apply_with(
+        ctx,
+        change,
+        lock,
+        (&manifest_path, &manifest_text, &manifest),
+        &JsTool {
+            format: Format::YarnLock,
+            override_noun: "a resolution",
+            add: &add,
+            update: &update,
+            install: &install,
+        },
+    )
 }
 
 #[cfg(test)]
