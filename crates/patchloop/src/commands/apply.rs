@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
+use patchloop_feeds::SqliteStore;
 use patchloop_feeds::timefmt::format_us;
-use patchloop_feeds::{OpenMode, SqliteStore, StoreError};
 use patchloop_model::Plan;
 use patchloop_remedy::apply::{ApplyOptions, ApplyReport, GroupOutcome};
 use patchloop_remedy::plan::{Grouping, PlanOptions};
@@ -121,20 +121,8 @@ fn read_plan(path: &Path) -> Result<Plan> {
 }
 
 fn open_store(input: &InputArgs) -> Result<SqliteStore> {
-    let db = match &input.db {
-        Some(p) => p.clone(),
-        None => patchloop_feeds::default_db_path().ok_or_else(|| {
-            anyhow!("cannot find a data directory for the advisory database: give --db PATH or set PATCHLOOP_DB")
-        })?,
-    };
-    match SqliteStore::open(&db, OpenMode::ReadOnly) {
-        Ok(s) => Ok(s),
-        Err(StoreError::Missing { .. }) => Err(anyhow!(
-            "no advisory database at {}: run `patchloop db sync` (or `patchloop db import`) first",
-            db.display()
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let db = crate::commands::scan::db_path(input)?;
+    crate::commands::scan::open_store(&db)
 }
 
 fn load_policy(input: &InputArgs, paths: &[PathBuf]) -> Result<Policy> {

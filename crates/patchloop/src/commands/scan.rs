@@ -193,8 +193,18 @@ pub(crate) struct Scanned {
 }
 
 /// Inventory → store → findings → state → prioritization.
+/// The advisory database `--db` (or the environment, or the default) names.
+pub(crate) fn db_path(a: &InputArgs) -> Result<PathBuf> {
+    match &a.db {
+        Some(p) => Ok(p.clone()),
+        None => patchloop_feeds::default_db_path().ok_or_else(|| {
+            anyhow!("cannot find a data directory for the advisory database: give --db PATH or set PATCHLOOP_DB")
+        }),
+    }
+}
+
 /// Open the advisory store read-only, with the hint users need when there is none.
-fn open_store(db: &Path) -> Result<SqliteStore> {
+pub(crate) fn open_store(db: &Path) -> Result<SqliteStore> {
     match SqliteStore::open(db, OpenMode::ReadOnly) {
         Ok(s) => Ok(s),
         Err(StoreError::Missing { .. }) => Err(anyhow!(
@@ -208,12 +218,7 @@ fn open_store(db: &Path) -> Result<SqliteStore> {
 pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> Result<Scanned> {
     let now = crate::commands::db::now_us()?;
     let today = format_us(now)[..10].to_string();
-    let db = match &a.db {
-        Some(p) => p.clone(),
-        None => patchloop_feeds::default_db_path().ok_or_else(|| {
-            anyhow!("cannot find a data directory for the advisory database: give --db PATH or set PATCHLOOP_DB")
-        })?,
-    };
+    let db = db_path(a)?;
     let policy = match &a.policy {
         Some(p) if !p.is_file() => {
             return Err(anyhow!("policy file {} not found", p.display()));
