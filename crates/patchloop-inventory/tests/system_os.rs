@@ -671,3 +671,33 @@ fn packages_keep_the_layer_that_installed_them() {
     );
     assert!(layer_of(&set).iter().all(|(_, l)| *l == Some(3)));
 }
+
+/// A rootfs is shown as its directory joined with `/` to the tree path,
+/// by the OS analyzers as by the language ones (images as `FILE!path`).
+#[test]
+fn rootfs_paths_are_joined_with_a_slash() {
+    use patchloop_inventory::system::rootfs::{RootfsOptions, inventory_rootfs};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n",
+    )
+    .unwrap();
+    let inv = inventory_rootfs(root, &RootfsOptions::default()).unwrap();
+    let want = format!("{}/var/lib/dpkg/status", root.display());
+    assert_eq!(inv.sources.len(), 1, "{:?}", inv.diagnostics);
+    assert_eq!(inv.sources[0].path, want);
+    assert_eq!(inv.sources[0].packages[0].locations[0].path, want);
+    assert_eq!(
+        patchloop_inventory::system::display_path("img.tar!", "etc/os-release"),
+        "img.tar!etc/os-release"
+    );
+}

@@ -68,6 +68,16 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A tree path as shown to users: `display_root` is an image's `FILE!`
+/// (joined as is) or a directory (joined with `/`).
+pub fn display_path(display_root: &str, path: &str) -> String {
+    if display_root.is_empty() || display_root.ends_with('/') || display_root.ends_with('!') {
+        format!("{display_root}{path}")
+    } else {
+        format!("{display_root}/{path}")
+    }
+}
+
 /// Run every analyzer over the collected files. `display_root` prefixes
 /// the paths shown to users (`image.tar!` or the rootfs directory).
 pub fn analyze(set: &FileSet, display_root: &str) -> Analysis {

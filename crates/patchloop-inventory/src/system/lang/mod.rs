@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 
 use patchloop_model::{Diagnostic, DiagnosticLevel, Ecosystem, Location, Package, SourceFile};
 
-use super::{Analysis, Content, FileSet, Want};
+use super::{Analysis, Content, FileSet, Want, display_path};
 
 /// Largest executable or Java archive read (bigger ones are skipped by the
 /// source with a warning).
@@ -75,17 +75,6 @@ pub fn reduce(path: &str, _display: &str, bytes: &[u8]) -> Content {
         Ok(Some(source)) => Content::Parsed(Box::new(source)),
         Ok(None) => Content::Nothing(String::new()),
         Err(message) => Content::Nothing(message),
-    }
-}
-
-/// Join the tree's display root and a tree path: `image.tar!` and
-/// `usr/bin/x` give `image.tar!usr/bin/x`, `/mnt/root` gives
-/// `/mnt/root/usr/bin/x`, an empty root gives the path itself.
-pub fn display_path(root: &str, path: &str) -> String {
-    if root.is_empty() || root.ends_with('/') || root.ends_with('!') {
-        format!("{root}{path}")
-    } else {
-        format!("{root}/{path}")
     }
 }
 

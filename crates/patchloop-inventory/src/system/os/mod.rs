@@ -186,7 +186,7 @@ pub fn analyze(set: &FileSet, display_root: &str, out: &mut Analysis) {
     if found_db && os.is_none() {
         out.diagnostics.push(Diagnostic {
             level: DiagnosticLevel::Warning,
-            path: format!("{display_root}etc/os-release"),
+            path: super::display_path(display_root, "etc/os-release"),
             line: None,
             message: "no os-release file: the distribution is unknown; OS packages are \
                       listed but not matched against advisories"
@@ -207,7 +207,7 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The path shown to users.
     pub fn display(&self, path: &str) -> String {
-        format!("{}{path}", self.display_root)
+        super::display_path(self.display_root, path)
     }
 
     /// The ecosystem of the packages of a database whose distributions

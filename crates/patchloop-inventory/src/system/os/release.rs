@@ -210,7 +210,7 @@ pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) ->
         Ok(e) => info.ecosystem = Some(e),
         Err(why) => diags.push(Diagnostic {
             level: DiagnosticLevel::Warning,
-            path: format!("{display_root}{path}"),
+            path: super::super::display_path(display_root, path),
             line: None,
             message: format!(
                 "{why}; its OS packages are listed but not matched against advisories"
