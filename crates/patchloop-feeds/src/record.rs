@@ -41,9 +41,12 @@ pub struct PreparedAdvisory {
     pub source: String,
     /// File (and zip entry) or URL it was read from.
     pub origin: String,
-    /// The original bytes, compressed ([`compress`]).
+    /// The original bytes, as stored ([`pack`]).
     pub raw_zstd: Vec<u8>,
     pub raw_len: usize,
+    /// The record's [`Advisory::head`] as stored ([`pack`]): what a scan
+    /// reads of it.
+    pub head: Vec<u8>,
     pub affected: Vec<AffectedKey>,
     /// Other ids of the same vulnerability (deduplicated, without `id`).
     pub aliases: Vec<String>,
@@ -112,7 +115,7 @@ pub fn prepare(
             name: name.to_string(),
             name_key: name_key(eco, name).into_owned(),
             purl: p.purl.clone(),
-            entry: compress(&serde_json::to_vec(a).map_err(|e| format!("{id}: {e}"))?),
+            entry: pack(&serde_json::to_vec(a).map_err(|e| format!("{id}: {e}"))?),
         });
     }
     let mut aliases: Vec<String> = adv
@@ -144,11 +147,52 @@ pub fn prepare(
         ecosystem,
         source: source.to_string(),
         origin: origin.to_string(),
-        raw_zstd: compress(bytes),
+        raw_zstd: pack(bytes),
         raw_len: bytes.len(),
+        head: pack(&serde_json::to_vec(&adv.head()).map_err(|e| format!("{id}: {e}"))?),
         affected,
         aliases,
     })
+}
+
+/// Below this size a stored record or entry is kept as plain JSON: zstd
+/// saves about a third on such small documents but costs a table setup
+/// per frame on every read, which dominated `scan`'s store lookups
+/// (docs/performance.md, "Scan").
+const PLAIN_MAX: usize = 1024;
+
+/// zstd frames start with this magic; stored JSON starts with `{`.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// What is stored for a record or an affected entry: the JSON itself
+/// when it is small or does not compress by at least a quarter, else a
+/// zstd frame ([`compress`]). [`unpack`] tells them apart by the first
+/// bytes.
+pub fn pack(json: &[u8]) -> Vec<u8> {
+    if json.len() <= PLAIN_MAX {
+        return json.to_vec();
+    }
+    let z = compress(json);
+    if z.is_empty() || z.len() * 4 > json.len() * 3 {
+        json.to_vec()
+    } else {
+        z
+    }
+}
+
+/// The JSON of what [`pack`] stored (older stores hold zstd frames only;
+/// both read the same).
+pub fn unpack(stored: &[u8], len_hint: usize) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    if stored.starts_with(&ZSTD_MAGIC) {
+        return decompress(stored, len_hint).map(std::borrow::Cow::Owned);
+    }
+    match stored.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => Ok(std::borrow::Cow::Borrowed(stored)),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stored value is neither JSON nor a zstd frame",
+        )),
+    }
 }
 
 /// Compress a stored record or entry: a zstd frame (with its content
@@ -223,7 +267,37 @@ mod tests {
         assert_eq!(p.affected.len(), 1);
         assert_eq!(p.affected[0].name_key, "django-rest");
         assert_eq!(p.ecosystem, "PyPI");
-        assert_eq!(decompress(&p.raw_zstd, p.raw_len).unwrap(), j.to_vec());
+        // Small: kept as it is.
+        assert_eq!(p.raw_zstd, j.to_vec());
+        assert_eq!(unpack(&p.raw_zstd, p.raw_len).unwrap().as_ref(), j);
+        let head: Advisory = serde_json::from_slice(&unpack(&p.head, 0).unwrap()).unwrap();
+        assert_eq!(head.summary.as_deref(), Some("s"));
+        assert!(head.affected.is_empty());
+        // Large and repetitive: compressed, and read back the same.
+        let big = serde_json::to_vec(&serde_json::json!({
+            "id": "X", "modified": "2024-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "npm", "name": "a"},
+                          "versions": (0..500).map(|i| format!("1.0.{i}")).collect::<Vec<_>>()}]
+        }))
+        .unwrap();
+        let packed = pack(&big);
+        assert!(packed.starts_with(&ZSTD_MAGIC) && packed.len() < big.len() / 2);
+        assert_eq!(unpack(&packed, 0).unwrap().as_ref(), &big[..]);
+        // Incompressible: kept as it is.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = std::iter::once(b'{')
+            .chain((0..4000).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 56) as u8
+            }))
+            .collect();
+        assert!(
+            pack(&noise) == noise,
+            "incompressible input was not kept as is"
+        );
+        assert!(unpack(b"garbage", 0).is_err());
         // Reused state: many records in a row, big and small, round-trip.
         for n in [0usize, 1, 100, 70_000, 3, 1 << 20] {
             let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8 ^ (i / 7) as u8).collect();

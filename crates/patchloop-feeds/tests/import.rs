@@ -413,3 +413,65 @@ fn preloaded_names_equal_queried_names() {
     );
     drop(dir);
 }
+
+/// The head a scan reads equals the head of the full record, for every
+/// real record; stores written by schema v1 (no head column) are read
+/// read-only as they are, and migrated (heads filled) when opened for
+/// writing.
+#[test]
+fn heads_equal_full_records_and_v1_stores_migrate() {
+    let Some(d) = data() else { return };
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[d.osv.clone(), d.ghsa.clone()]);
+    let ids: Vec<String> = records(&d.osv)
+        .into_iter()
+        .chain(records(&d.ghsa))
+        .map(|(id, _)| id)
+        .collect();
+    let check = |store: &SqliteStore| {
+        let mut with_refs = 0;
+        for id in &ids {
+            let full = store.get(id).unwrap().unwrap();
+            let head = store.get_head(id).unwrap().unwrap();
+            assert_eq!(head, full.head(), "{id}");
+            // What the scan uses survives; the bulk does not.
+            assert_eq!(head.aliases, full.aliases, "{id}");
+            assert!(head.affected.iter().all(|a| a.ranges.is_empty()), "{id}");
+            with_refs += usize::from(!head.references.is_empty());
+        }
+        assert!(with_refs > ids.len() / 2, "{with_refs} of {}", ids.len());
+    };
+    check(&store);
+    let path = store.path().to_path_buf();
+    drop(store);
+
+    // Turn it into a v1 store: no head column, schema_version 1.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "ALTER TABLE advisories DROP COLUMN head;
+             UPDATE schema_meta SET value = '1' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+    }
+    let ro = SqliteStore::open(&path, patchloop_feeds::OpenMode::ReadOnly).unwrap();
+    check(&ro);
+    drop(ro);
+    let rw = SqliteStore::open(&path, patchloop_feeds::OpenMode::ReadWrite).unwrap();
+    drop(rw);
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let (v, nulls): (String, i64) = c
+            .query_row(
+                "SELECT (SELECT value FROM schema_meta WHERE key = 'schema_version'),
+                        (SELECT COUNT(*) FROM advisories WHERE head IS NULL)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((v.as_str(), nulls), ("2", 0));
+    }
+    let ro = SqliteStore::open(&path, patchloop_feeds::OpenMode::ReadOnly).unwrap();
+    check(&ro);
+    drop(dir);
+}

@@ -9,6 +9,7 @@
 //! a bump to a version that is still vulnerable, or a new alias record in
 //! the store, keeps the original date.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use patchloop_model::ScanReport;
@@ -76,6 +77,12 @@ impl StateStore {
     /// Record that every finding of `report` was seen on `today` in
     /// `project` (only when `record`), and return each finding's first-seen
     /// date (same order as `report.findings`; `today` for a new one).
+    ///
+    /// The project's history is read with one query; rows are written only
+    /// where something changes (a new sighting, an earlier first date, or
+    /// the first sighting of the day), so a rescan on the same day writes
+    /// nothing. Concurrent scans are safe: the write keeps the earliest
+    /// first date and the latest last date whoever comes second.
     pub fn observe(
         &mut self,
         project: &str,
@@ -88,49 +95,208 @@ impl StateStore {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(&err)?;
-        let mut out = Vec::with_capacity(report.findings.len());
+        // (package, id) -> (first_seen, last_seen)
+        let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
         {
-            let mut get = tx
+            let mut all = self
+                .conn
                 .prepare_cached(
-                    "SELECT MIN(first_seen) FROM seen WHERE project = ?1 AND package = ?2 AND id = ?3",
+                    "SELECT package, id, first_seen, last_seen FROM seen WHERE project = ?1",
                 )
                 .map_err(&err)?;
-            let mut put = tx
-                .prepare_cached(
-                    "INSERT INTO seen (project, id, package, first_seen, last_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (project, id, package) DO UPDATE SET
-                       first_seen = MIN(first_seen, excluded.first_seen),
-                       last_seen = MAX(last_seen, excluded.last_seen)",
-                )
+            let rows = all
+                .query_map(params![project], |r| {
+                    Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+                })
                 .map_err(&err)?;
-            for f in &report.findings {
-                let package = format!("{}/{}", f.package.ecosystem, f.package.name);
-                let mut first = today.to_string();
-                let mut new = true;
-                for id in f.ids() {
-                    let seen: Option<String> = get
-                        .query_row(params![project, package, id], |r| r.get(0))
-                        .map_err(&err)?;
-                    if let Some(s) = seen {
-                        new = false;
-                        if s < first {
-                            first = s;
-                        }
+            for row in rows {
+                let (k, v) = row.map_err(&err)?;
+                known.insert(k, v);
+            }
+        }
+        let mut out = Vec::with_capacity(report.findings.len());
+        let mut writes: Vec<(String, String, String)> = Vec::new();
+        for f in &report.findings {
+            let package = format!("{}/{}", f.package.ecosystem, f.package.name);
+            let mut first = today.to_string();
+            let mut new = true;
+            let mut rows = Vec::new();
+            for id in f.ids() {
+                let k = (package.clone(), id.to_string());
+                if let Some((s, _)) = known.get(&k) {
+                    new = false;
+                    if *s < first {
+                        first = s.clone();
                     }
                 }
-                for id in f.ids().filter(|_| record) {
+                rows.push(k);
+            }
+            if record {
+                for k in rows {
+                    let stale = match known.get(&k) {
+                        None => true,
+                        Some((s, l)) => *s != first || l.as_str() < today,
+                    };
+                    if stale {
+                        writes.push((k.1, k.0, first.clone()));
+                    }
+                }
+            }
+            out.push(Sighting {
+                first_seen: first,
+                new,
+            });
+        }
+        if !writes.is_empty() {
+            let tx = self.conn.transaction().map_err(&err)?;
+            {
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT INTO seen (project, id, package, first_seen, last_seen)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (project, id, package) DO UPDATE SET
+                           first_seen = MIN(first_seen, excluded.first_seen),
+                           last_seen = MAX(last_seen, excluded.last_seen)",
+                    )
+                    .map_err(&err)?;
+                for (id, package, first) in &writes {
                     put.execute(params![project, id, package, first, today])
                         .map_err(&err)?;
                 }
-                out.push(Sighting {
-                    first_seen: first,
-                    new,
-                });
             }
+            tx.commit().map_err(&err)?;
         }
-        tx.commit().map_err(&err)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(findings: &[(&str, &[&str], &str)]) -> ScanReport {
+        let findings: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|(id, aliases, name)| {
+                serde_json::json!({
+                    "id": id, "aliases": aliases, "records": [id],
+                    "category": "vulnerability",
+                    "package": {"ecosystem": "crates.io", "name": name, "version": "1.0.0",
+                                "purl": format!("pkg:cargo/{name}@1.0.0")},
+                    "occurrences": [],
+                    "severity": {"level": "high"}
+                })
+            })
+            .collect();
+        let mut r = ScanReport {
+            schema: String::new(),
+            generator: String::new(),
+            database: patchloop_model::DatabaseInfo {
+                path: String::new(),
+                age_secs: None,
+                stale: false,
+                warning: None,
+            },
+            summary: patchloop_model::Summary::default(),
+            findings: Vec::new(),
+            policy: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        r.findings = findings
+            .into_iter()
+            .map(|f| serde_json::from_value(f).expect("finding"))
+            .collect();
+        r
+    }
+
+    fn rows(st: &StateStore) -> Vec<(String, String, String, String)> {
+        let mut q = st
+            .conn
+            .prepare("SELECT id, package, first_seen, last_seen FROM seen ORDER BY id, package")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn first_dates_survive_and_same_day_rescans_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = StateStore::open(&dir.path().join("state.db")).unwrap();
+        let r1 = report(&[("RUSTSEC-1", &["CVE-1"], "a")]);
+        let s = st.observe("p", &r1, "2026-01-01", true).unwrap();
+        assert_eq!(
+            s[0],
+            Sighting {
+                first_seen: "2026-01-01".into(),
+                new: true
+            }
+        );
+        assert_eq!(rows(&st).len(), 2);
+
+        // Same day again: nothing changes, nothing is written.
+        let before = st.conn.total_changes();
+        let s = st.observe("p", &r1, "2026-01-01", true).unwrap();
+        assert_eq!(
+            s[0],
+            Sighting {
+                first_seen: "2026-01-01".into(),
+                new: false
+            }
+        );
+        assert_eq!(st.conn.total_changes(), before);
+
+        // A later day: last_seen moves, first_seen stays; a new alias record
+        // (GHSA-1) inherits the first date of the vulnerability.
+        let r2 = report(&[
+            ("RUSTSEC-1", &["CVE-1", "GHSA-1"], "a"),
+            ("RUSTSEC-2", &[], "b"),
+        ]);
+        let s = st.observe("p", &r2, "2026-02-01", true).unwrap();
+        assert_eq!(
+            s[0],
+            Sighting {
+                first_seen: "2026-01-01".into(),
+                new: false
+            }
+        );
+        assert_eq!(
+            s[1],
+            Sighting {
+                first_seen: "2026-02-01".into(),
+                new: true
+            }
+        );
+        let want = |id: &str, pkg: &str, f: &str, l: &str| {
+            (
+                id.to_string(),
+                format!("crates.io/{pkg}"),
+                f.to_string(),
+                l.to_string(),
+            )
+        };
+        assert_eq!(
+            rows(&st),
+            vec![
+                want("CVE-1", "a", "2026-01-01", "2026-02-01"),
+                want("GHSA-1", "a", "2026-01-01", "2026-02-01"),
+                want("RUSTSEC-1", "a", "2026-01-01", "2026-02-01"),
+                want("RUSTSEC-2", "b", "2026-02-01", "2026-02-01"),
+            ]
+        );
+
+        // Not recording: dates are answered, nothing is written; another
+        // project has its own history.
+        let before = st.conn.total_changes();
+        let s = st.observe("q", &r1, "2026-03-01", false).unwrap();
+        assert_eq!(
+            s[0],
+            Sighting {
+                first_seen: "2026-03-01".into(),
+                new: true
+            }
+        );
+        assert_eq!(st.conn.total_changes(), before);
     }
 }

@@ -151,7 +151,7 @@ struct Records<'s> {
 impl<'s> Records<'s> {
     fn get(&mut self, id: &str) -> Result<Option<&Advisory>, StoreError> {
         if !self.records.contains_key(id) {
-            let r = self.store.get(id)?;
+            let r = self.store.get_head(id)?;
             self.records.insert(id.to_string(), r);
         }
         Ok(self.records.get(id).and_then(Option::as_ref))
@@ -596,7 +596,7 @@ fn build_finding<'a>(
     for id in record_ids.iter().chain(alias_ids.iter()) {
         if let Some(r) = records.get(id)? {
             for x in &r.references {
-                if is_exploit_ref(&x.kind, &x.url) && !exploitation.exploit_refs.contains(&x.url) {
+                if x.is_exploit() && !exploitation.exploit_refs.contains(&x.url) {
                     exploitation.exploit_refs.push(x.url.clone());
                 }
             }
@@ -709,18 +709,6 @@ fn build_finding<'a>(
         risk: None,
         distro,
     })
-}
-
-/// An OSV reference that documents a working exploit: type `EVIDENCE`
-/// (OSV: "a demonstration of the validity of a vulnerability claim"), or a
-/// link to an exploit archive.
-fn is_exploit_ref(kind: &str, url: &str) -> bool {
-    const ARCHIVES: [&str; 3] = [
-        "exploit-db.com/exploits/",
-        "packetstormsecurity.com/files/",
-        "github.com/rapid7/metasploit-framework/",
-    ];
-    kind == "EVIDENCE" || ARCHIVES.iter().any(|a| url.contains(a))
 }
 
 fn first_sentence(details: &str) -> String {

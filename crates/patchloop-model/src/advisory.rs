@@ -88,6 +88,57 @@ impl Advisory {
     pub fn cves(&self) -> impl Iterator<Item = &str> {
         self.ids().filter(|i| i.starts_with("CVE-"))
     }
+
+    /// What a scan report takes from a record, and nothing else: ids,
+    /// dates, summary (the details only when there is no summary), the
+    /// severities (the record's and its affected entries', without the
+    /// entries' ranges and versions), the qualitative severity label of
+    /// `database_specific`, and the ADVISORY and exploit references.
+    /// Stores keep it beside the full record so a scan reads a few
+    /// hundred bytes per hit instead of the whole record.
+    pub fn head(&self) -> Advisory {
+        let label = self
+            .database_specific
+            .as_ref()
+            .and_then(|d| d.get("severity"))
+            .filter(|s| s.is_string())
+            .map(|s| serde_json::json!({ "severity": s }));
+        let no_summary = self.summary.as_deref().is_none_or(|s| s.trim().is_empty());
+        Advisory {
+            schema_version: None,
+            id: self.id.clone(),
+            modified: self.modified.clone(),
+            published: self.published.clone(),
+            withdrawn: self.withdrawn.clone(),
+            aliases: self.aliases.clone(),
+            related: Vec::new(),
+            upstream: self.upstream.clone(),
+            summary: self.summary.clone(),
+            details: self.details.clone().filter(|_| no_summary),
+            severity: self.severity.clone(),
+            affected: self
+                .affected
+                .iter()
+                .filter(|a| !a.severity.is_empty())
+                .map(|a| Affected {
+                    package: None,
+                    severity: a.severity.clone(),
+                    ranges: Vec::new(),
+                    versions: Vec::new(),
+                    ecosystem_specific: None,
+                    database_specific: None,
+                })
+                .collect(),
+            references: self
+                .references
+                .iter()
+                .filter(|r| r.kind == "ADVISORY" || r.is_exploit())
+                .cloned()
+                .collect(),
+            credits: Vec::new(),
+            database_specific: label,
+        }
+    }
 }
 
 /// `null` and absent both mean empty (some producers write `"aliases": null`).
@@ -271,6 +322,21 @@ pub struct Reference {
     pub kind: String,
     #[serde(default)]
     pub url: String,
+}
+
+impl Reference {
+    /// A reference that documents a working exploit: type `EVIDENCE` (OSV:
+    /// "a demonstration of the validity of a vulnerability claim"), or a
+    /// link into a public exploit archive (Exploit-DB, Packet Storm,
+    /// Metasploit).
+    pub fn is_exploit(&self) -> bool {
+        const ARCHIVES: [&str; 3] = [
+            "exploit-db.com/exploits/",
+            "packetstormsecurity.com/files/",
+            "github.com/rapid7/metasploit-framework/",
+        ];
+        self.kind == "EVIDENCE" || ARCHIVES.iter().any(|a| self.url.contains(a))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

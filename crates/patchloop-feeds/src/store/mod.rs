@@ -229,6 +229,12 @@ pub trait AdvisoryStore {
     /// One advisory by id (withdrawn ones too).
     fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError>;
 
+    /// The part of an advisory a scan report uses ([`Advisory::head`]);
+    /// stores that keep it answer without reading the whole record.
+    fn get_head(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
+        Ok(self.get(id)?.map(|a| a.head()))
+    }
+
     /// The record exactly as it was imported (bytes).
     fn get_raw(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
