@@ -1,7 +1,7 @@
 //! Building blocks every parser shares: a de-duplicating package set and
 //! the propagation of direct/transitive and scope along dependency edges.
 
-use crate::fxhash::{HashMap, HashSet};
+use crate::fxhash::HashMap;
 use std::collections::VecDeque;
 
 use patchloop_model::{Package, Relation, Scope};
@@ -82,10 +82,11 @@ impl PackageSet {
     /// The packages, sorted by name then version, with dependency lists
     /// de-duplicated, sorted, and pruned of ids not in the set.
     pub fn into_sorted(self) -> Vec<Package> {
-        let ids: HashSet<String> = self.index.into_keys().collect();
+        let ids = self.index;
         let mut v = self.packages;
         for p in &mut v {
-            p.dependencies.retain(|d| ids.contains(d) && *d != p.id);
+            p.dependencies
+                .retain(|d| ids.contains_key(d.as_str()) && *d != p.id);
             p.dependencies.sort();
             p.dependencies.dedup();
             p.locations.sort();
@@ -119,37 +120,47 @@ fn merge_relation(a: Relation, b: Relation) -> Relation {
 /// dependencies → dev). Packages reachable from nothing keep their scope
 /// and get `Unknown` unless they already say otherwise.
 pub fn propagate(packages: &mut PackageSet, direct: &[(String, Scope)]) {
-    let mut scope_of: HashMap<String, Scope> = HashMap::default();
-    let direct_ids: HashSet<&str> = direct.iter().map(|(id, _)| id.as_str()).collect();
+    // By index: no id is cloned or hashed more than once per edge.
+    let index = &packages.index;
+    let n = packages.packages.len();
+    let mut scope_of: Vec<Option<Scope>> = vec![None; n];
+    let mut is_direct = vec![false; n];
+    for (id, _) in direct {
+        if let Some(&i) = index.get(id.as_str()) {
+            is_direct[i] = true;
+        }
+    }
     // Most demanding first, so the first scope assigned is the final one.
+    let mut queue: VecDeque<usize> = VecDeque::new();
     for s in [Scope::Runtime, Scope::Optional, Scope::Build, Scope::Dev] {
-        let mut queue: VecDeque<String> = direct
-            .iter()
-            .filter(|(id, sc)| *sc == s && packages.contains(id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        while let Some(id) = queue.pop_front() {
-            if scope_of.contains_key(&id) {
+        queue.extend(
+            direct
+                .iter()
+                .filter(|(_, sc)| *sc == s)
+                .filter_map(|(id, _)| index.get(id.as_str()).copied()),
+        );
+        while let Some(i) = queue.pop_front() {
+            if scope_of[i].is_some() {
                 continue;
             }
-            scope_of.insert(id.clone(), s);
-            if let Some(p) = packages.get(&id) {
-                for d in &p.dependencies {
-                    if !scope_of.contains_key(d) {
-                        queue.push_back(d.clone());
-                    }
+            scope_of[i] = Some(s);
+            for d in &packages.packages[i].dependencies {
+                if let Some(&j) = index.get(d.as_str())
+                    && scope_of[j].is_none()
+                {
+                    queue.push_back(j);
                 }
             }
         }
     }
-    for p in packages.iter_mut() {
-        if direct_ids.contains(p.id.as_str()) {
+    for ((p, direct), scope) in packages.packages.iter_mut().zip(is_direct).zip(scope_of) {
+        if direct {
             p.relation = Relation::Direct;
-        } else if scope_of.contains_key(&p.id) {
+        } else if scope.is_some() {
             p.relation = Relation::Transitive;
         }
-        if let Some(s) = scope_of.get(&p.id) {
-            p.scope = *s;
+        if let Some(s) = scope {
+            p.scope = s;
         }
     }
 }
