@@ -519,7 +519,7 @@ impl Remote {
                 .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string))
                 .unwrap_or(media)
         };
-        if media.contains("manifest.v1") {
+        if media.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(self.err(format!(
                 "{what}: Docker schema 1 manifests ({media}) are not supported"
             )));
