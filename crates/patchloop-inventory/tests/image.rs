@@ -805,7 +805,10 @@ fn mutated_archives_never_panic() {
 /// Alice's credential, `printf 'alice:s3cret' | base64`.
 const ALICE: &str = "YWxpY2U6czNjcmV0";
 
-fn from_registry(reference: &str, registry: RegistryOptions) -> Result<patchloop_inventory::system::image::ImageTree, ImageError> {
+fn from_registry(
+    reference: &str,
+    registry: RegistryOptions,
+) -> Result<patchloop_inventory::system::image::ImageTree, ImageError> {
     let opts = ImageOptions {
         registry,
         ..Default::default()
@@ -863,7 +866,11 @@ fn registry_image_reads_as_its_layout() {
         assert_eq!(reg.count(&format!("/storage/{d}")), 1, "{d}");
     }
     assert_eq!(reg.count("/token"), 1, "{:?}", reg.requests());
-    assert_eq!(reg.count("/v2/team/app/manifests/1.0"), 2, "anonymous, then with the token");
+    assert_eq!(
+        reg.count("/v2/team/app/manifests/1.0"),
+        2,
+        "anonymous, then with the token"
+    );
 
     // By digest; credentials from the explicit pair.
     let by_digest = format!("{}/team/app@{md}", reg.host());
@@ -883,18 +890,28 @@ fn registry_image_reads_as_its_layout() {
         ..Default::default()
     };
     let e = from_registry(&reference, wrong).unwrap_err().to_string();
-    assert!(e.starts_with(&reference) && e.contains("credentials were refused"), "{e}");
+    assert!(
+        e.starts_with(&reference) && e.contains("credentials were refused"),
+        "{e}"
+    );
     assert!(!e.contains("hunter2"), "{e}");
     let e = from_registry(&reference, RegistryOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with(&reference) && e.contains("credentials are needed"), "{e}");
+    assert!(
+        e.starts_with(&reference) && e.contains("credentials are needed"),
+        "{e}"
+    );
 }
 
 #[test]
 fn registry_index_chooses_the_platform() {
     let (members, inner) = multi_platform_members();
-    let reg = Registry::start(Served::from_members("multi", &members, &[("latest", &inner)]));
+    let reg = Registry::start(Served::from_members(
+        "multi",
+        &members,
+        &[("latest", &inner)],
+    ));
     // No tag: `latest`.
     let reference = format!("{}/multi", reg.host());
     let t = from_registry(&reference, RegistryOptions::default()).unwrap();
@@ -903,7 +920,10 @@ fn registry_index_chooses_the_platform() {
     assert_eq!(reg.count(&format!("/v2/multi/blobs/{arm_layer}")), 0);
     assert_eq!(
         t.target.reference,
-        format!("docker://{}/multi:latest (base docker.io/library/debian:12)", reg.host())
+        format!(
+            "docker://{}/multi:latest (base docker.io/library/debian:12)",
+            reg.host()
+        )
     );
     let arm = ImageOptions {
         platform: Some("linux/arm64".into()),
@@ -923,7 +943,10 @@ fn registry_index_chooses_the_platform() {
     let e = read_registry_image_with(&reference, &none, &want)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("linux/arm64") && e.contains("linux/amd64"), "{e}");
+    assert!(
+        e.contains("linux/arm64") && e.contains("linux/amd64"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -943,8 +966,13 @@ fn registry_refuses_wrong_digests_and_names_what_is_missing() {
     let mut s = served.clone();
     s.tamper.insert(l0.clone(), bad);
     let reg = Registry::start(s);
-    match from_registry(&format!("{}/app:1.0", reg.host()), RegistryOptions::default()) {
-        Err(ImageError::Digest { member, expected, .. }) => {
+    match from_registry(
+        &format!("{}/app:1.0", reg.host()),
+        RegistryOptions::default(),
+    ) {
+        Err(ImageError::Digest {
+            member, expected, ..
+        }) => {
             assert_eq!(member, format!("blobs/sha256/{}", hex(&l0)));
             assert_eq!(expected, l0);
         }
@@ -953,21 +981,37 @@ fn registry_refuses_wrong_digests_and_names_what_is_missing() {
 
     // The config.
     let mut s = served.clone();
-    s.tamper.insert(cfg_digest.clone(), b"{\"rootfs\":{}}".to_vec());
+    s.tamper
+        .insert(cfg_digest.clone(), b"{\"rootfs\":{}}".to_vec());
     let reg = Registry::start(s);
-    let e = from_registry(&format!("{}/app:1.0", reg.host()), RegistryOptions::default())
-        .unwrap_err();
-    assert!(matches!(&e, ImageError::Digest { expected, .. } if *expected == cfg_digest), "{e}");
+    let e = from_registry(
+        &format!("{}/app:1.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, ImageError::Digest { expected, .. } if *expected == cfg_digest),
+        "{e}"
+    );
 
     // The manifest, pulled by digest and by tag (its Docker-Content-Digest
     // header names the real digest).
     let mut s = served.clone();
-    let mut m: serde_json::Value =
-        serde_json::from_slice(&members.iter().find(|(n, _)| n.ends_with(hex(&md))).unwrap().1).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(
+        &members
+            .iter()
+            .find(|(n, _)| n.ends_with(hex(&md)))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
     m["annotations"] = serde_json::json!({"x": "y"});
     s.tamper.insert(md.clone(), serde_json::to_vec(&m).unwrap());
     let reg = Registry::start(s);
-    for r in [format!("{}/app@{md}", reg.host()), format!("{}/app:1.0", reg.host())] {
+    for r in [
+        format!("{}/app@{md}", reg.host()),
+        format!("{}/app:1.0", reg.host()),
+    ] {
         let e = from_registry(&r, RegistryOptions::default()).unwrap_err();
         assert!(
             matches!(&e, ImageError::Digest { expected, member, .. } if *expected == md && member.contains("/app")),
@@ -977,9 +1021,12 @@ fn registry_refuses_wrong_digests_and_names_what_is_missing() {
 
     // An unknown tag, an unknown repository, a host nobody listens on.
     let reg = Registry::start(served);
-    let e = from_registry(&format!("docker://{}/app:2.0", reg.host()), RegistryOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = from_registry(
+        &format!("docker://{}/app:2.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         e,
         format!(
@@ -987,19 +1034,26 @@ fn registry_refuses_wrong_digests_and_names_what_is_missing() {
             reg.host()
         )
     );
-    let e = from_registry(&format!("{}/nope:1.0", reg.host()), RegistryOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = from_registry(
+        &format!("{}/nope:1.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("NAME_UNKNOWN"), "{e}");
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let e = from_registry(&format!("127.0.0.1:{port}/app:1.0"), RegistryOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = from_registry(
+        &format!("127.0.0.1:{port}/app:1.0"),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
-        e.starts_with(&format!("docker://127.0.0.1:{port}/app:1.0: ")) && e.contains("cannot reach"),
+        e.starts_with(&format!("docker://127.0.0.1:{port}/app:1.0: "))
+            && e.contains("cannot reach"),
         "{e}"
     );
 }

@@ -24,7 +24,8 @@ mod source;
 
 pub use fileset::{Content, Entry, FileSet};
 pub use image::{
-    ImageError, ImageLimits, ImageOptions, RegistryOptions, inventory_image, inventory_registry_image,
+    ImageError, ImageLimits, ImageOptions, RegistryOptions, inventory_image,
+    inventory_registry_image,
 };
 pub use rootfs::{RootfsError, RootfsOptions, inventory_rootfs};
 

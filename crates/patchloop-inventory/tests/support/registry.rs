@@ -92,7 +92,12 @@ impl Registry {
 
     /// How many requests had exactly this path (query left out).
     pub fn count(&self, path: &str) -> usize {
-        self.log.lock().unwrap().iter().filter(|p| *p == path).count()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| *p == path)
+            .count()
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -185,7 +190,13 @@ fn handle(
         return api_error(&stream, 405, "Method Not Allowed", "UNSUPPORTED");
     }
     let auth = headers.get("authorization").cloned();
-    let bytes_of = |d: &str| served.tamper.get(d).or_else(|| served.blobs.get(d)).cloned();
+    let bytes_of = |d: &str| {
+        served
+            .tamper
+            .get(d)
+            .or_else(|| served.blobs.get(d))
+            .cloned()
+    };
 
     if path == "/token" {
         let q: HashMap<String, String> = query
@@ -246,11 +257,7 @@ fn handle(
         return api_error(&stream, 404, "repository name not known", "NAME_UNKNOWN");
     };
     if let Some(r) = rest.strip_prefix("manifests/") {
-        let digest = served
-            .tags
-            .get(r)
-            .cloned()
-            .unwrap_or_else(|| r.to_string());
+        let digest = served.tags.get(r).cloned().unwrap_or_else(|| r.to_string());
         let media = served.blobs.get(&digest).and_then(|b| is_manifest(b));
         return match (media, bytes_of(&digest)) {
             (Some(m), Some(b)) => respond(

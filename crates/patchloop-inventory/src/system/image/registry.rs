@@ -239,7 +239,8 @@ fn valid_host(h: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
-        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn valid_repository(r: &str) -> bool {
@@ -334,7 +335,9 @@ fn credentials(r: &ImageRef, opts: &RegistryOptions) -> Result<Option<String>, I
                 .decode(a.trim())
                 .map_err(|_| bad(format!("auths.{key:?}.auth is not base64")))?;
             if !raw.contains(&b':') {
-                return Err(bad(format!("auths.{key:?}.auth is not base64 of user:password")));
+                return Err(bad(format!(
+                    "auths.{key:?}.auth is not base64 of user:password"
+                )));
             }
             return Ok(Some(b64.encode(raw)));
         }
@@ -541,7 +544,12 @@ impl Remote {
         Ok((Box::new(resp.into_reader()), len))
     }
 
-    fn read_capped(&self, resp: ureq::Response, max: u64, what: &str) -> Result<Vec<u8>, ImageError> {
+    fn read_capped(
+        &self,
+        resp: ureq::Response,
+        max: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, ImageError> {
         let mut v = Vec::new();
         resp.into_reader()
             .take(max.saturating_add(1))
@@ -620,11 +628,7 @@ impl Remote {
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
-        if s.is_empty() {
-            s
-        } else {
-            format!(": {s}")
-        }
+        if s.is_empty() { s } else { format!(": {s}") }
     }
 
     /// Answer a `WWW-Authenticate` challenge: set the `Authorization` to
@@ -655,7 +659,9 @@ impl Remote {
         };
         let plain = realm.starts_with("http://");
         if !(plain || realm.starts_with("https://")) {
-            return Err(self.err(format!("{what}: token realm {realm:?} is not an http(s) URL")));
+            return Err(self.err(format!(
+                "{what}: token realm {realm:?} is not an http(s) URL"
+            )));
         }
         if plain && self.base.starts_with("https://") {
             return Err(self.err(format!(
@@ -700,7 +706,11 @@ impl Remote {
             .or_else(|| doc.get("access_token"))
             .and_then(|t| t.as_str())
             .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
-            .ok_or_else(|| self.err(format!("token service {realm}: no usable token in the answer")))?;
+            .ok_or_else(|| {
+                self.err(format!(
+                    "token service {realm}: no usable token in the answer"
+                ))
+            })?;
         *self.auth.borrow_mut() = Some(format!("Bearer {token}"));
         Ok(())
     }
@@ -736,7 +746,10 @@ mod tests {
         assert_eq!(r("ghcr.io/o/p:v1").registry, "ghcr.io");
         let d = format!("sha256:{}", "ab".repeat(32));
         let e = r(&format!("quay.io/x/y:1.0@{d}"));
-        assert_eq!((e.repository.as_str(), e.reference), ("x/y", Reference::Digest(d.clone())));
+        assert_eq!(
+            (e.repository.as_str(), e.reference),
+            ("x/y", Reference::Digest(d.clone()))
+        );
         assert_eq!(
             r(&format!("localhost:5000/y@{d}")).display(),
             format!("docker://localhost:5000/y@{d}")
@@ -767,7 +780,10 @@ mod tests {
         assert!(is_plain_http("[::1]:5000", &none));
         assert!(!is_plain_http("registry.local:5000", &none));
         assert!(!is_plain_http("docker.io", &none));
-        let list = vec!["registry.local:5000".to_string(), "http://10.0.0.1".to_string()];
+        let list = vec![
+            "registry.local:5000".to_string(),
+            "http://10.0.0.1".to_string(),
+        ];
         assert!(is_plain_http("registry.local:5000", &list));
         assert!(!is_plain_http("registry.local:5001", &list));
         assert!(is_plain_http("10.0.0.1:443", &list));
@@ -809,7 +825,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            credentials(&r("127.0.0.1:5000/app"), &opts).unwrap().as_deref(),
+            credentials(&r("127.0.0.1:5000/app"), &opts)
+                .unwrap()
+                .as_deref(),
             Some("YWxpY2U6czNjcmV0")
         );
         assert_eq!(
@@ -818,7 +836,9 @@ mod tests {
         );
         // base64 of "u:p".
         assert_eq!(
-            credentials(&r("other.example/x"), &opts).unwrap().as_deref(),
+            credentials(&r("other.example/x"), &opts)
+                .unwrap()
+                .as_deref(),
             Some("dTpw")
         );
         assert_eq!(credentials(&r("127.0.0.1:5001/app"), &opts).unwrap(), None);
