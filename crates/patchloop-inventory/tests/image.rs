@@ -422,13 +422,22 @@ fn platform_index_and_base_annotation() {
     let t = read_image_with(dir.path(), &arm, &want).unwrap();
     assert_eq!(t.files.bytes("etc/arch"), Some(&b"arm64"[..]));
     assert!(t.target.layers[0].base, "--base-layers 1");
-    let none = ImageOptions {
+    assert_lists_both_platforms(read_image_with(dir.path(), &s390x(), &want));
+}
+
+/// Options asking for a platform [`multi_platform_members`] lacks.
+fn s390x() -> ImageOptions {
+    ImageOptions {
         platform: Some("linux/s390x".into()),
         ..Default::default()
-    };
-    let e = read_image_with(dir.path(), &none, &want)
-        .unwrap_err()
-        .to_string();
+    }
+}
+
+/// The error for a missing platform lists the ones there are.
+fn assert_lists_both_platforms(
+    r: Result<patchloop_inventory::system::image::ImageTree, ImageError>,
+) {
+    let e = r.unwrap_err().to_string();
     assert!(
         e.contains("linux/arm64") && e.contains("linux/amd64"),
         "{e}"
@@ -936,17 +945,7 @@ fn registry_index_chooses_the_platform() {
     let arm_layer = sha(&gz(layer(&[E::File("etc/arch", b"arm64")])).blob);
     assert_eq!(reg.count(&format!("/v2/multi/blobs/{amd}")), 1);
     assert_eq!(reg.count(&format!("/v2/multi/blobs/{arm_layer}")), 1);
-    let none = ImageOptions {
-        platform: Some("linux/s390x".into()),
-        ..Default::default()
-    };
-    let e = read_registry_image_with(&reference, &none, &want)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("linux/arm64") && e.contains("linux/amd64"),
-        "{e}"
-    );
+    assert_lists_both_platforms(read_registry_image_with(&reference, &s390x(), &want));
 }
 
 #[test]

@@ -334,21 +334,13 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
     let reg = registry::Registry::start(served);
     let reference = format!("docker://{}/demo/app:1", reg.host());
 
-    let scan = |image: &str| {
+    // The binary's JSON report, with Alice's credential in the environment.
+    let json_of = |args: &[&str]| {
         let out = patchloop(dir.path())
             .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
             .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
             .env("DOCKER_CONFIG", dir.path().join("no-docker"))
-            .args([
-                "scan",
-                "--no-state",
-                "--fail-on",
-                "none",
-                "-f",
-                "json",
-                "--image",
-                image,
-            ])
+            .args(args)
             .output()
             .unwrap();
         assert!(
@@ -357,6 +349,18 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let scan = |image: &str| {
+        json_of(&[
+            "scan",
+            "--no-state",
+            "--fail-on",
+            "none",
+            "-f",
+            "json",
+            "--image",
+            image,
+        ])
     };
     let from_tar = scan(img.to_str().unwrap());
     let from_registry = scan(&reference);
@@ -384,20 +388,7 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
 
     // The inventory's target: the same layers; the registry's name and
     // manifest digest (a legacy archive has neither).
-    let inventory = |image: &str| {
-        let out = patchloop(dir.path())
-            .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
-            .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
-            .args(["inventory", "-f", "json", "--image", image])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
+    let inventory = |image: &str| json_of(&["inventory", "-f", "json", "--image", image]);
     let (a, b) = (inventory(img.to_str().unwrap()), inventory(&reference));
     assert_eq!(a["target"]["layers"], b["target"]["layers"]);
     assert_eq!(b["target"]["layers"][1]["digest"], sha(&blobs[1]));

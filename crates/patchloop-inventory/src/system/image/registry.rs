@@ -489,6 +489,15 @@ impl Remote {
         &self.display
     }
 
+    /// Why a 401 stands after authenticating.
+    fn refused(&self) -> &'static str {
+        if self.basic.is_some() {
+            "the credentials were refused"
+        } else {
+            "credentials are needed (PATCHLOOP_REGISTRY_USERNAME/PASSWORD or docker login)"
+        }
+    }
+
     fn err(&self, why: impl Into<String>) -> ImageError {
         ImageError::Registry {
             reference: self.display.clone(),
@@ -578,14 +587,7 @@ impl Remote {
                     self.authenticate(&header, what)?;
                 }
                 Err(ureq::Error::Status(401, _)) => {
-                    return Err(self.err(format!(
-                        "{what}: 401 Unauthorized: {}",
-                        if self.basic.is_some() {
-                            "the credentials were refused"
-                        } else {
-                            "credentials are needed (PATCHLOOP_REGISTRY_USERNAME/PASSWORD or docker login)"
-                        }
-                    )));
+                    return Err(self.err(format!("{what}: 401 Unauthorized: {}", self.refused())));
                 }
                 Err(ureq::Error::Status(code, resp)) => {
                     let msg = self.error_message(resp);
@@ -684,11 +686,7 @@ impl Remote {
             Err(ureq::Error::Status(code @ (401 | 403), _)) => {
                 return Err(self.err(format!(
                     "{what}: token service {realm} answered {code}: {}",
-                    if self.basic.is_some() {
-                        "the credentials were refused"
-                    } else {
-                        "credentials are needed (PATCHLOOP_REGISTRY_USERNAME/PASSWORD or docker login)"
-                    }
+                    self.refused()
                 )));
             }
             Err(ureq::Error::Status(code, _)) => {
