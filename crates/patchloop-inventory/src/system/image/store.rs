@@ -38,7 +38,7 @@ pub(crate) enum Store {
         members: HashMap<String, Member>,
     },
     Registry {
-        remote: Remote,
+        remote: Box<Remote>,
         /// The referenced manifest as an index: the index itself, or a
         /// one-entry index naming the manifest.
         index: Vec<u8>,
@@ -122,7 +122,10 @@ impl Store {
             }))
             .unwrap_or_default()
         };
-        Store::Registry { remote, index }
+        Store::Registry {
+            remote: Box::new(remote),
+            index,
+        }
     }
 
     /// Whether member `name` exists (after following links). A registry
