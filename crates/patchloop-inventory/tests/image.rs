@@ -949,6 +949,30 @@ fn registry_index_chooses_the_platform() {
 }
 
 #[test]
+fn registry_asking_for_basic_and_serving_generic_content_types() {
+    let (members, inner) = multi_platform_members();
+    let mut served = Served::from_members("multi", &members, &[("1", &inner)]);
+    served.basic = Some(format!("Basic {ALICE}"));
+    served.basic_on_registry = true;
+    // Manifests and indexes as plain JSON: told apart by their mediaType.
+    served.content_type = Some("application/json".into());
+    let reg = Registry::start(served);
+    let reference = format!("{}/multi:1", reg.host());
+    let alice = RegistryOptions {
+        username: Some("alice".into()),
+        password: Some("s3cret".into()),
+        ..Default::default()
+    };
+    let t = from_registry(&reference, alice).unwrap();
+    assert_eq!(t.files.bytes("etc/arch"), Some(&b"amd64"[..]));
+    assert_eq!(reg.count("/token"), 0);
+    let e = from_registry(&reference, RegistryOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("wants Basic credentials"), "{e}");
+}
+
+#[test]
 fn registry_refuses_wrong_digests_and_names_what_is_missing() {
     let status = dpkg_status();
     let layers = three_layers(&status, b"Package: only\nVersion: 2\n");

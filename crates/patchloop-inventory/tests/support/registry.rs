@@ -35,6 +35,10 @@ pub struct Served {
     pub basic: Option<String>,
     /// Answer blob requests with a 307 to `/storage/<digest>`.
     pub redirect_blobs: bool,
+    /// With `basic`: the registry itself asks for Basic (no token realm).
+    pub basic_on_registry: bool,
+    /// Serve manifests with this `Content-Type` instead of their own.
+    pub content_type: Option<String>,
 }
 
 impl Served {
@@ -235,7 +239,17 @@ fn handle(
     let Some(rest) = path.strip_prefix("/v2/") else {
         return api_error(&stream, 404, "Not Found", "NOT_FOUND");
     };
-    if served.basic.is_some() && auth.as_deref() != Some(&format!("Bearer {TOKEN}")) {
+    if served.basic_on_registry {
+        if auth != served.basic {
+            return respond(
+                &stream,
+                401,
+                "Unauthorized",
+                &[("WWW-Authenticate", "Basic realm=\"test\"".into())],
+                b"",
+            );
+        }
+    } else if served.basic.is_some() && auth.as_deref() != Some(&format!("Bearer {TOKEN}")) {
         let challenge = format!(
             "Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"{SERVICE}\",scope=\"repository:{}:pull\"",
             served.repo
@@ -264,7 +278,10 @@ fn handle(
                 &stream,
                 200,
                 "OK",
-                &[("Content-Type", m), ("Docker-Content-Digest", digest)],
+                &[
+                    ("Content-Type", served.content_type.clone().unwrap_or(m)),
+                    ("Docker-Content-Digest", digest),
+                ],
                 &b,
             ),
             _ => api_error(&stream, 404, "manifest unknown", "MANIFEST_UNKNOWN"),

@@ -525,11 +525,16 @@ impl Remote {
         let media = if MANIFEST_TYPES.contains(&media.as_str()) {
             media
         } else {
-            // Content-Type missing or generic: the document's own.
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string))
-                .unwrap_or(media)
+            // Content-Type missing or generic: the document's own, else
+            // its shape (`manifests`: an index).
+            let doc = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+            match doc.as_ref().and_then(|v| v.get("mediaType")?.as_str()) {
+                Some(m) => m.to_string(),
+                None if doc.as_ref().is_some_and(|v| v.get("manifests").is_some()) => {
+                    "application/vnd.oci.image.index.v1+json".to_string()
+                }
+                None => "application/vnd.oci.image.manifest.v1+json".to_string(),
+            }
         };
         if media.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(self.err(format!(
