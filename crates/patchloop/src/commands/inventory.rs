@@ -39,7 +39,9 @@ pub(crate) fn target_inventory(t: &TargetArgs) -> Result<Option<Inventory>> {
         };
         if let Some(reference) = reference {
             opts.registry = system::RegistryOptions::from_env();
-            opts.registry.insecure = t.insecure_registry.clone();
+            opts.registry
+                .insecure
+                .extend(t.insecure_registry.iter().cloned());
             return Ok(Some(system::inventory_registry_image(reference, &opts)?));
         }
         return Ok(Some(system::inventory_image(image, &opts)?));

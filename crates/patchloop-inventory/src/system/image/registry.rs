@@ -80,8 +80,10 @@ impl std::fmt::Debug for RegistryOptions {
 
 impl RegistryOptions {
     /// Credentials from `PATCHLOOP_REGISTRY_USERNAME` and
-    /// `PATCHLOOP_REGISTRY_PASSWORD`, and the Docker config file
-    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    /// `PATCHLOOP_REGISTRY_PASSWORD`, the Docker config file
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, and
+    /// plain-http registries from `PATCHLOOP_INSECURE_REGISTRIES`
+    /// (comma-separated `HOST[:PORT]`).
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let docker_config = var("DOCKER_CONFIG")
@@ -91,6 +93,15 @@ impl RegistryOptions {
             username: var("PATCHLOOP_REGISTRY_USERNAME"),
             password: var("PATCHLOOP_REGISTRY_PASSWORD"),
             docker_config,
+            insecure: var("PATCHLOOP_INSECURE_REGISTRIES")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
             ..Default::default()
         }
     }
