@@ -973,6 +973,23 @@ fn registry_asking_for_basic_and_serving_generic_content_types() {
 }
 
 #[test]
+fn registry_hard_link_to_an_unkept_file_fetches_its_layer_again() {
+    let layers = vec![gz(layer(&[
+        E::File("usr/share/status", b"Package: a\nVersion: 1\n"),
+        E::Hard("etc/status", "usr/share/status"),
+    ]))];
+    let (members, md) = oci_members(&layers, &[("ADD x /", false)], serde_json::json!({}));
+    let reg = Registry::start(Served::from_members("app", &members, &[("1", &md)]));
+    let t = from_registry(&format!("{}/app:1", reg.host()), RegistryOptions::default()).unwrap();
+    assert_eq!(
+        t.files.bytes("etc/status"),
+        Some(&b"Package: a\nVersion: 1\n"[..])
+    );
+    let d = sha(&layers[0].blob);
+    assert_eq!(reg.count(&format!("/v2/app/blobs/{d}")), 2);
+}
+
+#[test]
 fn registry_refuses_wrong_digests_and_names_what_is_missing() {
     let status = dpkg_status();
     let layers = three_layers(&status, b"Package: only\nVersion: 2\n");
