@@ -4,10 +4,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use patchloop_inventory::system::image::{ImageLimits, ImageOptions, read_image_with};
+use patchloop_inventory::system::image::{
+    ImageLimits, ImageOptions, RegistryOptions, read_image_with, read_registry_image_with,
+};
 use patchloop_inventory::system::rootfs::{RootfsOptions, read_rootfs_with};
 use patchloop_inventory::system::{Content, ImageError, Want};
 use sha2::{Digest, Sha256};
+
+#[path = "support/registry.rs"]
+mod registry;
+use registry::{Registry, Served};
 
 // ---- building layers ----
 
@@ -358,12 +364,12 @@ fn oci_layout_dir_tar_and_docker_oci() {
     assert_eq!(t.target.digest.as_deref(), Some(md.as_str()));
 }
 
-#[test]
-fn platform_index_and_base_annotation() {
+/// A layout holding a two-platform index (arm64 first) behind an outer
+/// index. Returns the members and the inner index's digest.
+fn multi_platform_members() -> (Members, String) {
     let a = vec![gz(layer(&[E::File("etc/arch", b"amd64")]))];
     let b = vec![gz(layer(&[E::File("etc/arch", b"arm64")]))];
     let hist: &[(&str, bool)] = &[("ADD x /", false)];
-    let dir = tempfile::tempdir().unwrap();
     let mut members: Members = vec![(
         "oci-layout".into(),
         br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
@@ -390,8 +396,16 @@ fn platform_index_and_base_annotation() {
     .unwrap();
     let outer = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(&inner), "size": inner.len()}]});
-    members.push((format!("blobs/sha256/{}", hex(&sha(&inner))), inner));
+    let inner_digest = sha(&inner);
+    members.push((format!("blobs/sha256/{}", hex(&inner_digest)), inner));
     members.push(("index.json".into(), serde_json::to_vec(&outer).unwrap()));
+    (members, inner_digest)
+}
+
+#[test]
+fn platform_index_and_base_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (members, _) = multi_platform_members();
     write_dir(dir.path(), &members);
     let t = read(dir.path()).unwrap();
     assert_eq!(t.files.bytes("etc/arch"), Some(&b"amd64"[..]));
@@ -408,13 +422,22 @@ fn platform_index_and_base_annotation() {
     let t = read_image_with(dir.path(), &arm, &want).unwrap();
     assert_eq!(t.files.bytes("etc/arch"), Some(&b"arm64"[..]));
     assert!(t.target.layers[0].base, "--base-layers 1");
-    let none = ImageOptions {
+    assert_lists_both_platforms(read_image_with(dir.path(), &s390x(), &want));
+}
+
+/// Options asking for a platform [`multi_platform_members`] lacks.
+fn s390x() -> ImageOptions {
+    ImageOptions {
         platform: Some("linux/s390x".into()),
         ..Default::default()
-    };
-    let e = read_image_with(dir.path(), &none, &want)
-        .unwrap_err()
-        .to_string();
+    }
+}
+
+/// The error for a missing platform lists the ones there are.
+fn assert_lists_both_platforms(
+    r: Result<patchloop_inventory::system::image::ImageTree, ImageError>,
+) {
+    let e = r.unwrap_err().to_string();
     assert!(
         e.contains("linux/arm64") && e.contains("linux/amd64"),
         "{e}"
@@ -784,4 +807,293 @@ fn mutated_archives_never_panic() {
     }
     // Most cuts and flips hit checked bytes (headers, JSON, digests).
     assert!(outcomes.1 > outcomes.0, "{outcomes:?}");
+}
+
+// ---- registries (a real HTTP server on loopback, tests/support/registry.rs) ----
+
+/// Alice's credential, `printf 'alice:s3cret' | base64`.
+const ALICE: &str = "YWxpY2U6czNjcmV0";
+
+fn from_registry(
+    reference: &str,
+    registry: RegistryOptions,
+) -> Result<patchloop_inventory::system::image::ImageTree, ImageError> {
+    let opts = ImageOptions {
+        registry,
+        ..Default::default()
+    };
+    read_registry_image_with(reference, &opts, &want)
+}
+
+#[test]
+fn registry_image_reads_as_its_layout() {
+    let status = dpkg_status();
+    let status2 = b"Package: only\nVersion: 2\n".to_vec();
+    let layers = three_layers(&status, &status2);
+    let (members, md) = oci_members(&layers, HISTORY, serde_json::json!({}));
+    let mut served = Served::from_members("team/app", &members, &[("1.0", &md)]);
+    served.basic = Some(format!("Basic {ALICE}"));
+    served.redirect_blobs = true;
+    let reg = Registry::start(served);
+
+    // Alice's credential from a Docker config file.
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.json");
+    std::fs::write(
+        &cfg,
+        serde_json::json!({"auths": {reg.host(): {"auth": ALICE}}}).to_string(),
+    )
+    .unwrap();
+    let with_config = RegistryOptions {
+        docker_config: Some(cfg.clone()),
+        ..Default::default()
+    };
+    let reference = format!("docker://{}/team/app:1.0", reg.host());
+    let t = from_registry(&reference, with_config.clone()).unwrap();
+    check_three(&t, &status, &status2);
+    assert_eq!(t.target.digest.as_deref(), Some(md.as_str()));
+    assert_eq!(t.target.reference, reference);
+
+    // The same tree and layers as the layout on disk.
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &members);
+    let l = read(dir.path()).unwrap();
+    assert_eq!(t.target.layers, l.target.layers);
+    let files = |t: &patchloop_inventory::system::image::ImageTree| -> Vec<(String, Option<u32>, Option<Vec<u8>>)> {
+        t.files
+            .iter()
+            .map(|(p, e)| (p.to_string(), e.layer, t.files.bytes(p).map(<[u8]>::to_vec)))
+            .collect()
+    };
+    assert_eq!(files(&t), files(&l));
+
+    // Every layer and the config fetched once, through the redirect to
+    // storage (which refuses any Authorization header); one token.
+    for l in &layers {
+        let d = sha(&l.blob);
+        assert_eq!(reg.count(&format!("/v2/team/app/blobs/{d}")), 1, "{d}");
+        assert_eq!(reg.count(&format!("/storage/{d}")), 1, "{d}");
+    }
+    assert_eq!(reg.count("/token"), 1, "{:?}", reg.requests());
+    assert_eq!(
+        reg.count("/v2/team/app/manifests/1.0"),
+        2,
+        "anonymous, then with the token"
+    );
+
+    // By digest; credentials from the explicit pair.
+    let by_digest = format!("{}/team/app@{md}", reg.host());
+    let explicit = RegistryOptions {
+        username: Some("alice".into()),
+        password: Some("s3cret".into()),
+        ..Default::default()
+    };
+    let t = from_registry(&by_digest, explicit).unwrap();
+    assert_eq!(t.target.layers, l.target.layers);
+
+    // A wrong password, no credentials: refused, naming the reference,
+    // never showing the secret.
+    let wrong = RegistryOptions {
+        username: Some("alice".into()),
+        password: Some("hunter2".into()),
+        ..Default::default()
+    };
+    let e = from_registry(&reference, wrong).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&reference) && e.contains("credentials were refused"),
+        "{e}"
+    );
+    assert!(!e.contains("hunter2"), "{e}");
+    let e = from_registry(&reference, RegistryOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&reference) && e.contains("credentials are needed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn registry_index_chooses_the_platform() {
+    let (members, inner) = multi_platform_members();
+    let reg = Registry::start(Served::from_members(
+        "multi",
+        &members,
+        &[("latest", &inner)],
+    ));
+    // No tag: `latest`.
+    let reference = format!("{}/multi", reg.host());
+    let t = from_registry(&reference, RegistryOptions::default()).unwrap();
+    assert_eq!(t.files.bytes("etc/arch"), Some(&b"amd64"[..]));
+    let arm_layer = sha(&gz(layer(&[E::File("etc/arch", b"arm64")])).blob);
+    assert_eq!(reg.count(&format!("/v2/multi/blobs/{arm_layer}")), 0);
+    assert_eq!(
+        t.target.reference,
+        format!(
+            "docker://{}/multi:latest (base docker.io/library/debian:12)",
+            reg.host()
+        )
+    );
+    let arm = ImageOptions {
+        platform: Some("linux/arm64".into()),
+        ..Default::default()
+    };
+    let t = read_registry_image_with(&reference, &arm, &want).unwrap();
+    assert_eq!(t.files.bytes("etc/arch"), Some(&b"arm64"[..]));
+    // Only the chosen image's layer is fetched.
+    let amd = sha(&gz(layer(&[E::File("etc/arch", b"amd64")])).blob);
+    let arm_layer = sha(&gz(layer(&[E::File("etc/arch", b"arm64")])).blob);
+    assert_eq!(reg.count(&format!("/v2/multi/blobs/{amd}")), 1);
+    assert_eq!(reg.count(&format!("/v2/multi/blobs/{arm_layer}")), 1);
+    assert_lists_both_platforms(read_registry_image_with(&reference, &s390x(), &want));
+}
+
+#[test]
+fn registry_asking_for_basic_and_serving_generic_content_types() {
+    let (members, inner) = multi_platform_members();
+    let mut served = Served::from_members("multi", &members, &[("1", &inner)]);
+    served.basic = Some(format!("Basic {ALICE}"));
+    served.basic_on_registry = true;
+    // Manifests and indexes as plain JSON: told apart by their mediaType.
+    served.content_type = Some("application/json".into());
+    let reg = Registry::start(served);
+    let reference = format!("{}/multi:1", reg.host());
+    let alice = RegistryOptions {
+        username: Some("alice".into()),
+        password: Some("s3cret".into()),
+        ..Default::default()
+    };
+    let t = from_registry(&reference, alice).unwrap();
+    assert_eq!(t.files.bytes("etc/arch"), Some(&b"amd64"[..]));
+    assert_eq!(reg.count("/token"), 0);
+    let e = from_registry(&reference, RegistryOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("wants Basic credentials"), "{e}");
+}
+
+#[test]
+fn registry_hard_link_to_an_unkept_file_fetches_its_layer_again() {
+    let layers = vec![gz(layer(&[
+        E::File("usr/share/status", b"Package: a\nVersion: 1\n"),
+        E::Hard("etc/status", "usr/share/status"),
+    ]))];
+    let (members, md) = oci_members(&layers, &[("ADD x /", false)], serde_json::json!({}));
+    let reg = Registry::start(Served::from_members("app", &members, &[("1", &md)]));
+    let t = from_registry(&format!("{}/app:1", reg.host()), RegistryOptions::default()).unwrap();
+    assert_eq!(
+        t.files.bytes("etc/status"),
+        Some(&b"Package: a\nVersion: 1\n"[..])
+    );
+    let d = sha(&layers[0].blob);
+    assert_eq!(reg.count(&format!("/v2/app/blobs/{d}")), 2);
+}
+
+#[test]
+fn registry_refuses_wrong_digests_and_names_what_is_missing() {
+    let status = dpkg_status();
+    let layers = three_layers(&status, b"Package: only\nVersion: 2\n");
+    let (members, md) = oci_members(&layers, HISTORY, serde_json::json!({}));
+    let served = Served::from_members("app", &members, &[("1.0", &md)]);
+    let cfg_digest = sha(&config(&layers, HISTORY));
+
+    // A layer served with one byte changed (same size): the os-release
+    // text in the plain base layer.
+    let l0 = sha(&layers[0].blob);
+    let mut bad = layers[0].blob.clone();
+    let at = bad.windows(8).position(|w| w == b"bookworm").unwrap();
+    bad[at] = b'B';
+    let mut s = served.clone();
+    s.tamper.insert(l0.clone(), bad);
+    let reg = Registry::start(s);
+    match from_registry(
+        &format!("{}/app:1.0", reg.host()),
+        RegistryOptions::default(),
+    ) {
+        Err(ImageError::Digest {
+            member, expected, ..
+        }) => {
+            assert_eq!(member, format!("blobs/sha256/{}", hex(&l0)));
+            assert_eq!(expected, l0);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The config.
+    let mut s = served.clone();
+    s.tamper
+        .insert(cfg_digest.clone(), b"{\"rootfs\":{}}".to_vec());
+    let reg = Registry::start(s);
+    let e = from_registry(
+        &format!("{}/app:1.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, ImageError::Digest { expected, .. } if *expected == cfg_digest),
+        "{e}"
+    );
+
+    // The manifest, pulled by digest and by tag (its Docker-Content-Digest
+    // header names the real digest).
+    let mut s = served.clone();
+    let mut m: serde_json::Value = serde_json::from_slice(
+        &members
+            .iter()
+            .find(|(n, _)| n.ends_with(hex(&md)))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    m["annotations"] = serde_json::json!({"x": "y"});
+    s.tamper.insert(md.clone(), serde_json::to_vec(&m).unwrap());
+    let reg = Registry::start(s);
+    for r in [
+        format!("{}/app@{md}", reg.host()),
+        format!("{}/app:1.0", reg.host()),
+    ] {
+        let e = from_registry(&r, RegistryOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, ImageError::Digest { expected, member, .. } if *expected == md && member.contains("/app")),
+            "{e}"
+        );
+    }
+
+    // An unknown tag, an unknown repository, a host nobody listens on.
+    let reg = Registry::start(served);
+    let e = from_registry(
+        &format!("docker://{}/app:2.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "docker://{}/app:2.0: manifest 2.0: not found (404): MANIFEST_UNKNOWN manifest unknown",
+            reg.host()
+        )
+    );
+    let e = from_registry(
+        &format!("{}/nope:1.0", reg.host()),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("NAME_UNKNOWN"), "{e}");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let e = from_registry(
+        &format!("127.0.0.1:{port}/app:1.0"),
+        RegistryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with(&format!("docker://127.0.0.1:{port}/app:1.0: "))
+            && e.contains("cannot reach"),
+        "{e}"
+    );
 }

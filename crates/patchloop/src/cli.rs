@@ -135,9 +135,14 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "image")]
     pub rootfs: Option<PathBuf>,
     /// Read a container image: a `docker save` archive, or an OCI image
-    /// layout (directory or tar). Layers are streamed, never extracted.
-    #[arg(long, value_name = "FILE")]
+    /// layout (directory or tar), or `docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`
+    /// from a registry. Layers are streamed, never extracted.
+    #[arg(long, value_name = "FILE|docker://REF")]
     pub image: Option<PathBuf>,
+    /// With a docker:// image: a registry (HOST[:PORT]) spoken to over plain
+    /// http (loopback hosts always are). Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]", requires = "image")]
+    pub insecure_registry: Vec<String>,
     /// The platform to read from a multi-platform image (default
     /// linux/amd64, or the only one).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", requires = "image")]

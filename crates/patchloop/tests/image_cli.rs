@@ -9,6 +9,9 @@ use predicates::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+#[path = "../../patchloop-inventory/tests/support/registry.rs"]
+mod registry;
+
 fn sha(b: &[u8]) -> String {
     let mut s = String::from("sha256:");
     for x in Sha256::digest(b) {
@@ -37,6 +40,11 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 /// A legacy `docker save` archive: a base layer with this machine's dpkg
 /// database and os-release, an application layer (gzip).
 fn docker_archive(path: &Path) -> Vec<Vec<u8>> {
+    docker_archive_parts(path).1
+}
+
+/// [`docker_archive`], also returning the config.
+fn docker_archive_parts(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
     let status = std::fs::read("/var/lib/dpkg/status").unwrap_or_else(|_| {
         b"Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n".to_vec()
     });
@@ -75,7 +83,7 @@ fn docker_archive(path: &Path) -> Vec<Vec<u8>> {
         b.append_data(&mut h, name, data).unwrap();
     }
     b.finish().unwrap();
-    blobs
+    (cfg, blobs)
 }
 
 fn patchloop(dir: &Path) -> Command {
@@ -182,13 +190,10 @@ fn bad_images_fail_naming_the_member() {
         .stderr(predicate::str::contains("cannot be used with"));
 }
 
-#[test]
-fn scan_and_plan_take_an_image() {
-    let dir = tempfile::tempdir().unwrap();
-    let img = dir.path().join("img.tar");
-    docker_archive(&img);
-    // An advisory store with one record, imported by the binary.
-    let recs = dir.path().join("recs");
+/// An advisory store in `dir` with one record (zlib in Debian 12, fixed
+/// in 1:9), imported by the binary.
+fn store_with_one_record(dir: &Path) {
+    let recs = dir.join("recs");
     std::fs::create_dir_all(&recs).unwrap();
     std::fs::write(
         recs.join("DSA-0000-1.json"),
@@ -198,11 +203,19 @@ fn scan_and_plan_take_an_image() {
         .to_string(),
     )
     .unwrap();
-    patchloop(dir.path())
+    patchloop(dir)
         .args(["-q", "db", "import"])
         .arg(&recs)
         .assert()
         .success();
+}
+
+#[test]
+fn scan_and_plan_take_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img.tar");
+    docker_archive(&img);
+    store_with_one_record(dir.path());
     let out = patchloop(dir.path())
         .args([
             "scan",
@@ -286,4 +299,115 @@ fn scan_and_plan_take_an_image() {
             .unwrap()
             .contains(&json!("DSA-0000-1"))
     );
+}
+
+#[test]
+fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img.tar");
+    let (cfg, blobs) = docker_archive_parts(&img);
+    store_with_one_record(dir.path());
+    // The same image pushed to a registry: its config and layers under an
+    // OCI manifest, behind token authentication and blob redirects.
+    let man = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(&cfg), "size": cfg.len()},
+        "layers": [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(&blobs[0]), "size": blobs[0].len()},
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(&blobs[1]), "size": blobs[1].len()},
+        ],
+    }))
+    .unwrap();
+    let mut members = vec![
+        (format!("blobs/sha256/{}", &sha(&cfg)[7..]), cfg.clone()),
+        (format!("blobs/sha256/{}", &sha(&man)[7..]), man.clone()),
+    ];
+    for b in &blobs {
+        members.push((format!("blobs/sha256/{}", &sha(b)[7..]), b.clone()));
+    }
+    let md = sha(&man);
+    let mut served = registry::Served::from_members("demo/app", &members, &[("1", &md)]);
+    // `printf 'alice:s3cret' | base64`
+    served.basic = Some("Basic YWxpY2U6czNjcmV0".into());
+    served.redirect_blobs = true;
+    let reg = registry::Registry::start(served);
+    let reference = format!("docker://{}/demo/app:1", reg.host());
+
+    // The binary's JSON report, with Alice's credential in the environment.
+    let json_of = |args: &[&str]| {
+        let out = patchloop(dir.path())
+            .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
+            .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
+            .env("DOCKER_CONFIG", dir.path().join("no-docker"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let scan = |image: &str| {
+        json_of(&[
+            "scan",
+            "--no-state",
+            "--fail-on",
+            "none",
+            "-f",
+            "json",
+            "--image",
+            image,
+        ])
+    };
+    let from_tar = scan(img.to_str().unwrap());
+    let from_registry = scan(&reference);
+    assert!(
+        from_registry["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "DSA-0000-1"),
+        "{from_registry}"
+    );
+    // Equal but for the image's name in paths.
+    let normalize = |v: &Value, name: &str| -> Value {
+        serde_json::from_str(&v.to_string().replace(name, "IMAGE")).unwrap()
+    };
+    assert_eq!(
+        normalize(&from_tar, img.to_str().unwrap()),
+        normalize(&from_registry, &reference)
+    );
+
+    // Each layer was fetched once (with the token, then from storage).
+    for blob in &blobs {
+        assert_eq!(reg.count(&format!("/v2/demo/app/blobs/{}", sha(blob))), 1);
+    }
+
+    // The inventory's target: the same layers; the registry's name and
+    // manifest digest (a legacy archive has neither).
+    let inventory = |image: &str| json_of(&["inventory", "-f", "json", "--image", image]);
+    let (a, b) = (inventory(img.to_str().unwrap()), inventory(&reference));
+    assert_eq!(a["target"]["layers"], b["target"]["layers"]);
+    assert_eq!(b["target"]["layers"][1]["digest"], sha(&blobs[1]));
+    assert_eq!(b["target"]["reference"], reference.as_str());
+    assert_eq!(b["target"]["digest"], md.as_str());
+
+    // An unknown tag: exit 2, the reference and the cause on stderr.
+    patchloop(dir.path())
+        .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
+        .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
+        .args([
+            "inventory",
+            "--image",
+            &format!("docker://{}/demo/app:2", reg.host()),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "docker://{}/demo/app:2: manifest 2: not found (404)",
+            reg.host()
+        )));
 }

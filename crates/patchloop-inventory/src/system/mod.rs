@@ -23,7 +23,10 @@ pub mod rootfs;
 mod source;
 
 pub use fileset::{Content, Entry, FileSet};
-pub use image::{ImageError, ImageLimits, ImageOptions, inventory_image};
+pub use image::{
+    ImageError, ImageLimits, ImageOptions, RegistryOptions, inventory_image,
+    inventory_registry_image,
+};
 pub use rootfs::{RootfsError, RootfsOptions, inventory_rootfs};
 
 use patchloop_model::{Diagnostic, OsInfo, SourceFile};

@@ -31,11 +31,19 @@ pub(crate) fn target_inventory(t: &TargetArgs) -> Result<Option<Inventory>> {
         return Ok(Some(system::inventory_rootfs(dir, &opts)?));
     }
     if let Some(image) = &t.image {
-        let opts = system::ImageOptions {
+        let reference = image.to_str().and_then(system::image::registry_reference);
+        let mut opts = system::ImageOptions {
             platform: t.platform.clone(),
             base_layers: t.base_layers,
             ..Default::default()
         };
+        if let Some(reference) = reference {
+            opts.registry = system::RegistryOptions::from_env();
+            opts.registry
+                .insecure
+                .extend(t.insecure_registry.iter().cloned());
+            return Ok(Some(system::inventory_registry_image(reference, &opts)?));
+        }
         return Ok(Some(system::inventory_image(image, &opts)?));
     }
     Ok(None)

@@ -8,8 +8,12 @@
 //! decompressed bytes, and applied to one [`FileSet`] with whiteouts
 //! ([`layer`]). Nothing is written to disk; memory holds the wanted files,
 //! the symbolic links and the archive's member index, not the layers.
+//!
+//! Images in a registry (`docker://HOST/REPO:TAG`, [`registry`]) go
+//! through the same pipeline: the registry is one more member source.
 
 mod layer;
+pub mod registry;
 mod store;
 pub mod tar;
 
@@ -24,6 +28,7 @@ use sha2::{Digest, Sha256};
 use super::source::warn;
 use super::{FileSet, WantFn};
 use layer::LayerError;
+pub use registry::{ImageRef, RegistryOptions};
 use store::Store;
 use tar::TarReader;
 
@@ -63,6 +68,8 @@ pub struct ImageOptions {
     /// Count the first N layers as the base image instead of guessing.
     pub base_layers: Option<u32>,
     pub limits: ImageLimits,
+    /// How to reach registries (`docker://` references).
+    pub registry: RegistryOptions,
 }
 
 /// Why an image could not be read. Each names the archive member at fault.
@@ -100,6 +107,8 @@ pub enum ImageError {
     },
     #[error("{0}")]
     Platform(String),
+    #[error("{reference}: {why}")]
+    Registry { reference: String, why: String },
 }
 
 impl ImageError {
@@ -125,6 +134,9 @@ pub struct ImageTree {
     /// analyzers).
     pub target: Target,
     pub diagnostics: Vec<Diagnostic>,
+    /// The image as named in diagnostics (the path, or the `docker://`
+    /// reference).
+    pub display: String,
 }
 
 // ---- JSON documents (only the fields used) ----
@@ -232,8 +244,43 @@ pub fn read_image_with(
     opts: &ImageOptions,
     want: WantFn<'_>,
 ) -> Result<ImageTree, ImageError> {
-    let display = path.display().to_string();
     let store = Store::open(path)?;
+    read_store(&store, path.display().to_string(), opts, want)
+}
+
+/// The registry reference in an `--image` argument: what follows
+/// `docker://` (anything else is a path).
+pub fn registry_reference(arg: &str) -> Option<&str> {
+    arg.strip_prefix("docker://")
+}
+
+/// Read an image from a registry: `reference` is
+/// `HOST[:PORT]/REPO[:TAG|@sha256:DIGEST]` (`docker://` optional), Docker
+/// Hub shorthand included. The same result as reading the image's layout.
+pub fn read_registry_image(reference: &str, opts: &ImageOptions) -> Result<ImageTree, ImageError> {
+    read_registry_image_with(reference, opts, &super::want)
+}
+
+/// [`read_registry_image`] with another choice of the files to keep.
+pub fn read_registry_image_with(
+    reference: &str,
+    opts: &ImageOptions,
+    want: WantFn<'_>,
+) -> Result<ImageTree, ImageError> {
+    let image = ImageRef::parse(registry_reference(reference).unwrap_or(reference))?;
+    let remote = registry::Remote::open(image, &opts.registry)?;
+    let display = remote.display().to_string();
+    let store = Store::registry(remote);
+    read_store(&store, display, opts, want)
+}
+
+/// The pipeline over any member source; `display` names the image.
+fn read_store(
+    store: &Store,
+    display: String,
+    opts: &ImageOptions,
+    want: WantFn<'_>,
+) -> Result<ImageTree, ImageError> {
     let max_json = opts.limits.max_json_bytes;
     let mut diags = Vec::new();
 
@@ -253,14 +300,14 @@ pub fn read_image_with(
     let mut annotations = BTreeMap::new();
     let mut base_manifest_layers: Option<Vec<String>> = None;
     if store.has("index.json") {
-        let desc = choose_manifest(&store, opts, max_json, &mut diags)?;
+        let desc = choose_manifest(store, opts, max_json, &mut diags)?;
         reference = desc
             .annotations
             .get("io.containerd.image.name")
             .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
             .cloned();
         let member = blob_member(&desc.digest)?;
-        let bytes = store.read_small(&member, max_json)?;
+        let bytes = store.read_manifest(&member, max_json)?;
         verify_small(&member, &desc.digest, &bytes)?;
         let m: Manifest = parse_json(&bytes, &member)?;
         if INDEX_TYPES.contains(&m.media_type.as_str()) {
@@ -285,7 +332,7 @@ pub fn read_image_with(
         if let Some(base) = annotations.get(BASE_DIGEST)
             && let Ok(bm) = blob_member(base)
             && store.has(&bm)
-            && let Ok(bytes) = store.read_small(&bm, max_json)
+            && let Ok(bytes) = store.read_manifest(&bm, max_json)
             && let Ok(bmf) = serde_json::from_slice::<Manifest>(&bytes)
         {
             base_manifest_layers = Some(bmf.layers.into_iter().map(|l| l.digest).collect());
@@ -361,7 +408,7 @@ pub fn read_image_with(
     for (i, r) in refs.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let (stored, blob_digest) = read_layer(
-            &store, &display, r, index, opts, want, &mut total, &mut set, &mut diags,
+            store, &display, r, index, opts, want, &mut total, &mut set, &mut diags,
         )?;
         layers.push(Layer {
             index,
@@ -411,6 +458,7 @@ pub fn read_image_with(
             layers,
         },
         diagnostics: diags,
+        display,
     })
 }
 
@@ -418,7 +466,22 @@ pub fn read_image_with(
 /// [`Target`] with its layers and the OS found.
 pub fn inventory_image(path: &Path, opts: &ImageOptions) -> Result<Inventory, ImageError> {
     let tree = read_image(path, opts)?;
-    let display = format!("{}!", path.display());
+    Ok(analyze_tree(tree, &format!("{}!", path.display())))
+}
+
+/// [`inventory_image`] of an image in a registry ([`read_registry_image`]).
+pub fn inventory_registry_image(
+    reference: &str,
+    opts: &ImageOptions,
+) -> Result<Inventory, ImageError> {
+    let tree = read_registry_image(reference, opts)?;
+    let display = format!("{}!", tree.display);
+    Ok(analyze_tree(tree, &display))
+}
+
+/// Run the analyzers over an image's tree; `display` prefixes its paths.
+fn analyze_tree(tree: ImageTree, display: &str) -> Inventory {
+    let display = display.to_string();
     let analysis = super::analyze(&tree.files, &display);
     let mut diagnostics = tree.diagnostics;
     diagnostics.extend(analysis.diagnostics);
@@ -426,11 +489,11 @@ pub fn inventory_image(path: &Path, opts: &ImageOptions) -> Result<Inventory, Im
     target.os = analysis.os;
     let mut sources = analysis.sources;
     fill_layers(&mut sources, &tree.files, &display);
-    Ok(Inventory {
+    Inventory {
         sources,
         diagnostics,
         target: Some(target),
-    })
+    }
 }
 
 /// Give packages that an analyzer left without a layer the layer of the
@@ -551,7 +614,7 @@ fn choose_manifest(
     let mut member = "index.json".to_string();
     let mut expected: Option<String> = None;
     for _depth in 0..4 {
-        let bytes = store.read_small(&member, max_json)?;
+        let bytes = store.read_manifest(&member, max_json)?;
         if let Some(d) = &expected {
             verify_small(&member, d, &bytes)?;
         }
@@ -677,8 +740,8 @@ fn read_layer(
 ) -> Result<(u64, String), ImageError> {
     let member = &r.member;
     let layer_display = format!("{display}!{member}");
-    let (raw, size) = store.open_member(member)?;
-    if let Some(s) = r.size
+    let (raw, stored) = store.open_member(member)?;
+    if let (Some(s), Some(size)) = (r.size, stored)
         && s != size
     {
         return Err(ImageError::member(
@@ -686,6 +749,12 @@ fn read_layer(
             format!("{size} bytes stored, the manifest says {s}"),
         ));
     }
+    let expected_size = stored.or(r.size);
+    // A registry may send more than it announced: read one byte past it.
+    let raw: Box<dyn Read + Send> = match expected_size {
+        Some(n) => Box::new(raw.take(n.saturating_add(1))),
+        None => raw,
+    };
     let limit = opts
         .limits
         .max_layer_bytes
@@ -725,12 +794,19 @@ fn read_layer(
         pending
     };
     *total = total.saturating_add(diff_count);
-    if raw_count != size {
+    if let Some(size) = expected_size
+        && raw_count != size
+    {
         return Err(ImageError::member(
             member,
-            format!("truncated: {raw_count} of {size} bytes read"),
+            if raw_count < size {
+                format!("truncated: {raw_count} of {size} bytes read")
+            } else {
+                format!("more than the {size} bytes announced")
+            },
         ));
     }
+    let size = raw_count;
     let blob = format!("sha256:{}", hex(&raw_hash.finalize()));
     let diff = format!("sha256:{}", hex(&diff_hash.finalize()));
     if let Some(expected) = &r.digest
@@ -752,22 +828,35 @@ fn read_layer(
     }
     if !pending.is_empty() {
         // Hard links whose target was not kept: read the layer again for
-        // those targets only.
+        // those targets only (a registry serves the blob again).
         let (raw, _) = store.open_member(member)?;
         let mut h = Sha256::new();
         let mut n = 0;
-        let mut raw = Hashing {
-            inner: raw,
-            hasher: &mut h,
-            count: &mut n,
-            limit: u64::MAX,
-        };
-        let mut dh = Sha256::new();
-        let mut dn = 0;
-        stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
-            layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
-        })
-        .map_err(|e| layer_error(e, member, limit, what))?;
+        {
+            let mut raw = Hashing {
+                inner: raw.take(size.saturating_add(1)),
+                hasher: &mut h,
+                count: &mut n,
+                limit: u64::MAX,
+            };
+            let mut dh = Sha256::new();
+            let mut dn = 0;
+            stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
+                layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
+            })
+            .map_err(|e| layer_error(e, member, limit, what))?;
+            io::copy(&mut raw, &mut io::sink())
+                .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
+        }
+        // The second read must be the blob the first one verified.
+        let again = format!("sha256:{}", hex(&h.finalize()));
+        if again != blob_digest {
+            return Err(ImageError::Digest {
+                member: format!("{member} (read again for hard links)"),
+                expected: blob_digest,
+                found: again,
+            });
+        }
     }
     Ok((size, blob_digest))
 }

@@ -2,6 +2,9 @@
 //! or members of a tar (a `docker save` archive or an OCI layout in a
 //! tar). A tar is indexed once (headers only: data is skipped with seeks)
 //! and each member is then read from its offset; nothing is extracted.
+//! A registry ([`super::registry`]) serves the same member names: the
+//! referenced manifest as `index.json` and `blobs/sha256/<hex>` from its
+//! blob and manifest endpoints.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -9,6 +12,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::ImageError;
+use super::registry::Remote;
 use super::tar::{Kind, TarReader};
 use crate::system::source::clean;
 
@@ -32,6 +36,12 @@ pub(crate) enum Store {
     Tar {
         path: PathBuf,
         members: HashMap<String, Member>,
+    },
+    Registry {
+        remote: Box<Remote>,
+        /// The referenced manifest as an index: the index itself, or a
+        /// one-entry index naming the manifest.
+        index: Vec<u8>,
     },
 }
 
@@ -98,11 +108,54 @@ impl Store {
         })
     }
 
-    /// Whether member `name` exists (after following links).
+    /// A registry image: `remote` has fetched the manifest its reference
+    /// names.
+    pub(crate) fn registry(remote: Remote) -> Store {
+        let (bytes, media, digest) = &remote.top;
+        let index = if super::INDEX_TYPES.contains(&media.as_str()) {
+            bytes.clone()
+        } else {
+            serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [{"mediaType": media, "digest": digest, "size": bytes.len()}],
+            }))
+            .unwrap_or_default()
+        };
+        Store::Registry {
+            remote: Box::new(remote),
+            index,
+        }
+    }
+
+    /// Whether member `name` exists (after following links). A registry
+    /// has `index.json` and is asked for blobs only when one is read.
     pub(crate) fn has(&self, name: &str) -> bool {
         match self {
             Store::Dir { root } => clean(name).is_some_and(|n| root.join(n).is_file()),
             Store::Tar { .. } => self.find(name).is_some(),
+            Store::Registry { .. } => name == "index.json" || name.starts_with("blobs/sha256/"),
+        }
+    }
+
+    /// The whole of a manifest or index member (a registry serves those
+    /// from its manifest endpoint), refusing more than `max` bytes. The
+    /// caller checks its digest.
+    pub(crate) fn read_manifest(&self, name: &str, max: u64) -> Result<Vec<u8>, ImageError> {
+        match self {
+            Store::Registry { remote, index } => {
+                if name == "index.json" {
+                    return Ok(index.clone());
+                }
+                let digest = registry_digest(name)?;
+                let (top, _, top_digest) = &remote.top;
+                if *top_digest == digest {
+                    return Ok(top.clone());
+                }
+                let (bytes, _, _) = remote.manifest(&digest, max)?;
+                Ok(bytes)
+            }
+            _ => self.read_small(name, max),
         }
     }
 
@@ -131,11 +184,11 @@ impl Store {
     }
 
     /// Open member `name` (a path inside the layout or archive): a reader
-    /// over exactly its bytes, and its size.
+    /// over exactly its bytes, and its size (when the registry says it).
     pub(crate) fn open_member(
         &self,
         name: &str,
-    ) -> Result<(Box<dyn Read + Send>, u64), ImageError> {
+    ) -> Result<(Box<dyn Read + Send>, Option<u64>), ImageError> {
         let missing = || ImageError::Missing {
             member: name.to_string(),
         };
@@ -155,7 +208,7 @@ impl Store {
                 if !md.is_file() {
                     return Err(missing());
                 }
-                Ok((Box::new(f), md.len()))
+                Ok((Box::new(f), Some(md.len())))
             }
             Store::Tar { path, .. } => {
                 let m = self.find(name).ok_or_else(missing)?;
@@ -163,7 +216,11 @@ impl Store {
                 let mut f = File::open(path).map_err(|e| ImageError::io(&display, e))?;
                 f.seek(SeekFrom::Start(m.offset))
                     .map_err(|e| ImageError::io(&display, e))?;
-                Ok((Box::new(f.take(m.size)), m.size))
+                Ok((Box::new(f.take(m.size)), Some(m.size)))
+            }
+            Store::Registry { remote, .. } => {
+                let digest = registry_digest(name)?;
+                remote.blob(&digest)
             }
         }
     }
@@ -171,26 +228,46 @@ impl Store {
     /// The whole of a small member (JSON), refusing more than `max` bytes.
     pub(crate) fn read_small(&self, name: &str, max: u64) -> Result<Vec<u8>, ImageError> {
         let (r, size) = self.open_member(name)?;
-        if size > max {
+        if let Some(size) = size
+            && size > max
+        {
             return Err(ImageError::Member {
                 member: name.to_string(),
                 why: format!("{size} bytes, more than the {max} accepted for image metadata"),
             });
         }
         let mut v = Vec::new();
-        r.take(max)
+        r.take(max.saturating_add(1))
             .read_to_end(&mut v)
             .map_err(|e| ImageError::Member {
                 member: name.to_string(),
                 why: e.to_string(),
             })?;
-        if (v.len() as u64) < size {
+        if v.len() as u64 > max {
+            return Err(ImageError::Member {
+                member: name.to_string(),
+                why: format!("more than the {max} bytes accepted for image metadata"),
+            });
+        }
+        if size.is_some_and(|s| (v.len() as u64) < s) {
             return Err(ImageError::Member {
                 member: name.to_string(),
                 why: "truncated".into(),
             });
         }
         Ok(v)
+    }
+}
+
+/// The digest a registry member name stands for (`blobs/sha256/<hex>`).
+fn registry_digest(name: &str) -> Result<String, ImageError> {
+    match name.strip_prefix("blobs/sha256/") {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(format!("sha256:{h}"))
+        }
+        _ => Err(ImageError::Missing {
+            member: name.to_string(),
+        }),
     }
 }
 
