@@ -10,8 +10,31 @@
 //! source name and the source version (`Source: openssl (3.0.11-1)` on a
 //! binNMU, else the binary's version). Rocky's and AlmaLinux's records
 //! (RLSA, ALSA) name binary RPMs and are matched as such.
+//!
+//! Red Hat's records (RHSA, converted from its CSAF advisories) name
+//! binary RPMs too, but in per-repository ecosystems translated from CPEs
+//! (`Red Hat:enterprise_linux:9::baseos`, `...::appstream`, `...::crb`;
+//! RHEL 10: `Red Hat:enterprise_linux:10.0`), and the rpmdb does not say
+//! which repository a package came from. A RHEL package carries its
+//! release's main-stream product (`Red Hat:enterprise_linux:9`) and is
+//! looked up in every stored ecosystem of that product
+//! ([`lookup_ecosystems`]): the product itself and the ones that extend it
+//! with `:` (repositories) or `.` (RHEL 10 minor releases), never another
+//! major (`...:8::baseos`) or product (`Red Hat:rhel_eus:9.2::baseos`).
+//! When the image's content manifests name its repositories
+//! (`OsInfo::repositories`), those are looked up instead.
+//!
+//! Modular RPMs ([`RpmModule`]): a record's entry for a module build
+//! (fixed release `...module+el9...`, or an `rpmmod` purl qualifier)
+//! applies only to packages built in a module (the rpmdb's
+//! `MODULARITYLABEL`, kept as the purl's `rpmmod`), of the same stream
+//! when the entry names one; an entry for a non-modular build only to
+//! non-modular packages.
 
-use patchloop_model::{DistroBinary, DistroFinding, EcosystemKind, FindingPackage, Package};
+use patchloop_feeds::{AdvisoryStore, StoreError};
+use patchloop_model::{
+    Affected, DistroBinary, DistroFinding, Ecosystem, EcosystemKind, Event, FindingPackage, Package,
+};
 
 /// Whether the ecosystem is a distribution.
 pub fn is_distro(kind: &EcosystemKind) -> bool {
@@ -24,6 +47,122 @@ pub fn is_distro(kind: &EcosystemKind) -> bool {
             | EcosystemKind::RockyLinux
             | EcosystemKind::AlmaLinux
     )
+}
+
+/// The ecosystems `p`'s advisories are looked up in: its own, except for
+/// Red Hat ([`crate::distro`]): every stored ecosystem of the product
+/// (or of each of `repositories`, the image's own list, when it has one).
+pub fn lookup_ecosystems(
+    ecosystem: &Ecosystem,
+    repositories: &[Ecosystem],
+    store: &dyn AdvisoryStore,
+) -> Result<Vec<Ecosystem>, StoreError> {
+    if ecosystem.kind != EcosystemKind::RedHat {
+        return Ok(vec![ecosystem.clone()]);
+    }
+    let bases: Vec<String> = if repositories.is_empty() {
+        vec![ecosystem.to_string()]
+    } else {
+        repositories.iter().map(Ecosystem::to_string).collect()
+    };
+    let mut out: Vec<Ecosystem> = Vec::new();
+    for base in &bases {
+        for e in store.ecosystems_with_prefix(base)? {
+            let rest = e.get(base.len()..).unwrap_or("");
+            if rest.is_empty() || rest.starts_with(':') || rest.starts_with('.') {
+                let e = Ecosystem::parse(&e);
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What an RPM record entry or package says about modules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RpmModule {
+    /// Nothing either way (no fixed version, not an RPM distribution).
+    Unknown,
+    /// A build outside any module.
+    NonModular,
+    /// A module build, of `name:stream` when known.
+    Modular(Option<String>),
+}
+
+/// The `name:stream` of an `rpmmod` purl qualifier
+/// (`perl:5.32`, or the whole label `nodejs:18:9040020240409111204:rhel9`).
+fn rpmmod_stream(purl: &str) -> Option<String> {
+    let p = purl.parse::<packageurl::PackageUrl>().ok()?;
+    let m = p.qualifiers().get("rpmmod")?;
+    let mut parts = m.split(':');
+    let (name, stream) = (parts.next()?, parts.next()?);
+    (!name.is_empty() && !stream.is_empty()).then(|| format!("{name}:{stream}"))
+}
+
+/// Red Hat builds modular RPMs with a `.module+elN...` release.
+fn is_module_release(evr: &str) -> bool {
+    evr.rsplit_once('-')
+        .is_some_and(|(_, release)| release.contains("module+el"))
+}
+
+/// The module a Red Hat record entry is for.
+pub fn entry_module(kind: &EcosystemKind, e: &Affected) -> RpmModule {
+    if *kind != EcosystemKind::RedHat {
+        return RpmModule::Unknown;
+    }
+    if let Some(stream) = e
+        .package
+        .as_ref()
+        .and_then(|p| p.purl.as_deref())
+        .and_then(rpmmod_stream)
+    {
+        return RpmModule::Modular(Some(stream));
+    }
+    let fixed: Vec<&str> = e
+        .ranges
+        .iter()
+        .flat_map(|r| r.events.iter())
+        .filter_map(|ev| match ev {
+            Event::Fixed(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    if fixed.is_empty() {
+        RpmModule::Unknown
+    } else if fixed.iter().all(|v| is_module_release(v)) {
+        RpmModule::Modular(None)
+    } else if fixed.iter().any(|v| is_module_release(v)) {
+        RpmModule::Unknown
+    } else {
+        RpmModule::NonModular
+    }
+}
+
+/// The module an installed Red Hat package was built in.
+pub fn package_module(p: &Package) -> RpmModule {
+    if p.ecosystem.kind != EcosystemKind::RedHat {
+        return RpmModule::Unknown;
+    }
+    match rpmmod_stream(&p.purl) {
+        Some(s) => RpmModule::Modular(Some(s)),
+        None if is_module_release(&p.version) => RpmModule::Modular(None),
+        None => RpmModule::NonModular,
+    }
+}
+
+/// Whether a record entry for module `entry` can apply to a package of
+/// module `package`.
+pub fn module_applies(entry: &RpmModule, package: &RpmModule) -> bool {
+    match (entry, package) {
+        (RpmModule::Unknown, _) | (_, RpmModule::Unknown) => true,
+        (RpmModule::NonModular, p) => *p == RpmModule::NonModular,
+        (RpmModule::Modular(_), RpmModule::NonModular) => false,
+        (RpmModule::Modular(Some(a)), RpmModule::Modular(Some(b))) => a == b,
+        (RpmModule::Modular(_), RpmModule::Modular(_)) => true,
+    }
 }
 
 /// Whether the distribution's records name source packages.
