@@ -257,6 +257,136 @@ mod tests {
     use super::*;
     use patchloop_model::{Ecosystem, SourcePackage};
 
+    fn rh_entry(purl: &str, fixed: &str) -> Affected {
+        serde_json::from_value(serde_json::json!({
+            "package": {"ecosystem": "Red Hat:enterprise_linux:9::appstream", "name": "nodejs", "purl": purl},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn rpm_modules() {
+        let rh = EcosystemKind::RedHat;
+        let m18 = "1:18.20.4-1.module+el9.4.0+21905+0ec4ffca";
+        // Red Hat's CSAF purls carry the stream (`rpmmod=nodejs:18`, or
+        // the whole label); its OSV records cut the purl at the version.
+        assert_eq!(
+            entry_module(
+                &rh,
+                &rh_entry("pkg:rpm/redhat/nodejs?rpmmod=nodejs:20", m18)
+            ),
+            RpmModule::Modular(Some("nodejs:20".into()))
+        );
+        assert_eq!(
+            entry_module(&rh, &rh_entry("pkg:rpm/redhat/nodejs", m18)),
+            RpmModule::Modular(None)
+        );
+        assert_eq!(
+            entry_module(&rh, &rh_entry("pkg:rpm/redhat/nodejs", "1:16.20.2-8.el9_4")),
+            RpmModule::NonModular
+        );
+        assert_eq!(
+            entry_module(
+                &EcosystemKind::RockyLinux,
+                &rh_entry("pkg:rpm/redhat/nodejs", m18)
+            ),
+            RpmModule::Unknown
+        );
+        let mut p = Package::new(
+            Ecosystem::parse("Red Hat:enterprise_linux:9"),
+            "nodejs",
+            "1:18.19.0-1.module+el9.3.0+20000+aaaaaaaa",
+        );
+        p.purl = "pkg:rpm/redhat/nodejs@18.19.0-1.module%2Bel9.3.0%2B20000%2Baaaaaaaa?arch=x86_64&epoch=1&rpmmod=nodejs:18:9030020231120082734:rhel9".into();
+        let pm = package_module(&p);
+        assert_eq!(pm, RpmModule::Modular(Some("nodejs:18".into())));
+        assert!(module_applies(
+            &RpmModule::Modular(Some("nodejs:18".into())),
+            &pm
+        ));
+        assert!(!module_applies(
+            &RpmModule::Modular(Some("nodejs:20".into())),
+            &pm
+        ));
+        assert!(module_applies(&RpmModule::Modular(None), &pm));
+        assert!(!module_applies(&RpmModule::NonModular, &pm));
+        assert!(module_applies(&RpmModule::Unknown, &pm));
+        p.purl = "pkg:rpm/redhat/nodejs@16.20.2-8.el9_4?arch=x86_64&epoch=1".into();
+        p.version = "1:16.20.2-8.el9_4".into();
+        let pm = package_module(&p);
+        assert_eq!(pm, RpmModule::NonModular);
+        assert!(!module_applies(&RpmModule::Modular(None), &pm));
+        assert!(module_applies(&RpmModule::NonModular, &pm));
+    }
+
+    #[test]
+    fn red_hat_lookup_stays_in_its_product_and_major() {
+        use patchloop_feeds::{ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
+        let d = tempfile::tempdir().unwrap();
+        let osv = d.path().join("osv");
+        std::fs::create_dir(&osv).unwrap();
+        let ecos = [
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat:enterprise_linux:9::baseos",
+            "Red Hat:enterprise_linux:9::crb",
+            "Red Hat:enterprise_linux:8::baseos",
+            "Red Hat:enterprise_linux:90::baseos",
+            "Red Hat:rhel_eus:9.2::baseos",
+            "Red Hat:enterprise_linux:10.0",
+            "Red Hat:enterprise_linux:10.1",
+            "Red Hat:enterprise_linux_eus:10.0",
+            "Rocky Linux:9",
+        ];
+        let affected: Vec<serde_json::Value> = ecos
+            .iter()
+            .map(|e| serde_json::json!({"package": {"ecosystem": e, "name": "sudo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0:2-1"}]}]}))
+            .collect();
+        std::fs::write(
+            osv.join("RHSA-2099-0001.json"),
+            serde_json::json!({"id": "RHSA-2099:0001", "modified": "2099-01-01T00:00:00Z", "affected": affected}).to_string(),
+        )
+        .unwrap();
+        let mut store = SqliteStore::open(&d.path().join("s.db"), OpenMode::ReadWrite).unwrap();
+        import_paths(&mut store, &[osv], &ImportOptions::default(), &NoProgress).unwrap();
+        let l = |eco: &str, repos: &[&str]| -> Vec<String> {
+            let repos: Vec<Ecosystem> = repos.iter().map(|r| Ecosystem::parse(r)).collect();
+            lookup_ecosystems(&Ecosystem::parse(eco), &repos, &store)
+                .unwrap()
+                .iter()
+                .map(Ecosystem::to_string)
+                .collect()
+        };
+        assert_eq!(
+            l("Red Hat:enterprise_linux:9", &[]),
+            [
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9::baseos",
+                "Red Hat:enterprise_linux:9::crb"
+            ]
+        );
+        assert_eq!(
+            l("Red Hat:enterprise_linux:10", &[]),
+            [
+                "Red Hat:enterprise_linux:10.0",
+                "Red Hat:enterprise_linux:10.1"
+            ]
+        );
+        assert_eq!(
+            l(
+                "Red Hat:enterprise_linux:9",
+                &[
+                    "Red Hat:rhel_eus:9.2::baseos",
+                    "Red Hat:rhel_eus:9.2::appstream"
+                ]
+            ),
+            ["Red Hat:rhel_eus:9.2::baseos"]
+        );
+        assert_eq!(l("Red Hat:enterprise_linux:7", &[]), Vec::<String>::new());
+        assert_eq!(l("Rocky Linux:9", &[]), ["Rocky Linux:9"]);
+    }
+
     #[test]
     fn source_key_and_purl() {
         let mut p = Package::new(Ecosystem::parse("Debian:12"), "libuuid1", "2.38.1-5+b1");
