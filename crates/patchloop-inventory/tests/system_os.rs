@@ -542,7 +542,7 @@ fn rpmdb_wal_transactions_are_read() {
 fn distributions_without_an_osv_ecosystem() {
     for (os_release, eco, note) in [
         ("ID=fedora\nVERSION_ID=40\n", "fedora", "no OSV ecosystem"),
-        ("ID=\"rhel\"\nVERSION_ID=\"9.4\"\n", "rhel", "::baseos"),
+        ("ID=\"centos\"\nVERSION_ID=\"9\"\n", "centos", "no OSV ecosystem"),
     ] {
         let mut set = FileSet::new();
         keep(
