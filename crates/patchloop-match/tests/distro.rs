@@ -435,35 +435,24 @@ const RHEL_RPMS: [(&str, &str, &str, &str, &str); 4] = [
 
 /// An rpmdb holding [`RHEL_RPMS`], built and installed by rpm itself.
 fn rhel_rpmdb(dir: &Path) -> Option<Vec<u8>> {
-    if Command::new("rpmbuild").arg("--version").output().is_err() {
-        eprintln!("rpmbuild not installed (.ci/install-test-tools installs it): skipped");
-        return None;
-    }
-    let top = dir.join("top");
-    for (name, epoch, version, release, label) in RHEL_RPMS {
-        let mut spec = format!(
-            "Name: {name}\nVersion: {version}\nRelease: {release}\nSummary: t\nLicense: MIT\nBuildArch: noarch\n"
-        );
-        if !epoch.is_empty() {
-            spec.push_str(&format!("Epoch: {epoch}\n"));
-        }
-        if !label.is_empty() {
-            spec.push_str(&format!("ModularityLabel: {label}\n"));
-        }
-        spec.push_str("%description\nt\n%files\n");
-        let path = dir.join(format!("{name}.spec"));
-        std::fs::write(&path, spec).unwrap();
-        let ok = Command::new("rpmbuild")
-            .arg("--define")
-            .arg(format!("_topdir {}", top.display()))
-            .args(["--quiet", "-bb"])
-            .arg(&path)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "rpmbuild {name} failed");
-    }
-    let db = dir.join("db");
+    let specs: Vec<(&str, String)> = RHEL_RPMS
+        .iter()
+        .map(|(name, epoch, version, release, label)| {
+            let mut spec = format!(
+                "Name: {name}\nVersion: {version}\nRelease: {release}\nSummary: t\nLicense: MIT\nBuildArch: noarch\n"
+            );
+            if !epoch.is_empty() {
+                spec.push_str(&format!("Epoch: {epoch}\n"));
+            }
+            if !label.is_empty() {
+                spec.push_str(&format!("ModularityLabel: {label}\n"));
+            }
+            spec.push_str("%description\nt\n%files\n");
+            (*name, spec)
+        })
+        .collect();
+    let specs: Vec<(&str, &str)> = specs.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let db = patchloop_testdata::rpmdb_with(dir, &dir.join("db"), &specs)?;
     let rpm = |args: &[&str]| {
         Command::new("rpm")
             .arg("--dbpath")
@@ -472,19 +461,6 @@ fn rhel_rpmdb(dir: &Path) -> Option<Vec<u8>> {
             .output()
             .unwrap()
     };
-    assert!(rpm(&["--initdb"]).status.success());
-    let rpms: Vec<String> = std::fs::read_dir(top.join("RPMS/noarch"))
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
-    let mut args = vec!["-i", "--nodeps", "--justdb", "--nosignature"];
-    args.extend(rpms.iter().map(String::as_str));
-    let out = rpm(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // What rpm itself says is installed, the form the records compare.
     let q = rpm(&[
         "-qa",
