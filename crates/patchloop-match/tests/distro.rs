@@ -453,20 +453,15 @@ fn rhel_rpmdb(dir: &Path) -> Option<Vec<u8>> {
         .collect();
     let specs: Vec<(&str, &str)> = specs.iter().map(|(n, s)| (*n, s.as_str())).collect();
     let db = patchloop_testdata::rpmdb_with(dir, &dir.join("db"), &specs)?;
-    let rpm = |args: &[&str]| {
-        Command::new("rpm")
-            .arg("--dbpath")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap()
-    };
     // What rpm itself says is installed, the form the records compare.
-    let q = rpm(&[
-        "-qa",
-        "--qf",
-        "%{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{MODULARITYLABEL}\n",
-    ]);
+    let q = patchloop_testdata::rpm_at(
+        &db,
+        &[
+            "-qa",
+            "--qf",
+            "%{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{MODULARITYLABEL}\n",
+        ],
+    );
     let listed = String::from_utf8(q.stdout).unwrap();
     for (name, epoch, version, release, label) in RHEL_RPMS {
         let evr = if epoch.is_empty() {

@@ -126,3 +126,13 @@ pub fn rpmdb_with(
     );
     Some(db.to_path_buf())
 }
+
+/// `rpm --dbpath DB ARGS...`, for checking an rpmdb with rpm itself.
+pub fn rpm_at(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("rpm")
+        .arg("--dbpath")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("running rpm")
+}

@@ -78,6 +78,17 @@ fn docker_archive(path: &Path) -> Vec<Vec<u8>> {
     blobs
 }
 
+/// Run a command that reports JSON on stdout; it must succeed.
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn patchloop(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("patchloop").unwrap();
     c.env_remove("NO_COLOR")
@@ -327,20 +338,15 @@ fn scan_and_plan_a_rhel_rootfs() {
     {
         return;
     }
-    let rpm = |args: &[&str]| {
-        std::process::Command::new("rpm")
-            .arg("--dbpath")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let q = rpm(&[
-        "-q",
-        "--qf",
-        "%{EPOCH}:%{VERSION}-%{RELEASE}",
-        "openssl-libs",
-    ]);
+    let q = patchloop_testdata::rpm_at(
+        &db,
+        &[
+            "-q",
+            "--qf",
+            "%{EPOCH}:%{VERSION}-%{RELEASE}",
+            "openssl-libs",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&q.stdout), "1:3.0.7-24.el9");
 
     let recs = dir.path().join("recs");
@@ -385,25 +391,19 @@ fn scan_and_plan_a_rhel_rootfs() {
         .arg(&recs)
         .assert()
         .success();
-    let out = patchloop(dir.path())
-        .args([
-            "scan",
-            "--no-state",
-            "--fail-on",
-            "none",
-            "-f",
-            "json",
-            "--rootfs",
-        ])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        patchloop(dir.path())
+            .args([
+                "scan",
+                "--no-state",
+                "--fail-on",
+                "none",
+                "-f",
+                "json",
+                "--rootfs",
+            ])
+            .arg(&root),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let found: Vec<(&str, &str, &str)> = v["findings"]
         .as_array()
         .unwrap()
@@ -434,12 +434,11 @@ fn scan_and_plan_a_rhel_rootfs() {
     assert_eq!(f["distro"]["fix_available"], true);
 
     // The content manifest was read through the walk of the tree.
-    let out = patchloop(dir.path())
-        .args(["inventory", "-f", "json", "--rootfs"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["inventory", "-f", "json", "--rootfs"])
+            .arg(&root),
+    );
     assert_eq!(
         v["target"]["os"]["repositories"],
         json!([
@@ -450,17 +449,11 @@ fn scan_and_plan_a_rhel_rootfs() {
         v["target"]
     );
 
-    let out = patchloop(dir.path())
-        .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
+            .arg(&root),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let image = &v["image"];
     assert_eq!(image["package_manager"], "dnf", "{image}");
     assert_eq!(

@@ -277,14 +277,12 @@ mod tests {
         assert_eq!(eco("alpine", "3.20.3", "").unwrap(), "Alpine:v3.20");
         assert_eq!(eco("rocky", "9.4", "").unwrap(), "Rocky Linux:9");
         assert_eq!(eco("almalinux", "9.4", "").unwrap(), "AlmaLinux:9");
-        assert_eq!(
-            eco("rhel", "9.4", "").unwrap(),
-            "Red Hat:enterprise_linux:9"
-        );
-        assert_eq!(
-            eco("rhel", "10.0", "").unwrap(),
-            "Red Hat:enterprise_linux:10"
-        );
+        for (vid, want) in [
+            ("9.4", "Red Hat:enterprise_linux:9"),
+            ("10.0", "Red Hat:enterprise_linux:10"),
+        ] {
+            assert_eq!(eco("rhel", vid, "").unwrap(), want);
+        }
         assert!(eco("rhel", "", "").is_err());
         assert!(eco("alpine", "3.21_alpha20240807", "").is_err());
         assert!(eco("debian", "", "").is_err());
