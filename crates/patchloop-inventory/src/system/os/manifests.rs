@@ -172,7 +172,13 @@ pub fn read(
                             sets.push((s.to_string(), path.to_string()))
                         }
                         Some(_) => {}
-                        None => warn(diags, format!("content set {v} is not a string; ignored")),
+                        None => warn(
+                            diags,
+                            format!(
+                                "content set {} is not a string; ignored",
+                                v.to_string().chars().take(100).collect::<String>()
+                            ),
+                        ),
                     }
                 }
             }
@@ -198,12 +204,15 @@ pub fn read(
             }
         }
     }
-    if !unknown.is_empty() {
+    if let Some(first_unknown) = unknown.first() {
         let first = sets
             .iter()
-            .find(|(s, _)| s == unknown[0])
+            .find(|(s, _)| s == first_unknown)
             .map(|(_, p)| p.as_str())
             .unwrap_or(DIR);
+        // Name a few (a hostile manifest could list thousands).
+        let more = unknown.len().saturating_sub(5);
+        unknown.truncate(5);
         diags.push(Diagnostic {
             level: DiagnosticLevel::Warning,
             path: super::super::display_path(display_root, first),
@@ -214,7 +223,8 @@ pub fn read(
                  repository of Red Hat Enterprise Linux {major}",
                 unknown
                     .iter()
-                    .map(|s| format!("`{s}`"))
+                    .map(|s| format!("`{}`", s.chars().take(200).collect::<String>()))
+                    .chain((more > 0).then(|| format!("and {more} more")))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
