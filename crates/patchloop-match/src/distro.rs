@@ -57,13 +57,26 @@ pub fn lookup_ecosystems(
     repositories: &[Ecosystem],
     store: &dyn AdvisoryStore,
 ) -> Result<Vec<Ecosystem>, StoreError> {
-    if ecosystem.kind != EcosystemKind::RedHat {
+    // Only a product with its version (`enterprise_linux:9`) is expanded:
+    // a bare `Red Hat` or `Red Hat:enterprise_linux` (from an SBOM) would
+    // take in every product or major.
+    let versioned = |e: &Ecosystem| {
+        e.release
+            .as_deref()
+            .and_then(|r| r.split(':').nth(1))
+            .is_some_and(|v| !v.is_empty())
+    };
+    if ecosystem.kind != EcosystemKind::RedHat || !versioned(ecosystem) {
         return Ok(vec![ecosystem.clone()]);
     }
     let bases: Vec<String> = if repositories.is_empty() {
         vec![ecosystem.to_string()]
     } else {
-        repositories.iter().map(Ecosystem::to_string).collect()
+        repositories
+            .iter()
+            .filter(|r| r.kind == EcosystemKind::RedHat && versioned(r))
+            .map(Ecosystem::to_string)
+            .collect()
     };
     let mut out: Vec<Ecosystem> = Vec::new();
     for base in &bases {
@@ -384,6 +397,12 @@ mod tests {
             ["Red Hat:rhel_eus:9.2::baseos"]
         );
         assert_eq!(l("Red Hat:enterprise_linux:7", &[]), Vec::<String>::new());
+        // Unversioned products are not expanded.
+        assert_eq!(l("Red Hat", &[]), ["Red Hat"]);
+        assert_eq!(
+            l("Red Hat:enterprise_linux", &[]),
+            ["Red Hat:enterprise_linux"]
+        );
         assert_eq!(l("Rocky Linux:9", &[]), ["Rocky Linux:9"]);
     }
 
