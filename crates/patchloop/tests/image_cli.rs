@@ -325,17 +325,7 @@ fn scan_and_plan_a_rhel_rootfs() {
     )
     .unwrap();
     let db = root.join("var/lib/rpm");
-    if patchloop_testdata::rpmdb_with(
-        dir.path(),
-        &db,
-        &[(
-            "openssl",
-            "Name: openssl\nVersion: 3.0.7\nRelease: 24.el9\nEpoch: 1\nSummary: t\nLicense: ASL 2.0\nBuildArch: noarch\n\
-             %description\nt\n%package libs\nSummary: t\n%description libs\nt\n%files\n%files libs\n",
-        )],
-    )
-    .is_none()
-    {
+    if patchloop_testdata::rpmdb_with(dir.path(), &db, &[("openssl", OPENSSL_SPEC)]).is_none() {
         return;
     }
     let q = patchloop_testdata::rpm_at(
@@ -460,4 +450,37 @@ fn scan_and_plan_a_rhel_rootfs() {
         image["command"], "dnf upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9",
         "{image}"
     );
+
+    // UBI minimal: microdnf installed, dnf not.
+    std::fs::remove_dir_all(&db).unwrap();
+    let work = dir.path().join("minimal");
+    std::fs::create_dir_all(&work).unwrap();
+    patchloop_testdata::rpmdb_with(
+        &work,
+        &db,
+        &[
+            ("openssl", OPENSSL_SPEC),
+            (
+                "microdnf",
+                "Name: microdnf\nVersion: 3.9.1\nRelease: 3.el9\nSummary: t\nLicense: GPLv2+\nBuildArch: noarch\n\
+                 %description\nt\n%files\n",
+            ),
+        ],
+    )
+    .unwrap();
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
+            .arg(&root),
+    );
+    let image = &v["image"];
+    assert_eq!(image["package_manager"], "microdnf", "{image}");
+    assert_eq!(
+        image["command"], "microdnf upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9",
+        "{image}"
+    );
 }
+
+/// `openssl` and its `openssl-libs` subpackage at RHEL 9.4's 1:3.0.7-24.el9.
+const OPENSSL_SPEC: &str = "Name: openssl\nVersion: 3.0.7\nRelease: 24.el9\nEpoch: 1\nSummary: t\nLicense: ASL 2.0\nBuildArch: noarch\n\
+    %description\nt\n%package libs\nSummary: t\n%description libs\nt\n%files\n%files libs\n";
