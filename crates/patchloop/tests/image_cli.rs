@@ -439,46 +439,37 @@ fn scan_and_plan_a_rhel_rootfs() {
         v["target"]
     );
 
-    let v = json_of(
-        patchloop(dir.path())
-            .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
-            .arg(&root),
-    );
-    let image = &v["image"];
-    assert_eq!(image["package_manager"], "dnf", "{image}");
-    assert_eq!(
-        image["command"], "dnf upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9",
-        "{image}"
-    );
-
-    // UBI minimal: microdnf installed, dnf not.
-    std::fs::remove_dir_all(&db).unwrap();
-    let work = dir.path().join("minimal");
-    std::fs::create_dir_all(&work).unwrap();
-    patchloop_testdata::rpmdb_with(
-        &work,
-        &db,
-        &[
-            ("openssl", OPENSSL_SPEC),
-            (
+    // The plan's line; on UBI minimal (microdnf installed, dnf not), microdnf.
+    for (manager, extra) in [
+        ("dnf", None),
+        (
+            "microdnf",
+            Some((
                 "microdnf",
                 "Name: microdnf\nVersion: 3.9.1\nRelease: 3.el9\nSummary: t\nLicense: GPLv2+\nBuildArch: noarch\n\
                  %description\nt\n%files\n",
-            ),
-        ],
-    )
-    .unwrap();
-    let v = json_of(
-        patchloop(dir.path())
-            .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
-            .arg(&root),
-    );
-    let image = &v["image"];
-    assert_eq!(image["package_manager"], "microdnf", "{image}");
-    assert_eq!(
-        image["command"], "microdnf upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9",
-        "{image}"
-    );
+            )),
+        ),
+    ] {
+        if let Some(spec) = extra {
+            std::fs::remove_dir_all(&db).unwrap();
+            let work = dir.path().join(manager);
+            std::fs::create_dir_all(&work).unwrap();
+            patchloop_testdata::rpmdb_with(&work, &db, &[("openssl", OPENSSL_SPEC), spec]).unwrap();
+        }
+        let v = json_of(
+            patchloop(dir.path())
+                .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
+                .arg(&root),
+        );
+        let image = &v["image"];
+        assert_eq!(image["package_manager"], manager, "{image}");
+        assert_eq!(
+            image["command"],
+            format!("{manager} upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9"),
+            "{image}"
+        );
+    }
 }
 
 /// `openssl` and its `openssl-libs` subpackage at RHEL 9.4's 1:3.0.7-24.el9.
