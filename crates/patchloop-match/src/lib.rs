@@ -238,6 +238,10 @@ pub fn scan(
     // Names with any advisory, per ecosystem (one query each): packages
     // without any are not looked up one by one.
     let mut names_with: HashMap<String, Option<std::collections::HashSet<String>>> = HashMap::new();
+    // The ecosystems each package ecosystem is looked up in (itself, or a
+    // Red Hat product's repositories: `distro::lookup_ecosystems`).
+    let mut lookups: HashMap<String, Vec<Ecosystem>> = HashMap::new();
+    let os = inventory.target.as_ref().and_then(|t| t.os.as_ref());
     for ((eco_key, name), (first, versions)) in &groups {
         let first = Site {
             source: first / 1_000_000,
@@ -250,22 +254,39 @@ pub fn scan(
             *unknown_ecosystems.entry(eco_key.clone()).or_default() += n;
             continue;
         };
-        if !names_with.contains_key(eco_key) {
-            let set = store.names_with_advisories(&sample.ecosystem)?;
-            names_with.insert(eco_key.clone(), set);
+        if !lookups.contains_key(eco_key) {
+            let repositories = os
+                .filter(|o| o.ecosystem.as_ref() == Some(&sample.ecosystem))
+                .map(|o| o.repositories.as_slice())
+                .unwrap_or(&[]);
+            let l = distro::lookup_ecosystems(&sample.ecosystem, repositories, store)?;
+            lookups.insert(eco_key.clone(), l);
         }
-        if let Some(Some(set)) = names_with.get(eco_key)
-            && !set.contains(name)
-        {
+        let lookup = lookups.get(eco_key).map(Vec::as_slice).unwrap_or(&[]);
+        let mut any_name = false;
+        for e in lookup {
+            let key = e.to_string();
+            if !names_with.contains_key(&key) {
+                let set = store.names_with_advisories(e)?;
+                names_with.insert(key.clone(), set);
+            }
+            if !matches!(names_with.get(&key), Some(Some(set)) if !set.contains(name)) {
+                any_name = true;
+            }
+        }
+        if !any_name {
             continue;
         }
-        let advisories =
-            store.affected_for_package(&sample.ecosystem, distro::match_key(sample).0)?;
+        let mut advisories = Vec::new();
+        for e in lookup {
+            advisories.extend(store.affected_for_package(e, distro::match_key(sample).0)?);
+        }
         if advisories.is_empty() {
             continue;
         }
         // Compile each affected entry once for all versions.
-        let compiled: Vec<(&str, CompiledEntry, Option<String>)> = advisories
+        let kind = &sample.ecosystem.kind;
+        let compiled: Vec<(&str, CompiledEntry, Option<String>, distro::RpmModule)> = advisories
             .iter()
             .flat_map(|a| {
                 a.affected.iter().map(move |e| {
@@ -273,11 +294,12 @@ pub fn scan(
                         a.id.as_str(),
                         CompiledEntry::new(scheme, e),
                         informational(e),
+                        distro::entry_module(kind, e),
                     )
                 })
             })
             .collect();
-        for (id, c, _) in &compiled {
+        for (id, c, _, _) in &compiled {
             for e in &c.skipped {
                 if bad_records.insert((id.to_string(), e.version.clone())) {
                     diagnostics.push(Diagnostic {
@@ -325,7 +347,14 @@ pub fn scan(
                 }
             }
             let mut hits: Vec<Hit> = Vec::new();
-            for (id, c, info) in &compiled {
+            let module = sites
+                .first()
+                .map(|s| distro::package_module(package_at(*s)))
+                .unwrap_or(distro::RpmModule::Unknown);
+            for (id, c, info, entry_module) in &compiled {
+                if !distro::module_applies(entry_module, &module) {
+                    continue;
+                }
                 let Some(fixed) = c.check(&cand) else {
                     continue;
                 };

@@ -391,3 +391,335 @@ fn alpine_by_origin_and_rocky_by_binary() {
     assert_eq!(d.source, None);
     assert!(d.fix_available);
 }
+
+/// A Red Hat record as Red Hat's CSAF-to-OSV converter writes them (the
+/// `redhat_osv` package of google/osv.dev's vulnfeeds, schema 1.7.0): id
+/// `RHSA-YYYY:NNNN`, `upstream` CVEs, one `affected` entry per binary RPM
+/// and CPE repository, `Red Hat` + the CPE suffix as the ecosystem, the
+/// purl cut at its version (`pkg:rpm/redhat/NAME`, so no `rpmmod`), one
+/// ECOSYSTEM range `introduced: 0` → `fixed: EPOCH:VERSION-RELEASE` with
+/// the epoch always written (`0:` too).
+fn rhsa(id: &str, cves: &[&str], entries: &[(&str, &str, &str)]) -> Value {
+    json!({
+        "schema_version": "1.7.0",
+        "id": id,
+        "related": [],
+        "upstream": cves,
+        "published": "2024-04-30T09:43:41Z",
+        "modified": "2024-11-01T00:00:00Z",
+        "summary": format!("{id}: security update"),
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+        "affected": entries.iter().map(|(eco, name, fixed)| json!({
+            "package": {"name": name, "ecosystem": eco, "purl": format!("pkg:rpm/redhat/{name}")},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+        })).collect::<Vec<_>>(),
+        "references": [{"type": "ADVISORY", "url": format!("https://access.redhat.com/errata/{id}")}],
+    })
+}
+
+/// Installed RPMs of the RHEL test tree: (name, epoch, version, release,
+/// modularity label).
+const RHEL_RPMS: [(&str, &str, &str, &str, &str); 4] = [
+    ("openssl-libs", "1", "3.0.7", "24.el9", ""),
+    ("sudo", "", "1.9.5p2", "9.el9", ""),
+    // RHEL 9's default nodejs is not modular; nodejs:18 is a module.
+    ("nodejs", "1", "16.20.2", "4.el9_4", ""),
+    (
+        "postgresql",
+        "",
+        "15.6",
+        "1.module+el9.4.0+21313+4fb5c1a1",
+        "postgresql:15:9040020240201110523:rhel9",
+    ),
+];
+
+/// An rpmdb holding [`RHEL_RPMS`], built and installed by rpm itself.
+fn rhel_rpmdb(dir: &Path) -> Option<Vec<u8>> {
+    let specs: Vec<(&str, String)> = RHEL_RPMS
+        .iter()
+        .map(|(name, epoch, version, release, label)| {
+            let mut spec = format!(
+                "Name: {name}\nVersion: {version}\nRelease: {release}\nSummary: t\nLicense: MIT\nBuildArch: noarch\n"
+            );
+            if !epoch.is_empty() {
+                spec.push_str(&format!("Epoch: {epoch}\n"));
+            }
+            if !label.is_empty() {
+                spec.push_str(&format!("ModularityLabel: {label}\n"));
+            }
+            spec.push_str("%description\nt\n%files\n");
+            (*name, spec)
+        })
+        .collect();
+    let specs: Vec<(&str, &str)> = specs.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let db = patchloop_testdata::rpmdb_with(dir, &dir.join("db"), &specs)?;
+    // What rpm itself says is installed, the form the records compare.
+    let q = patchloop_testdata::rpm_at(
+        &db,
+        &[
+            "-qa",
+            "--qf",
+            "%{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{MODULARITYLABEL}\n",
+        ],
+    );
+    let listed = String::from_utf8(q.stdout).unwrap();
+    for (name, epoch, version, release, label) in RHEL_RPMS {
+        let evr = if epoch.is_empty() {
+            format!("{version}-{release}")
+        } else {
+            format!("{epoch}:{version}-{release}")
+        };
+        let label = if label.is_empty() { "(none)" } else { label };
+        assert!(
+            listed.lines().any(|l| l == format!("{name} {evr} {label}")),
+            "rpm -qa: {listed}"
+        );
+    }
+    // The rpmdb checkpoints on close; a WAL would be read too, but the
+    // tests here hand over the main file only.
+    std::fs::read(db.join("rpmdb.sqlite")).ok()
+}
+
+fn rhel_tree(rpmdb: &[u8], version_id: &str, manifest: Option<&str>) -> FileSet {
+    let mut set = FileSet::new();
+    set.insert(
+        "etc/os-release",
+        Some(0),
+        Content::Bytes(
+            format!(
+                "NAME=\"Red Hat Enterprise Linux\"\nVERSION=\"{version_id} (Plow)\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"{version_id}\"\nPLATFORM_ID=\"platform:el9\"\nPRETTY_NAME=\"Red Hat Enterprise Linux {version_id} (Plow)\"\nCPE_NAME=\"cpe:/o:redhat:enterprise_linux:9::baseos\"\n"
+            )
+            .into_bytes(),
+        ),
+    );
+    set.insert(
+        "var/lib/rpm/rpmdb.sqlite",
+        Some(0),
+        Content::Bytes(rpmdb.to_vec()),
+    );
+    if let Some(m) = manifest {
+        set.insert(
+            "root/buildinfo/content_manifests/ubi9-container-9.4-1214.json",
+            Some(0),
+            Content::Bytes(m.as_bytes().to_vec()),
+        );
+    }
+    set
+}
+
+/// The inventory of a tree as `scan --rootfs` builds it (with its target).
+fn target_inventory(set: &FileSet) -> Inventory {
+    let a = system::analyze(set, "");
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    Inventory {
+        sources: a.sources,
+        diagnostics: a.diagnostics,
+        target: Some(patchloop_model::Target {
+            kind: patchloop_model::TargetKind::Rootfs,
+            reference: "/".into(),
+            digest: None,
+            os: a.os,
+            layers: Vec::new(),
+        }),
+    }
+}
+
+#[test]
+fn rhel_in_its_release_repositories() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(rpmdb) = rhel_rpmdb(d.path()) else {
+        return;
+    };
+    let store = store_with(
+        d.path(),
+        &[
+            // RHSA-2024:2447 (openssl, RHEL 9.4 GA): baseos and appstream
+            // entries for RHEL 9; its RHEL 8 entry shape added for isolation.
+            rhsa(
+                "RHSA-2024:2447",
+                &["CVE-2023-2975", "CVE-2023-3446", "CVE-2023-3817"],
+                &[
+                    (
+                        "Red Hat:enterprise_linux:9::appstream",
+                        "openssl-libs",
+                        "1:3.0.7-27.el9",
+                    ),
+                    (
+                        "Red Hat:enterprise_linux:9::baseos",
+                        "openssl-libs",
+                        "1:3.0.7-27.el9",
+                    ),
+                    (
+                        "Red Hat:enterprise_linux:8::baseos",
+                        "openssl-libs",
+                        "1:1.1.1k-12.el8_9",
+                    ),
+                ],
+            ),
+            // RHEL 8 only, with a fix above the installed RHEL 9 sudo: must
+            // not match.
+            rhsa(
+                "RHSA-2099:0008",
+                &["CVE-2099-0008"],
+                &[(
+                    "Red Hat:enterprise_linux:8::baseos",
+                    "sudo",
+                    "0:1.9.5p2-99.el8",
+                )],
+            ),
+            // An EUS stream of a minor release: another product.
+            rhsa(
+                "RHSA-2099:0009",
+                &["CVE-2099-0009"],
+                &[("Red Hat:rhel_eus:9.2::baseos", "sudo", "0:1.9.5p2-98.el9_2")],
+            ),
+            // RHSA-2025:9978 shape (sudo, appstream and baseos, `0:` epoch).
+            rhsa(
+                "RHSA-2025:9978",
+                &["CVE-2025-32462"],
+                &[
+                    (
+                        "Red Hat:enterprise_linux:9::appstream",
+                        "sudo",
+                        "0:1.9.5p2-10.el9_6.1",
+                    ),
+                    (
+                        "Red Hat:enterprise_linux:9::baseos",
+                        "sudo",
+                        "0:1.9.5p2-10.el9_6.1",
+                    ),
+                ],
+            ),
+            // The nodejs:18 module's build: not for the non-modular nodejs 16.
+            rhsa(
+                "RHSA-2024:4560",
+                &["CVE-2024-27983"],
+                &[(
+                    "Red Hat:enterprise_linux:9::appstream",
+                    "nodejs",
+                    "1:18.20.4-1.module+el9.4.0+21905+0ec4ffca",
+                )],
+            ),
+            // The postgresql:15 module's build: applies to the module's package.
+            rhsa(
+                "RHSA-2024:3925",
+                &["CVE-2024-4317"],
+                &[(
+                    "Red Hat:enterprise_linux:9::appstream",
+                    "postgresql",
+                    "0:15.7-1.module+el9.4.0+21784+5e4a3c80",
+                )],
+            ),
+            // A non-modular postgresql build: not for the module's package.
+            rhsa(
+                "RHSA-2099:0010",
+                &["CVE-2099-0010"],
+                &[(
+                    "Red Hat:enterprise_linux:9::appstream",
+                    "postgresql",
+                    "0:16.4-1.el9_4",
+                )],
+            ),
+        ],
+    );
+    let set = rhel_tree(&rpmdb, "9.4", None);
+    let inv = target_inventory(&set);
+    let os = inv.target.as_ref().unwrap().os.as_ref().unwrap();
+    assert_eq!(
+        os.ecosystem.as_ref().unwrap().to_string(),
+        "Red Hat:enterprise_linux:9"
+    );
+    let pg = inv.sources[0]
+        .packages
+        .iter()
+        .find(|p| p.name == "postgresql")
+        .unwrap();
+    assert_eq!(
+        pg.purl,
+        "pkg:rpm/redhat/postgresql@15.6-1.module%2Bel9.4.0%2B21313%2B4fb5c1a1?arch=noarch&distro=rhel-9.4&rpmmod=postgresql:15:9040020240201110523:rhel9"
+    );
+    let r = run(&store, &inv);
+    let ids: BTreeSet<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["RHSA-2024:2447", "RHSA-2025:9978", "RHSA-2024:3925"]),
+        "{:#?}",
+        r.findings
+    );
+    let f = find(&r, "RHSA-2024:2447");
+    assert_eq!(f.package.name, "openssl-libs");
+    assert_eq!(f.package.version, "1:3.0.7-24.el9");
+    assert_eq!(f.fixed.as_deref(), Some("1:3.0.7-27.el9"));
+    let dist = f.distro.as_ref().unwrap();
+    assert!(dist.fix_available);
+    assert_eq!(dist.release.to_string(), "Red Hat:enterprise_linux:9");
+    assert_eq!(dist.source, None);
+    assert_eq!(
+        f.url.as_deref(),
+        Some("https://access.redhat.com/errata/RHSA-2024:2447")
+    );
+    let f = find(&r, "RHSA-2025:9978");
+    assert_eq!(f.package.version, "1.9.5p2-9.el9");
+    assert_eq!(f.fixed.as_deref(), Some("0:1.9.5p2-10.el9_6.1"));
+    assert_eq!(f.aliases, ["CVE-2025-32462"]);
+    assert_eq!(
+        find(&r, "RHSA-2024:3925").fixed.as_deref(),
+        Some("0:15.7-1.module+el9.4.0+21784+5e4a3c80")
+    );
+
+    // The image's content manifest names baseos only: appstream records
+    // (postgresql) no longer apply; baseos ones still do.
+    let baseos_only = r#"{"metadata": {"icm_version": 1, "icm_spec": "https://raw.githubusercontent.com/containerbuildsystem/atomic-reactor/master/atomic_reactor/schemas/content_manifest.json", "image_layer_index": 0},
+        "content_sets": ["rhel-9-for-x86_64-baseos-rpms"], "image_contents": []}"#;
+    let inv = target_inventory(&rhel_tree(&rpmdb, "9.4", Some(baseos_only)));
+    assert_eq!(
+        inv.target
+            .as_ref()
+            .unwrap()
+            .os
+            .as_ref()
+            .unwrap()
+            .repositories,
+        [Ecosystem::parse("Red Hat:enterprise_linux:9::baseos")]
+    );
+    let r = run(&store, &inv);
+    let ids: BTreeSet<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["RHSA-2024:2447", "RHSA-2025:9978"]),
+        "{:#?}",
+        r.findings
+    );
+
+    // An EUS 9.2 image: its stream's records, not the main stream's.
+    let eus = r#"{"metadata": {"icm_version": 1, "icm_spec": "x"},
+        "content_sets": ["rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_2", "rhel-9-for-x86_64-baseos-eus-rpms__9_DOT_2"]}"#;
+    let inv = target_inventory(&rhel_tree(&rpmdb, "9.2", Some(eus)));
+    let r = run(&store, &inv);
+    let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["RHSA-2099:0009"], "{:#?}", r.findings);
+    assert_eq!(r.findings[0].fixed.as_deref(), Some("0:1.9.5p2-98.el9_2"));
+
+    // A content set of another product: the manifests are not used (a
+    // warning says so) and every RHEL 9 repository is.
+    let other = r#"{"metadata": {"icm_version": 1, "icm_spec": "x"},
+        "content_sets": ["rhel-9-for-x86_64-baseos-rpms", "rhocp-4.16-for-rhel-9-x86_64-rpms"]}"#;
+    let a = system::analyze(&rhel_tree(&rpmdb, "9.4", Some(other)), "");
+    assert!(a.os.as_ref().unwrap().repositories.is_empty());
+    assert!(
+        a.diagnostics
+            .iter()
+            .any(|d| d.message.contains("`rhocp-4.16-for-rhel-9-x86_64-rpms`")),
+        "{:?}",
+        a.diagnostics
+    );
+    // A broken manifest is a warning naming it.
+    let a = system::analyze(&rhel_tree(&rpmdb, "9.4", Some("{\"content_sets\": [")), "");
+    assert!(
+        a.diagnostics.iter().any(|d| d.path
+            == "root/buildinfo/content_manifests/ubi9-container-9.4-1214.json"
+            && d.message.contains("not a readable content manifest")),
+        "{:?}",
+        a.diagnostics
+    );
+}

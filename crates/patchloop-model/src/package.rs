@@ -380,6 +380,14 @@ pub struct OsInfo {
     /// distribution has no OSV ecosystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecosystem: Option<Ecosystem>,
+    /// The OSV ecosystems of the repositories the image says its packages
+    /// came from (Red Hat's content manifests,
+    /// `root/buildinfo/content_manifests/*.json`:
+    /// `Red Hat:enterprise_linux:9::baseos`, ...); empty when the tree does
+    /// not say, and packages are matched in every repository of
+    /// `ecosystem`'s release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<Ecosystem>,
 }
 
 /// One image layer.

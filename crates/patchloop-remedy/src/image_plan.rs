@@ -17,7 +17,9 @@
 //!   the release's current build.
 //! - Commands: `apt-get install --only-upgrade pkg=ver` (Debian, Ubuntu),
 //!   `apk add --upgrade pkg=ver` (Alpine), `dnf upgrade pkg-ver` (RPM
-//!   distributions), one line for the whole image.
+//!   distributions; `microdnf upgrade pkg-ver` when the rpmdb holds
+//!   `microdnf` and not `dnf`, as UBI minimal images do), one line for the
+//!   whole image.
 //! - When packages to upgrade sit in base layers, the plan recommends
 //!   rebuilding on a newer base image and names each base layer with the
 //!   vulnerable packages it holds; the upgrade line remains the
@@ -37,6 +39,8 @@ pub enum PackageManager {
     Apt,
     Apk,
     Dnf,
+    /// UBI minimal images ship `microdnf` only.
+    Microdnf,
 }
 
 impl PackageManager {
@@ -56,7 +60,7 @@ impl PackageManager {
         match (self, to) {
             (_, None) => name.to_string(),
             (PackageManager::Apt | PackageManager::Apk, Some(v)) => format!("{name}={v}"),
-            (PackageManager::Dnf, Some(v)) => format!("{name}-{v}"),
+            (PackageManager::Dnf | PackageManager::Microdnf, Some(v)) => format!("{name}-{v}"),
         }
     }
 
@@ -69,6 +73,7 @@ impl PackageManager {
             }
             PackageManager::Apk => format!("apk add --no-cache --upgrade {args}"),
             PackageManager::Dnf => format!("dnf upgrade -y {args}"),
+            PackageManager::Microdnf => format!("microdnf upgrade -y {args}"),
         }
     }
 }
@@ -184,6 +189,16 @@ pub fn image_plan(report: &ScanReport, inventory: &Inventory) -> Option<ImagePla
     let mut manager = os
         .and_then(|o| o.ecosystem.as_ref())
         .and_then(|e| PackageManager::for_kind(&e.kind));
+    // An RPM image without dnf but with microdnf (UBI minimal): the
+    // rpmdb's own packages say which one is installed.
+    let rpm_names = || {
+        inventory
+            .sources
+            .iter()
+            .filter(|s| s.format == "rpmdb-sqlite")
+            .flat_map(|s| s.packages.iter().map(|p| p.name.as_str()))
+    };
+    let microdnf_only = rpm_names().any(|n| n == "microdnf") && !rpm_names().any(|n| n == "dnf");
     let is_base = |layer: Option<u32>| {
         layer.is_some_and(|l| target.layers.iter().any(|x| x.index == l && x.base))
     };
@@ -228,6 +243,9 @@ pub fn image_plan(report: &ScanReport, inventory: &Inventory) -> Option<ImagePla
         }
     }
     let mut upgrades: Vec<OsUpgrade> = upgrades.into_values().collect();
+    if manager == Some(PackageManager::Dnf) && microdnf_only {
+        manager = Some(PackageManager::Microdnf);
+    }
     let command = manager.and_then(|m| {
         for u in upgrades.iter_mut() {
             u.command = m.command(&[m.arg(&u.package, u.pinned.then_some(u.to.as_str()))]);

@@ -71,3 +71,68 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Build each `(name, spec text)` with `rpmbuild` (noarch packages, under
+/// `work/rpmbuild`) and install the packages into a fresh rpmdb at `db`
+/// with `rpm --justdb`: an rpmdb written by rpm itself. `None` (with a
+/// notice) when rpmbuild is not installed (`.ci/install-test-tools`
+/// installs it); any other failure panics.
+pub fn rpmdb_with(
+    work: &std::path::Path,
+    db: &std::path::Path,
+    specs: &[(&str, &str)],
+) -> Option<PathBuf> {
+    use std::process::Command;
+    if Command::new("rpmbuild").arg("--version").output().is_err() {
+        eprintln!("rpmbuild not installed (.ci/install-test-tools installs it): skipped");
+        return None;
+    }
+    let top = work.join("rpmbuild");
+    for (name, text) in specs {
+        let spec = work.join(format!("{name}.spec"));
+        std::fs::write(&spec, text).expect("writing a spec");
+        let ok = Command::new("rpmbuild")
+            .arg("--define")
+            .arg(format!("_topdir {}", top.display()))
+            .args(["--quiet", "-bb"])
+            .arg(&spec)
+            .status()
+            .expect("running rpmbuild")
+            .success();
+        assert!(ok, "rpmbuild {name} failed");
+    }
+    std::fs::create_dir_all(db).expect("creating the rpmdb directory");
+    let rpm = |args: &[&str]| {
+        Command::new("rpm")
+            .arg("--dbpath")
+            .arg(db)
+            .args(args)
+            .output()
+            .expect("running rpm")
+    };
+    assert!(rpm(&["--initdb"]).status.success(), "rpm --initdb failed");
+    let rpms: Vec<String> = std::fs::read_dir(top.join("RPMS/noarch"))
+        .expect("rpmbuild wrote no noarch packages")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().display().to_string())
+        .collect();
+    let mut args = vec!["-i", "--nodeps", "--justdb", "--nosignature"];
+    args.extend(rpms.iter().map(String::as_str));
+    let out = rpm(&args);
+    assert!(
+        out.status.success(),
+        "rpm -i: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(db.to_path_buf())
+}
+
+/// `rpm --dbpath DB ARGS...`, for checking an rpmdb with rpm itself.
+pub fn rpm_at(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("rpm")
+        .arg("--dbpath")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("running rpm")
+}

@@ -86,6 +86,17 @@ fn docker_archive_parts(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
     (cfg, blobs)
 }
 
+/// Run a command that reports JSON on stdout; it must succeed.
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn patchloop(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("patchloop").unwrap();
     c.env_remove("NO_COLOR")
@@ -411,3 +422,180 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
             reg.host()
         )));
 }
+
+/// A RHEL 9 root file system whose rpmdb is built by rpm itself, against
+/// records in Red Hat's OSV shape imported by `db import`: the RHEL 9
+/// record matches with its fix, its RHEL 8 and EUS siblings do not, and
+/// the plan gives the dnf line.
+#[test]
+fn scan_and_plan_a_rhel_rootfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "NAME=\"Red Hat Enterprise Linux\"\nVERSION=\"9.4 (Plow)\"\nID=\"rhel\"\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 9.4 (Plow)\"\n",
+    )
+    .unwrap();
+    // The content manifest of a ubi9 layer (format: atomic-reactor's
+    // content_manifest.json schema; sets as Red Hat documents them).
+    std::fs::create_dir_all(root.join("root/buildinfo/content_manifests")).unwrap();
+    std::fs::write(
+        root.join("root/buildinfo/content_manifests/ubi9-container-9.4-1214.json"),
+        json!({"metadata": {"icm_version": 1, "icm_spec": "https://raw.githubusercontent.com/containerbuildsystem/atomic-reactor/master/atomic_reactor/schemas/content_manifest.json", "image_layer_index": 0},
+            "content_sets": ["rhel-9-for-x86_64-baseos-rpms", "rhel-9-for-x86_64-appstream-rpms"],
+            "image_contents": []})
+        .to_string(),
+    )
+    .unwrap();
+    let db = root.join("var/lib/rpm");
+    if patchloop_testdata::rpmdb_with(dir.path(), &db, &[("openssl", OPENSSL_SPEC)]).is_none() {
+        return;
+    }
+    let q = patchloop_testdata::rpm_at(
+        &db,
+        &[
+            "-q",
+            "--qf",
+            "%{EPOCH}:%{VERSION}-%{RELEASE}",
+            "openssl-libs",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&q.stdout), "1:3.0.7-24.el9");
+
+    let recs = dir.path().join("recs");
+    std::fs::create_dir_all(&recs).unwrap();
+    let entry = |eco: &str, name: &str, fixed: &str| {
+        json!({"package": {"name": name, "ecosystem": eco, "purl": format!("pkg:rpm/redhat/{name}")},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]})
+    };
+    // RHSA-2024:2447 as Red Hat's CSAF-to-OSV converter writes it (the
+    // RHEL 8 entry added: a sibling product in the same record).
+    std::fs::write(
+        recs.join("RHSA-2024-2447.json"),
+        json!({"schema_version": "1.7.0", "id": "RHSA-2024:2447", "related": [],
+            "upstream": ["CVE-2023-2975", "CVE-2023-3446", "CVE-2023-3817"],
+            "published": "2024-04-30T09:43:41Z", "modified": "2024-11-01T00:00:00Z",
+            "summary": "Moderate: openssl security and bug fix update",
+            "affected": [
+                entry("Red Hat:enterprise_linux:9::appstream", "openssl-libs", "1:3.0.7-27.el9"),
+                entry("Red Hat:enterprise_linux:9::baseos", "openssl-libs", "1:3.0.7-27.el9"),
+                entry("Red Hat:enterprise_linux:9::baseos", "openssl", "1:3.0.7-27.el9"),
+                entry("Red Hat:enterprise_linux:8::baseos", "openssl-libs", "1:1.1.1k-12.el8_9"),
+            ],
+            "references": [{"type": "ADVISORY", "url": "https://access.redhat.com/errata/RHSA-2024:2447"}]})
+        .to_string(),
+    )
+    .unwrap();
+    // Fixes above the installed version, but in RHEL 8 and in an EUS
+    // stream: not this image's repositories.
+    std::fs::write(
+        recs.join("RHSA-2099-0001.json"),
+        json!({"schema_version": "1.7.0", "id": "RHSA-2099:0001", "upstream": ["CVE-2099-0001"],
+        "modified": "2099-01-01T00:00:00Z",
+        "affected": [
+            entry("Red Hat:enterprise_linux:8::baseos", "openssl-libs", "1:3.0.7-99.el8"),
+            entry("Red Hat:rhel_eus:9.2::baseos", "openssl-libs", "1:3.0.7-98.el9_2"),
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    patchloop(dir.path())
+        .args(["-q", "db", "import"])
+        .arg(&recs)
+        .assert()
+        .success();
+    let v = json_of(
+        patchloop(dir.path())
+            .args([
+                "scan",
+                "--no-state",
+                "--fail-on",
+                "none",
+                "-f",
+                "json",
+                "--rootfs",
+            ])
+            .arg(&root),
+    );
+    let found: Vec<(&str, &str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["package"]["name"].as_str().unwrap(),
+                f["fixed"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("RHSA-2024:2447", "openssl", "1:3.0.7-27.el9"),
+            ("RHSA-2024:2447", "openssl-libs", "1:3.0.7-27.el9"),
+        ],
+        "{v}"
+    );
+    let f = &v["findings"][1];
+    assert_eq!(f["package"]["version"], "1:3.0.7-24.el9");
+    assert_eq!(
+        f["package"]["purl"],
+        "pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=noarch&distro=rhel-9.4&epoch=1"
+    );
+    assert_eq!(f["distro"]["release"], "Red Hat:enterprise_linux:9");
+    assert_eq!(f["distro"]["fix_available"], true);
+
+    // The content manifest was read through the walk of the tree.
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["inventory", "-f", "json", "--rootfs"])
+            .arg(&root),
+    );
+    assert_eq!(
+        v["target"]["os"]["repositories"],
+        json!([
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat:enterprise_linux:9::baseos"
+        ]),
+        "{}",
+        v["target"]
+    );
+
+    // The plan's line; on UBI minimal (microdnf installed, dnf not), microdnf.
+    for (manager, extra) in [
+        ("dnf", None),
+        (
+            "microdnf",
+            Some((
+                "microdnf",
+                "Name: microdnf\nVersion: 3.9.1\nRelease: 3.el9\nSummary: t\nLicense: GPLv2+\nBuildArch: noarch\n\
+                 %description\nt\n%files\n",
+            )),
+        ),
+    ] {
+        if let Some(spec) = extra {
+            std::fs::remove_dir_all(&db).unwrap();
+            let work = dir.path().join(manager);
+            std::fs::create_dir_all(&work).unwrap();
+            patchloop_testdata::rpmdb_with(&work, &db, &[("openssl", OPENSSL_SPEC), spec]).unwrap();
+        }
+        let v = json_of(
+            patchloop(dir.path())
+                .args(["plan", "--no-state", "--offline", "-f", "json", "--rootfs"])
+                .arg(&root),
+        );
+        let image = &v["image"];
+        assert_eq!(image["package_manager"], manager, "{image}");
+        assert_eq!(
+            image["command"],
+            format!("{manager} upgrade -y openssl-1:3.0.7-27.el9 openssl-libs-1:3.0.7-27.el9"),
+            "{image}"
+        );
+    }
+}
+
+/// `openssl` and its `openssl-libs` subpackage at RHEL 9.4's 1:3.0.7-24.el9.
+const OPENSSL_SPEC: &str = "Name: openssl\nVersion: 3.0.7\nRelease: 24.el9\nEpoch: 1\nSummary: t\nLicense: ASL 2.0\nBuildArch: noarch\n\
+    %description\nt\n%package libs\nSummary: t\n%description libs\nt\n%files\n%files libs\n";

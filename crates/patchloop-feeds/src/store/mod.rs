@@ -226,6 +226,13 @@ pub trait AdvisoryStore {
         Ok(None)
     }
 
+    /// Every ecosystem key ([`crate::normalize::ecosystem_key`]) some
+    /// stored `affected` entry names that starts with `prefix`, sorted.
+    /// Used to expand a product into its repositories (Red Hat's
+    /// `Red Hat:enterprise_linux:9` into `...:9::baseos`, `...:9::appstream`,
+    /// ...), once per scan, never per package.
+    fn ecosystems_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+
     /// One advisory by id (withdrawn ones too).
     fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError>;
 

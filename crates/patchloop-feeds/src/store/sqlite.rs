@@ -548,6 +548,40 @@ impl AdvisoryStore for SqliteStore {
         Ok(Some(names))
     }
 
+    fn ecosystems_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        // One index seek per distinct ecosystem (the index leads with
+        // `ecosystem`), rather than a scan of every entry of the range.
+        const MAX_ECOSYSTEMS: usize = 100_000;
+        let mut first = self
+            .conn
+            .prepare_cached(
+                "SELECT ecosystem FROM affected WHERE ecosystem >= ?1 ORDER BY ecosystem LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut next = self
+            .conn
+            .prepare_cached(
+                "SELECT ecosystem FROM affected WHERE ecosystem > ?1 ORDER BY ecosystem LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<String> = Vec::new();
+        let mut cur: Option<String> = first
+            .query_row([prefix], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        while let Some(e) = cur {
+            if !e.starts_with(prefix) || out.len() >= MAX_ECOSYSTEMS {
+                break;
+            }
+            cur = next
+                .query_row([&e], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
     fn get(&self, id: &str) -> Result<Option<Advisory>, StoreError> {
         let row: Option<(Vec<u8>, i64)> = self
             .conn

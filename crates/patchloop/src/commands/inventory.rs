@@ -323,6 +323,7 @@ mod tests {
                     version_id: "12".into(),
                     pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
                     ecosystem: Some(deb),
+                    repositories: Vec::new(),
                 }),
                 layers: vec![
                     layer(0, true, "ADD file:x in /"),

@@ -15,6 +15,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod manifests;
 pub mod release;
 pub mod rpm;
 
@@ -68,6 +69,9 @@ pub fn want(path: &str) -> Want {
         // Kept only to say plainly that they are not read (a source has
         // no way to report a file it skipped as unwanted).
         p if RPMDB_UNSUPPORTED.contains(&p) => Want::Keep { max: MAX_RPMDB },
+        p if manifests::is_manifest(p) => Want::Keep {
+            max: manifests::MAX_MANIFEST,
+        },
         p => match p.strip_prefix(DPKG_STATUS_D) {
             Some(name) if dpkg::is_status_d_entry(name) => Want::Keep { max: MAX_TEXT_DB },
             _ => Want::Skip,
@@ -128,7 +132,15 @@ pub(crate) fn attribute_layers(set: &FileSet, path: &str, sf: &mut patchloop_mod
 
 /// Read the distribution and every OS package database of the tree.
 pub fn analyze(set: &FileSet, display_root: &str, out: &mut Analysis) {
-    let os = release::detect(set, display_root, &mut out.diagnostics);
+    let mut os = release::detect(set, display_root, &mut out.diagnostics);
+    // Red Hat images name the repositories their RPMs came from.
+    if let Some(o) = os.as_mut()
+        && o.id == "rhel"
+        && o.ecosystem.is_some()
+    {
+        let major = o.version_id.split('.').next().unwrap_or("").to_string();
+        o.repositories = manifests::read(set, &major, display_root, &mut out.diagnostics);
+    }
     let ecosystem = os.as_ref().and_then(|o| o.ecosystem.clone());
     let ctx = Context {
         display_root,

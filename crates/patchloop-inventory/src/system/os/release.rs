@@ -16,12 +16,17 @@
 //! | `alpine` | `3.20.3` | `Alpine:v3.20` |
 //! | `rocky` | `9.4` | `Rocky Linux:9` |
 //! | `almalinux` | `9.4` | `AlmaLinux:9` |
+//! | `rhel` | `9.4` | `Red Hat:enterprise_linux:9` |
 //!
-//! Red Hat's OSV records name a CPE repository (`Red Hat:enterprise_linux:9::baseos`,
-//! `...::appstream`, `...::crb`) that the rpmdb does not record, so RHEL
-//! gets no ecosystem (and a note) rather than a guessed one; other
-//! distributions without OSV data (Fedora, openSUSE through this path,
-//! Arch, ...) get none either.
+//! Red Hat's OSV records name the CPE of a product and repository
+//! (`Red Hat:enterprise_linux:9::baseos`, `...::appstream`, `...::crb`;
+//! RHEL 10: `Red Hat:enterprise_linux:10.0`), which the rpmdb does not
+//! record. RHEL packages get the release's main-stream product,
+//! `Red Hat:enterprise_linux:{major}`, and the matcher looks them up in
+//! every repository of it (patchloop-match `distro`), or in the
+//! repositories the image's content manifests name ([`super::manifests`]).
+//! Other distributions without OSV data (Fedora, openSUSE through this
+//! path, Arch, ...) get none.
 
 use patchloop_model::{Diagnostic, DiagnosticLevel, Ecosystem, EcosystemKind, OsInfo};
 
@@ -124,11 +129,13 @@ pub fn ecosystem(id: &str, version_id: &str, version: &str) -> Result<Ecosystem,
             need(major)?;
             Ok(Ecosystem::with_release(EcosystemKind::AlmaLinux, major))
         }
-        "rhel" => Err(format!(
-            "Red Hat Enterprise Linux {version_id}: Red Hat's OSV records are per repository \
-             (`Red Hat:enterprise_linux:{major}::baseos`, `::appstream`, ...) and the rpmdb does \
-             not say which repository a package came from; not matched"
-        )),
+        "rhel" => {
+            need(major)?;
+            Ok(Ecosystem::with_release(
+                EcosystemKind::RedHat,
+                format!("enterprise_linux:{major}"),
+            ))
+        }
         "" => Err("os-release names no ID".into()),
         other => Err(format!(
             "`{other}` {version_id}: no OSV ecosystem patchloop knows for this distribution"
@@ -156,6 +163,7 @@ pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) ->
                 pretty_name: format!("Alpine Linux v{v}"),
                 version_id: v,
                 ecosystem: None,
+                repositories: Vec::new(),
             },
         )
     } else if let Some(t) = text("etc/debian_version") {
@@ -169,6 +177,7 @@ pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) ->
                 pretty_name: format!("Debian {v}"),
                 version_id: major,
                 ecosystem: None,
+                repositories: Vec::new(),
             },
         )
     } else if let Some(t) = text("etc/redhat-release") {
@@ -201,6 +210,7 @@ pub fn detect(set: &FileSet, display_root: &str, diags: &mut Vec<Diagnostic>) ->
                 version_id: version,
                 pretty_name: t,
                 ecosystem: None,
+                repositories: Vec::new(),
             },
         )
     } else {
@@ -241,6 +251,7 @@ fn from_os_release(text: &str) -> OsInfo {
             pretty
         },
         ecosystem: None,
+        repositories: Vec::new(),
     }
 }
 
@@ -266,7 +277,13 @@ mod tests {
         assert_eq!(eco("alpine", "3.20.3", "").unwrap(), "Alpine:v3.20");
         assert_eq!(eco("rocky", "9.4", "").unwrap(), "Rocky Linux:9");
         assert_eq!(eco("almalinux", "9.4", "").unwrap(), "AlmaLinux:9");
-        assert!(eco("rhel", "9.4", "").unwrap_err().contains("baseos"));
+        for (vid, want) in [
+            ("9.4", "Red Hat:enterprise_linux:9"),
+            ("10.0", "Red Hat:enterprise_linux:10"),
+        ] {
+            assert_eq!(eco("rhel", vid, "").unwrap(), want);
+        }
+        assert!(eco("rhel", "", "").is_err());
         assert!(eco("alpine", "3.21_alpha20240807", "").is_err());
         assert!(eco("debian", "", "").is_err());
         assert!(eco("arch", "", "").is_err());

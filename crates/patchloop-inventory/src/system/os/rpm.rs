@@ -37,6 +37,9 @@ pub const TAG_EPOCH: u32 = 1003;
 pub const TAG_LICENSE: u32 = 1014;
 pub const TAG_ARCH: u32 = 1022;
 pub const TAG_SOURCERPM: u32 = 1044;
+/// `name:stream:version:context` of the module a package was built in
+/// (rpm ≥ 4.15; absent for packages outside modules).
+pub const TAG_MODULARITYLABEL: u32 = 5096;
 
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
@@ -86,6 +89,7 @@ pub struct Header {
     pub arch: String,
     pub source_rpm: Option<String>,
     pub license: Option<String>,
+    pub modularity_label: Option<String>,
 }
 
 impl Header {
@@ -197,6 +201,9 @@ pub fn parse_header(blob: &[u8]) -> Result<Header, HeaderError> {
             TAG_ARCH => h.arch = string()?,
             TAG_SOURCERPM => h.source_rpm = Some(string()?).filter(|s| !s.is_empty()),
             TAG_LICENSE => h.license = Some(string()?).filter(|s| !s.is_empty()),
+            TAG_MODULARITYLABEL => {
+                h.modularity_label = Some(string()?).filter(|s| !s.is_empty());
+            }
             TAG_EPOCH => {
                 if ty != TYPE_INT32 {
                     return Err(HeaderError::Type { tag, ty });
@@ -302,7 +309,11 @@ pub fn analyze(set: &FileSet, path: &str, ctx: &Context<'_>, out: &mut Analysis)
         EcosystemKind::AlmaLinux,
     ]);
     let distro = ctx.distro_qualifier().unwrap_or_default();
-    let ns = ctx.namespace("redhat");
+    // Red Hat's own purls (CSAF, SBOMs, OSV) use the `redhat` namespace.
+    let ns = match ctx.namespace("redhat").as_str() {
+        "rhel" => "redhat".to_string(),
+        n => n.to_string(),
+    };
     let mut sf = SourceFile::new(display.clone(), "rpmdb-sqlite", ecosystem.clone());
     for (hnum, h) in headers {
         let h = match h {
@@ -329,7 +340,14 @@ pub fn analyze(set: &FileSet, path: &str, ctx: &Context<'_>, out: &mut Analysis)
             &ns,
             &h.name,
             &format!("{}-{}", h.version, h.release),
-            &[("arch", &h.arch), ("distro", &distro), ("epoch", &epoch)],
+            &[
+                ("arch", &h.arch),
+                ("distro", &distro),
+                ("epoch", &epoch),
+                // As Red Hat writes modular RPMs (`rpmmod=perl:5.32`):
+                // here the whole label the rpmdb records.
+                ("rpmmod", h.modularity_label.as_deref().unwrap_or("")),
+            ],
         );
         p.id = p.purl.clone();
         p.source = h.source().map(|(name, version)| SourcePackage {
