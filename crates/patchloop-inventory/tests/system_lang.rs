@@ -47,12 +47,19 @@ fn offer(set: &mut FileSet, tree: &str, file: &Path, layer: Option<u32>) {
     let want = system::want(tree, meta.len(), meta.permissions().mode());
     let max = match want {
         Want::Skip => return,
-        Want::Keep { max } | Want::Reduce { max } => max,
+        Want::Keep { max } | Want::Reduce { max } | Want::Executable { max } => max,
     };
     assert!(meta.len() <= max);
     let bytes = std::fs::read(file).unwrap();
     let content = match want {
         Want::Reduce { .. } => system::reduce(tree, tree, &bytes),
+        Want::Executable { .. } => {
+            // Read by ranges from the file, and whole: the same result.
+            let ranged = system::lang::reduce_file(std::fs::File::open(file).unwrap(), meta.len());
+            let whole = system::reduce(tree, tree, &bytes);
+            assert_eq!(format!("{ranged:?}"), format!("{whole:?}"), "{tree}");
+            ranged
+        }
         _ => Content::Bytes(bytes),
     };
     set.insert(tree, layer, content);

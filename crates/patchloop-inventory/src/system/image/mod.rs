@@ -662,6 +662,10 @@ fn is_limit(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|i| i.is::<LimitHit>())
 }
 
+/// Most passes over one layer for the executables in it (each pass serves
+/// every executable of the layer still waiting).
+const MAX_PASSES: u32 = 4;
+
 /// Stream one layer into `set`. Returns the stored blob size.
 #[allow(clippy::too_many_arguments)]
 fn read_layer(
@@ -700,6 +704,7 @@ fn read_layer(
     let mut raw_count = 0u64;
     let mut diff_hash = Sha256::new();
     let mut diff_count = 0u64;
+    let mut reads = layer::PendingReads::new();
     let pending = {
         let mut raw = Hashing {
             inner: raw,
@@ -715,6 +720,7 @@ fn read_layer(
                 tar,
                 opts.limits.max_layer_entries,
                 want,
+                &mut reads,
                 diags,
             )
         });
@@ -765,7 +771,39 @@ fn read_layer(
         let mut dh = Sha256::new();
         let mut dn = 0;
         stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
-            layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
+            layer::resolve_links(
+                set,
+                index,
+                &layer_display,
+                tar,
+                pending,
+                want,
+                &mut reads,
+                diags,
+            )
+        })
+        .map_err(|e| layer_error(e, member, limit, what))?;
+    }
+    // Large executables whose build information lay in a range the first
+    // pass had passed before it was known: read the layer again for them.
+    let mut passes = 1;
+    while !reads.is_empty() {
+        if passes >= MAX_PASSES {
+            layer::give_up(set, index, reads, passes);
+            break;
+        }
+        passes += 1;
+        let (raw, _) = store.open_member(member)?;
+        let (mut h, mut n) = (Sha256::new(), 0);
+        let mut raw = Hashing {
+            inner: raw,
+            hasher: &mut h,
+            count: &mut n,
+            limit: u64::MAX,
+        };
+        let (mut dh, mut dn) = (Sha256::new(), 0);
+        reads = stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
+            layer::reread(set, index, tar, reads)
         })
         .map_err(|e| layer_error(e, member, limit, what))?;
     }

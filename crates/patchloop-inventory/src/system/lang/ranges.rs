@@ -1,0 +1,502 @@
+//! Reading an executable by byte ranges, with memory bounded whatever
+//! the file's size.
+//!
+//! The executable readers ([`super::binary`], [`super::gobin`],
+//! [`super::auditable`]) ask a [`Source`] for the ranges they need (ELF
+//! header, program and section header tables, the section name table,
+//! the Go build information, the `.dep-v0` section). Three sources:
+//!
+//! - [`Whole`]: bytes already in memory (small files, tests, fuzzing);
+//! - [`FileSource`]: a file on disk, read with seeks;
+//! - [`Collector`]: a member of a layer tar, streamed once. It keeps the
+//!   first [`HEAD`] bytes, runs the readers again each time a kept range
+//!   completes and keeps the ranges they ask for next while the stream
+//!   has not passed them yet; it also keeps a window before the section
+//!   header table (where linkers put the section names) and the start of
+//!   the first writable segment (where the Go build information sits
+//!   without a `.go.buildinfo` section), and, in files without ELF
+//!   headers, a window after each Go build information magic. A range
+//!   the stream had passed before it was known is read in another pass
+//!   over the layer ([`Collector::restart`]).
+//!
+//! Every source refuses to hold more than [`MAX_HELD`] bytes of one
+//! executable at once (real executables need well under 1 MiB).
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use patchloop_model::SourceFile;
+
+use super::gobin::MAGIC;
+
+/// Most bytes of one executable held at once, by any source.
+pub const MAX_HELD: u64 = 32 * 1024 * 1024;
+/// Bytes kept from the start of a streamed executable.
+pub const HEAD: u64 = 64 * 1024;
+/// Bytes kept before the section header table of a streamed ELF file.
+pub const BEFORE_SECTIONS: u64 = 256 * 1024;
+/// Bytes kept after a Go build information magic in a streamed file
+/// without ELF headers, and from the start of the first writable segment.
+pub const WINDOW: u64 = 64 * 1024;
+/// Most Go build information magics recorded in a file.
+pub const MAX_MAGICS: usize = 64;
+
+/// Why a reader stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fail {
+    /// The range (`offset`, `len`) is not held by a streamed source.
+    Need(u64, u64),
+    /// A streamed source has not seen the whole file yet.
+    Wait,
+    /// The file is unreadable as an executable (the message says why).
+    Bad(String),
+}
+
+impl From<String> for Fail {
+    fn from(s: String) -> Self {
+        Fail::Bad(s)
+    }
+}
+
+impl From<&str> for Fail {
+    fn from(s: &str) -> Self {
+        Fail::Bad(s.to_string())
+    }
+}
+
+/// An executable read by ranges.
+pub trait Source {
+    /// The file's size.
+    fn size(&self) -> u64;
+    /// The `len` bytes at `offset`; `Ok(None)` when they run past the end
+    /// of the file.
+    fn read_at(&self, offset: u64, len: u64) -> Result<Option<Cow<'_, [u8]>>, Fail>;
+    /// Offsets of the first [`MAX_MAGICS`] Go build information magics.
+    fn magics(&self) -> Result<Vec<u64>, Fail>;
+}
+
+fn past_end(size: u64, offset: u64, len: u64) -> bool {
+    offset.checked_add(len).is_none_or(|end| end > size)
+}
+
+fn too_much(len: u64) -> Fail {
+    Fail::Bad(format!(
+        "would hold {len} bytes of the file, more than the {MAX_HELD} read"
+    ))
+}
+
+/// Bytes in memory.
+pub struct Whole<'a>(pub &'a [u8]);
+
+impl Source for Whole<'_> {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, len: u64) -> Result<Option<Cow<'_, [u8]>>, Fail> {
+        let (Ok(start), Ok(len)) = (usize::try_from(offset), usize::try_from(len)) else {
+            return Ok(None);
+        };
+        Ok(start
+            .checked_add(len)
+            .and_then(|end| self.0.get(start..end))
+            .map(Cow::Borrowed))
+    }
+
+    fn magics(&self) -> Result<Vec<u64>, Fail> {
+        Ok(memchr::memmem::find_iter(self.0, MAGIC)
+            .take(MAX_MAGICS)
+            .map(|i| i as u64)
+            .collect())
+    }
+}
+
+/// A file on disk, read with seeks. The bytes it hands out over its
+/// life are counted and capped at [`MAX_HELD`] (every read is dropped by
+/// the readers before the next executable).
+pub struct FileSource {
+    file: File,
+    size: u64,
+    handed: Cell<u64>,
+}
+
+impl FileSource {
+    pub fn new(file: File, size: u64) -> Self {
+        FileSource {
+            file,
+            size,
+            handed: Cell::new(0),
+        }
+    }
+
+    /// Bytes handed out so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.handed.get()
+    }
+}
+
+impl Source for FileSource {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, len: u64) -> Result<Option<Cow<'_, [u8]>>, Fail> {
+        if past_end(self.size, offset, len) {
+            return Ok(None);
+        }
+        let total = self.handed.get().saturating_add(len);
+        if total > MAX_HELD {
+            return Err(too_much(total));
+        }
+        self.handed.set(total);
+        let n = usize::try_from(len).map_err(|_| too_much(len))?;
+        let mut buf = vec![0; n];
+        let mut f = &self.file;
+        f.seek(SeekFrom::Start(offset))
+            .and_then(|_| f.read_exact(&mut buf))
+            .map_err(|e| Fail::Bad(format!("read error at offset {offset}: {e}")))?;
+        Ok(Some(Cow::Owned(buf)))
+    }
+
+    fn magics(&self) -> Result<Vec<u64>, Fail> {
+        let mut f = &self.file;
+        f.seek(SeekFrom::Start(0))
+            .map_err(|e| Fail::Bad(format!("read error: {e}")))?;
+        let mut scan = MagicScan::default();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pos = 0u64;
+        while scan.found.len() < MAX_MAGICS {
+            let n = f
+                .read(&mut buf)
+                .map_err(|e| Fail::Bad(format!("read error: {e}")))?;
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
+            scan.feed(pos, chunk);
+            pos += n as u64;
+        }
+        scan.found.truncate(MAX_MAGICS);
+        Ok(scan.found)
+    }
+}
+
+/// Finds [`MAGIC`] across chunk boundaries.
+#[derive(Default)]
+struct MagicScan {
+    /// The last bytes of the previous chunk (fewer than the magic).
+    tail: Vec<u8>,
+    found: Vec<u64>,
+}
+
+impl MagicScan {
+    /// Scan `chunk`, which starts at file offset `pos`; returns the
+    /// offsets found in it.
+    fn feed(&mut self, pos: u64, chunk: &[u8]) -> Vec<u64> {
+        let keep = MAGIC.len() - 1;
+        let base = pos - self.tail.len() as u64;
+        let mut joined = std::mem::take(&mut self.tail);
+        let head = chunk.get(..keep.min(chunk.len())).unwrap_or_default();
+        joined.extend_from_slice(head);
+        let mut new = Vec::new();
+        // Matches straddling the boundary, then inside the chunk.
+        for i in memchr::memmem::find_iter(&joined, MAGIC) {
+            new.push(base + i as u64);
+        }
+        for i in memchr::memmem::find_iter(chunk, MAGIC) {
+            new.push(pos + i as u64);
+        }
+        new.retain(|&at| !self.found.contains(&at));
+        let room = MAX_MAGICS.saturating_sub(self.found.len());
+        new.truncate(room);
+        self.found.extend(&new);
+        let from = chunk.len().saturating_sub(keep);
+        self.tail = chunk.get(from..).unwrap_or_default().to_vec();
+        if chunk.len() < keep {
+            // A tiny chunk: keep the end of the previous tail too.
+            let mut t = joined;
+            let cut = t.len().saturating_sub(keep);
+            t.drain(..cut);
+            self.tail = t;
+        }
+        new
+    }
+}
+
+/// One range a [`Collector`] keeps.
+struct Held {
+    start: u64,
+    len: u64,
+    data: Vec<u8>,
+}
+
+impl Held {
+    fn complete(&self) -> bool {
+        self.data.len() as u64 == self.len
+    }
+}
+
+/// What reading one executable from a stream gave.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The packages it embeds (`None`: nothing known).
+    Done(Option<SourceFile>),
+    /// Unreadable as an executable.
+    Bad(String),
+    /// The reader needs a range this pass did not keep: stream the file
+    /// again after [`Collector::restart`].
+    Again,
+}
+
+/// A streamed executable's kept ranges (see the module docs). Feed the
+/// file's bytes in order with [`Collector::feed`], then call
+/// [`Collector::finish`].
+pub struct Collector {
+    size: u64,
+    /// Bytes fed in this pass.
+    pos: u64,
+    held: Vec<Held>,
+    /// Bytes the kept ranges take (when complete).
+    held_bytes: u64,
+    peak: u64,
+    scan: MagicScan,
+    /// The magics are known (a whole pass was scanned).
+    magics_done: bool,
+    /// A range asked for after this pass had passed it.
+    behind: Option<(u64, u64)>,
+    prefetched: bool,
+    done: Option<Result<Option<SourceFile>, String>>,
+    passes: u32,
+}
+
+impl Collector {
+    pub fn new(size: u64) -> Self {
+        let mut c = Collector {
+            size,
+            pos: 0,
+            held: Vec::new(),
+            held_bytes: 0,
+            peak: 0,
+            scan: MagicScan::default(),
+            magics_done: false,
+            behind: None,
+            prefetched: false,
+            done: None,
+            passes: 1,
+        };
+        c.keep(0, HEAD.min(size));
+        c
+    }
+
+    /// The most bytes this collector held at once.
+    pub fn peak_held(&self) -> u64 {
+        self.peak
+    }
+
+    /// Passes over the file so far.
+    pub fn passes(&self) -> u32 {
+        self.passes
+    }
+
+    /// Keep `len` bytes at `offset` from now on (nothing if the stream has
+    /// passed them, they are already kept or the file is shorter).
+    fn keep(&mut self, offset: u64, len: u64) {
+        if len == 0 || past_end(self.size, offset, len) || self.done.is_some() {
+            return;
+        }
+        if self
+            .held
+            .iter()
+            .any(|h| h.start <= offset && offset + len <= h.start + h.len)
+        {
+            return;
+        }
+        if offset < self.pos {
+            if self.behind.is_none() {
+                self.behind = Some((offset, len));
+            }
+            return;
+        }
+        let total = self.held_bytes.saturating_add(len);
+        if total > MAX_HELD {
+            self.done = Some(Err(match too_much(total) {
+                Fail::Bad(m) => m,
+                _ => String::new(),
+            }));
+            self.held.clear();
+            return;
+        }
+        self.held_bytes = total;
+        self.peak = self.peak.max(total);
+        self.held.push(Held {
+            start: offset,
+            len,
+            data: Vec::new(),
+        });
+    }
+
+    /// The next `bytes` of the file.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        if self.done.is_some() {
+            self.pos += bytes.len() as u64;
+            return;
+        }
+        if !self.magics_done {
+            for at in self.scan.feed(self.pos, bytes) {
+                if !self.is_elf() {
+                    self.keep(at, WINDOW.min(self.size - at.min(self.size)));
+                }
+            }
+        }
+        while !bytes.is_empty() {
+            let pos = self.pos;
+            // Feed up to the end of the first range that completes in
+            // this chunk, so that the ranges it leads to can still start
+            // in the rest of the chunk.
+            let end = pos + bytes.len() as u64;
+            let stop = self
+                .held
+                .iter()
+                .filter(|h| !h.complete() && h.start + h.len > pos && h.start + h.len <= end)
+                .map(|h| h.start + h.len)
+                .min()
+                .unwrap_or(end);
+            let n = usize::try_from(stop - pos).unwrap_or(bytes.len());
+            let (now, rest) = bytes.split_at(n.min(bytes.len()));
+            let mut completed = false;
+            for h in &mut self.held {
+                let have = h.start + h.data.len() as u64;
+                if h.complete() || have < pos || have >= stop {
+                    continue;
+                }
+                let want_end = (h.start + h.len).min(stop);
+                let (a, b) = ((have - pos) as usize, (want_end - pos) as usize);
+                if let Some(part) = now.get(a..b) {
+                    h.data.extend_from_slice(part);
+                }
+                completed |= h.complete();
+            }
+            self.pos = stop;
+            bytes = rest;
+            if completed {
+                self.probe();
+                if self.done.is_some() {
+                    self.held.clear();
+                    self.pos += bytes.len() as u64;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn is_elf(&self) -> bool {
+        self.held
+            .first()
+            .is_some_and(|h| h.start == 0 && h.data.starts_with(b"\x7fELF"))
+    }
+
+    /// Run the readers on what is kept; keep what they ask for next.
+    fn probe(&mut self) {
+        if !self.prefetched && self.held.first().is_some_and(Held::complete) {
+            self.prefetched = true;
+            for (offset, len) in super::binary::prefetch(self) {
+                self.keep(offset, len);
+            }
+        }
+        match super::binary::reduce_from(self) {
+            Ok(found) => self.done = Some(Ok(found)),
+            Err(Fail::Bad(m)) => self.done = Some(Err(m)),
+            Err(Fail::Wait) => {}
+            Err(Fail::Need(offset, len)) => self.keep(offset, len),
+        }
+    }
+
+    /// After the last byte: the result, or [`Outcome::Again`] when a range
+    /// the stream had passed is needed.
+    pub fn finish(&mut self) -> Outcome {
+        if self.done.is_none() {
+            if self.pos < self.size {
+                return Outcome::Bad(format!("ended after {} of {} bytes", self.pos, self.size));
+            }
+            self.magics_done = true;
+            self.probe();
+        }
+        match &self.done {
+            Some(Ok(found)) => Outcome::Done(found.clone()),
+            Some(Err(m)) => Outcome::Bad(m.clone()),
+            None => Outcome::Again,
+        }
+    }
+
+    /// Prepare another pass over the file: the range the last pass could
+    /// not keep is kept this time.
+    pub fn restart(&mut self) {
+        self.pos = 0;
+        self.passes += 1;
+        if let Some((offset, len)) = self.behind.take() {
+            self.keep(offset, len);
+        }
+        // Drop ranges a pass left incomplete (none normally).
+        let mut freed = 0;
+        self.held.retain(|h| {
+            if h.complete() || h.data.is_empty() {
+                true
+            } else {
+                freed += h.len;
+                false
+            }
+        });
+        self.held_bytes -= freed;
+    }
+}
+
+impl Source for Collector {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, len: u64) -> Result<Option<Cow<'_, [u8]>>, Fail> {
+        if past_end(self.size, offset, len) {
+            return Ok(None);
+        }
+        for h in &self.held {
+            if h.start <= offset && offset + len <= h.start + h.data.len() as u64 {
+                let a = (offset - h.start) as usize;
+                return Ok(h.data.get(a..a + len as usize).map(Cow::Borrowed));
+            }
+        }
+        if len > MAX_HELD {
+            return Err(too_much(len));
+        }
+        Err(Fail::Need(offset, len))
+    }
+
+    fn magics(&self) -> Result<Vec<u64>, Fail> {
+        if self.magics_done {
+            Ok(self.scan.found.clone())
+        } else {
+            Err(Fail::Wait)
+        }
+    }
+}
+
+impl Collector {
+    /// Feed the whole of `r` (the file's bytes, in order), then
+    /// [`Collector::finish`].
+    pub fn read_from<R: Read>(&mut self, mut r: R) -> std::io::Result<Outcome> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
+            self.feed(chunk);
+        }
+        Ok(self.finish())
+    }
+}
