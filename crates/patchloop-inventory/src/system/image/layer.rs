@@ -320,7 +320,7 @@ fn settle(
 ) {
     let content = match outcome {
         Outcome::Done(found) => crate::system::lang::content_of(Ok(found)),
-        Outcome::Bad(m) => Content::Nothing(format!("unreadable executable: {m}")),
+        Outcome::Bad(m) => Content::Nothing(m),
         Outcome::Again => {
             for p in &paths {
                 set.insert(p, Some(index), Content::Nothing(READING.into()));

@@ -342,11 +342,11 @@ impl Collector {
             self.pos += bytes.len() as u64;
             return;
         }
-        if !self.magics_done {
+        // ELF files are read through their headers, never by magic.
+        let elf = self.is_elf() || (self.pos == 0 && bytes.starts_with(b"\x7fELF"));
+        if !self.magics_done && !elf {
             for at in self.scan.feed(self.pos, bytes) {
-                if !self.is_elf() {
-                    self.keep(at, WINDOW.min(self.size - at.min(self.size)));
-                }
+                self.keep(at, WINDOW.min(self.size - at.min(self.size)));
             }
         }
         while !bytes.is_empty() {
