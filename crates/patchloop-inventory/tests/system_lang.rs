@@ -258,7 +258,10 @@ fn go_binaries_match_go_version_m() {
     let bytes = std::fs::read(&bin).unwrap();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
-        let _ = system::reduce("usr/bin/x", "x", &bytes[..cut]);
+        // Streamed in odd chunks: what the whole read gives.
+        let whole = system::reduce("usr/bin/x", "x", &bytes[..cut]);
+        let (streamed, _) = streamed_bytes(&bytes[..cut], 4093 + cut % 5000).unwrap();
+        assert_eq!(format!("{streamed:?}"), format!("{whole:?}"));
         let mut m = bytes.clone();
         for _ in 0..64 {
             seed ^= seed << 13;
@@ -267,7 +270,10 @@ fn go_binaries_match_go_version_m() {
             let i = (seed as usize) % m.len();
             m[i] = (seed >> 32) as u8;
         }
-        let _ = system::reduce("usr/bin/x", "x", &m);
+        let whole = system::reduce("usr/bin/x", "x", &m);
+        if let Some((streamed, _)) = streamed_bytes(&m, 1000 + cut % 70_000) {
+            assert_eq!(format!("{streamed:?}"), format!("{whole:?}"));
+        }
     }
     // A binary cut right after its ELF header: a clear message.
     match system::reduce("usr/bin/x", "x", &bytes[..200]) {
@@ -386,16 +392,34 @@ fn rust_auditable_section_added_by_objcopy() {
 /// Stream `file` through a layer collector, with the extra passes a layer
 /// gives it: what it gives, and the collector (for its statistics).
 fn streamed(file: &Path) -> (Content, Collector) {
-    let size = std::fs::metadata(file).unwrap().len();
-    let mut c = Collector::new(size);
-    for _ in 0..4 {
-        match c.read_from(std::fs::File::open(file).unwrap()).unwrap() {
-            Outcome::Done(found) => return (system::lang::content_of(Ok(found)), c),
-            Outcome::Bad(m) => return (Content::Nothing(m), c),
+    let bytes = std::fs::read(file).unwrap();
+    streamed_bytes(&bytes, 64 * 1024).unwrap()
+}
+
+/// A reader handing out at most `n` bytes per read.
+struct Chunky<'a>(&'a [u8], usize);
+
+impl std::io::Read for Chunky<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// [`streamed`] for bytes in memory fed `chunk` bytes at a time (`None`
+/// after 8 passes).
+fn streamed_bytes(bytes: &[u8], chunk: usize) -> Option<(Content, Collector)> {
+    let mut c = Collector::new(bytes.len() as u64);
+    for _ in 0..8 {
+        match c.read_from(Chunky(bytes, chunk)).unwrap() {
+            Outcome::Done(found) => return Some((system::lang::content_of(Ok(found)), c)),
+            Outcome::Bad(m) => return Some((Content::Nothing(m), c)),
             Outcome::Again => c.restart(),
         }
     }
-    panic!("{}: still needs ranges after 4 passes", file.display());
+    None
 }
 
 /// A legacy `docker save` archive at `out` with one uncompressed layer
@@ -597,7 +621,10 @@ fn streamed_executables_of_this_machine_match_whole_reads() {
             let whole = format!("{:?}", system::reduce("usr/bin/x", "x", &bytes));
             let elf = bytes.starts_with(b"\x7fELF");
             drop(bytes);
-            let (content, c) = streamed(e.path());
+            let bytes = std::fs::read(e.path()).unwrap();
+            let chunk = [65_536, 4093, 1 << 20][checked % 3];
+            let (content, c) = streamed_bytes(&bytes, chunk).unwrap();
+            drop(bytes);
             assert_eq!(format!("{content:?}"), whole, "{}", e.path().display());
             let ranged =
                 system::lang::reduce_file(std::fs::File::open(e.path()).unwrap(), meta.len());

@@ -64,7 +64,8 @@ pub(crate) type PendingLinks = BTreeMap<String, Vec<(String, u32)>>;
 
 /// Apply layer `index` from `tar`. `display` names the layer in
 /// diagnostics (`image.tar!blobs/sha256/…`). Returns the hard links whose
-/// target must be read in a second pass.
+/// target must be read in a second pass, and the executables that need
+/// another pass ([`reread`]).
 pub(crate) fn apply<R: Read>(
     set: &mut FileSet,
     index: u32,
@@ -72,10 +73,10 @@ pub(crate) fn apply<R: Read>(
     tar: &mut TarReader<R>,
     max_entries: u64,
     want_fn: WantFn<'_>,
-    reads: &mut PendingReads,
     diags: &mut Vec<Diagnostic>,
-) -> Result<PendingLinks, LayerError> {
+) -> Result<(PendingLinks, PendingReads), LayerError> {
     let mut pending = PendingLinks::new();
+    let mut reads = PendingReads::new();
     let mut count: u64 = 0;
     while let Some(h) = tar.next_header()? {
         count += 1;
@@ -135,7 +136,7 @@ pub(crate) fn apply<R: Read>(
                 {
                     let mut c = Collector::new(h.size);
                     let outcome = c.read_from(tar.data()).map_err(LayerError::Io)?;
-                    settle(set, index, vec![path], c, outcome, count, reads);
+                    settle(set, index, vec![path], c, outcome, count, &mut reads);
                 } else if want != Want::Skip {
                     let read = read_wanted(&path, &mem_display, want, h.size, tar.data(), diags)
                         .map_err(LayerError::Io)?;
@@ -193,7 +194,7 @@ pub(crate) fn apply<R: Read>(
             }
         }
     }
-    Ok(pending)
+    Ok((pending, reads))
 }
 
 /// Second pass over the same layer: read the targets of `pending` hard
@@ -205,9 +206,9 @@ pub(crate) fn resolve_links<R: Read>(
     tar: &mut TarReader<R>,
     mut pending: PendingLinks,
     want_fn: WantFn<'_>,
-    reads: &mut PendingReads,
     diags: &mut Vec<Diagnostic>,
-) -> Result<(), LayerError> {
+) -> Result<PendingReads, LayerError> {
+    let mut reads = PendingReads::new();
     let mut count: u64 = 0;
     while let Some(h) = tar.next_header()? {
         count += 1;
@@ -247,7 +248,7 @@ pub(crate) fn resolve_links<R: Read>(
                 .collect();
             let mut c = Collector::new(h.size);
             let outcome = c.read_from(tar.data()).map_err(LayerError::Io)?;
-            settle(set, index, paths, c, outcome, count, reads);
+            settle(set, index, paths, c, outcome, count, &mut reads);
             continue;
         }
         let max = wants
@@ -292,7 +293,7 @@ pub(crate) fn resolve_links<R: Read>(
             }
         }
     }
-    Ok(())
+    Ok(reads)
 }
 
 fn waiting(set: &FileSet, path: &str, index: u32) -> bool {

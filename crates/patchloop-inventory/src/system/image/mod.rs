@@ -704,8 +704,7 @@ fn read_layer(
     let mut raw_count = 0u64;
     let mut diff_hash = Sha256::new();
     let mut diff_count = 0u64;
-    let mut reads = layer::PendingReads::new();
-    let pending = {
+    let (pending, mut reads) = {
         let mut raw = Hashing {
             inner: raw,
             hasher: &mut raw_hash,
@@ -720,15 +719,14 @@ fn read_layer(
                 tar,
                 opts.limits.max_layer_entries,
                 want,
-                &mut reads,
                 diags,
             )
         });
-        let pending = result.map_err(|e| layer_error(e, member, limit, what))?;
+        let found = result.map_err(|e| layer_error(e, member, limit, what))?;
         // The rest of the blob (compressed padding) counts for its digest.
         io::copy(&mut raw, &mut io::sink())
             .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
-        pending
+        found
     };
     *total = total.saturating_add(diff_count);
     if raw_count != size {
@@ -770,19 +768,18 @@ fn read_layer(
         };
         let mut dh = Sha256::new();
         let mut dn = 0;
-        stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
-            layer::resolve_links(
-                set,
-                index,
-                &layer_display,
-                tar,
-                pending,
-                want,
-                &mut reads,
-                diags,
-            )
+        let more = stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
+            layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
         })
         .map_err(|e| layer_error(e, member, limit, what))?;
+        // An executable of both passes keeps one collector for all its paths.
+        for (entry, (c, paths)) in more {
+            reads
+                .entry(entry)
+                .or_insert((c, Vec::new()))
+                .1
+                .extend(paths);
+        }
     }
     // Large executables whose build information lay in a range the first
     // pass had passed before it was known: read the layer again for them.

@@ -14,10 +14,12 @@
 //!   has not passed them yet; it also keeps a window before the section
 //!   header table (where linkers put the section names) and the start of
 //!   the first writable segment (where the Go build information sits
-//!   without a `.go.buildinfo` section), and, in files without ELF
-//!   headers, a window after each Go build information magic. A range
-//!   the stream had passed before it was known is read in another pass
-//!   over the layer ([`Collector::restart`]).
+//!   without a `.go.buildinfo` section), a window after each Go build
+//!   information magic (16-byte aligned in ELF files), a window around
+//!   each `.shstrtab` name in ELF files (the section name table, which
+//!   lld puts before the large `.strtab`), and the last [`RECENT`] bytes
+//!   fed. A range the stream had passed before it was known is read in
+//!   another pass over the layer ([`Collector::restart`]).
 //!
 //! Every source refuses to hold more than [`MAX_HELD`] bytes of one
 //! executable at once (real executables need well under 1 MiB).
@@ -42,6 +44,14 @@ pub const BEFORE_SECTIONS: u64 = 256 * 1024;
 pub const WINDOW: u64 = 64 * 1024;
 /// Most Go build information magics recorded in a file.
 pub const MAX_MAGICS: usize = 64;
+/// Bytes of the stream kept behind its position.
+pub const RECENT: u64 = 64 * 1024;
+/// The name of the section name table, as it appears in that table.
+const SHSTRTAB: &[u8] = b"\0.shstrtab\0";
+/// Bytes kept on each side of a `.shstrtab` name in an ELF stream.
+pub const NAMES_WINDOW: u64 = 32 * 1024;
+/// Most `.shstrtab` names given a window.
+const MAX_NAME_TABLES: usize = 16;
 
 /// Why a reader stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,10 +174,10 @@ impl Source for FileSource {
         let mut f = &self.file;
         f.seek(SeekFrom::Start(0))
             .map_err(|e| Fail::Bad(format!("read error: {e}")))?;
-        let mut scan = MagicScan::default();
+        let mut scan = Scan::new(MAGIC, MAX_MAGICS);
         let mut buf = vec![0u8; 1 << 20];
         let mut pos = 0u64;
-        while scan.found.len() < MAX_MAGICS {
+        while !scan.full() {
             let n = f
                 .read(&mut buf)
                 .map_err(|e| Fail::Bad(format!("read error: {e}")))?;
@@ -177,49 +187,57 @@ impl Source for FileSource {
             scan.feed(pos, chunk);
             pos += n as u64;
         }
-        scan.found.truncate(MAX_MAGICS);
         Ok(scan.found)
     }
 }
 
-/// Finds [`MAGIC`] across chunk boundaries.
-#[derive(Default)]
-struct MagicScan {
-    /// The last bytes of the previous chunk (fewer than the magic).
+/// Finds a pattern across chunk boundaries (its first `limit`
+/// occurrences).
+struct Scan {
+    pattern: &'static [u8],
+    limit: usize,
+    /// The last bytes of the previous chunks (fewer than the pattern).
     tail: Vec<u8>,
     found: Vec<u64>,
 }
 
-impl MagicScan {
+impl Scan {
+    fn new(pattern: &'static [u8], limit: usize) -> Self {
+        Scan {
+            pattern,
+            limit,
+            tail: Vec::new(),
+            found: Vec::new(),
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.found.len() >= self.limit
+    }
+
     /// Scan `chunk`, which starts at file offset `pos`; returns the
-    /// offsets found in it.
+    /// offsets found in it (those straddling the previous chunk
+    /// included).
     fn feed(&mut self, pos: u64, chunk: &[u8]) -> Vec<u64> {
-        let keep = MAGIC.len() - 1;
+        if self.full() {
+            return Vec::new();
+        }
+        let keep = self.pattern.len() - 1;
         let base = pos - self.tail.len() as u64;
         let mut joined = std::mem::take(&mut self.tail);
-        let head = chunk.get(..keep.min(chunk.len())).unwrap_or_default();
-        joined.extend_from_slice(head);
-        let mut new = Vec::new();
-        // Matches straddling the boundary, then inside the chunk.
-        for i in memchr::memmem::find_iter(&joined, MAGIC) {
-            new.push(base + i as u64);
-        }
-        for i in memchr::memmem::find_iter(chunk, MAGIC) {
-            new.push(pos + i as u64);
-        }
-        new.retain(|&at| !self.found.contains(&at));
-        let room = MAX_MAGICS.saturating_sub(self.found.len());
-        new.truncate(room);
+        joined.extend_from_slice(chunk.get(..keep.min(chunk.len())).unwrap_or_default());
+        let mut new: Vec<u64> = memchr::memmem::find_iter(&joined, self.pattern)
+            .map(|i| base + i as u64)
+            .collect();
+        new.extend(memchr::memmem::find_iter(chunk, self.pattern).map(|i| pos + i as u64));
+        new.retain(|at| !self.found.contains(at));
+        new.truncate(self.limit - self.found.len());
         self.found.extend(&new);
-        let from = chunk.len().saturating_sub(keep);
-        self.tail = chunk.get(from..).unwrap_or_default().to_vec();
-        if chunk.len() < keep {
-            // A tiny chunk: keep the end of the previous tail too.
-            let mut t = joined;
-            let cut = t.len().saturating_sub(keep);
-            t.drain(..cut);
-            self.tail = t;
-        }
+        // The last bytes seen, for a match across the next boundary.
+        joined.extend_from_slice(chunk.get(keep.min(chunk.len())..).unwrap_or_default());
+        let cut = joined.len().saturating_sub(keep);
+        joined.drain(..cut);
+        self.tail = joined;
         new
     }
 }
@@ -260,7 +278,13 @@ pub struct Collector {
     /// Bytes the kept ranges take (when complete).
     held_bytes: u64,
     peak: u64,
-    scan: MagicScan,
+    /// Go build information magics.
+    scan: Scan,
+    /// Section name tables (`.shstrtab`, in ELF files).
+    names: Scan,
+    /// The last [`RECENT`] bytes fed, for ranges asked for just after the
+    /// stream passed them.
+    recent: Vec<u8>,
     /// The magics are known (a whole pass was scanned).
     magics_done: bool,
     /// A range asked for after this pass had passed it.
@@ -278,7 +302,9 @@ impl Collector {
             held: Vec::new(),
             held_bytes: 0,
             peak: 0,
-            scan: MagicScan::default(),
+            scan: Scan::new(MAGIC, MAX_MAGICS),
+            names: Scan::new(SHSTRTAB, MAX_NAME_TABLES),
+            recent: Vec::new(),
             magics_done: false,
             behind: None,
             prefetched: false,
@@ -312,11 +338,19 @@ impl Collector {
         {
             return;
         }
+        // The bytes of the range the stream has passed, if still recent.
+        let recent_start = self.pos - self.recent.len() as u64;
+        let mut data = Vec::new();
         if offset < self.pos {
-            if self.behind.is_none() {
-                self.behind = Some((offset, len));
+            if offset < recent_start {
+                if self.behind.is_none() {
+                    self.behind = Some((offset, len));
+                }
+                return;
             }
-            return;
+            let a = (offset - recent_start) as usize;
+            let b = ((offset + len).min(self.pos) - recent_start) as usize;
+            data.extend_from_slice(self.recent.get(a..b).unwrap_or_default());
         }
         let total = self.held_bytes.saturating_add(len);
         if total > MAX_HELD {
@@ -328,11 +362,11 @@ impl Collector {
             return;
         }
         self.held_bytes = total;
-        self.peak = self.peak.max(total);
+        self.peak = self.peak.max(total + self.recent.len() as u64);
         self.held.push(Held {
             start: offset,
             len,
-            data: Vec::new(),
+            data,
         });
     }
 
@@ -342,11 +376,24 @@ impl Collector {
             self.pos += bytes.len() as u64;
             return;
         }
-        // ELF files are read through their headers, never by magic.
         let elf = self.is_elf() || (self.pos == 0 && bytes.starts_with(b"\x7fELF"));
-        if !self.magics_done && !elf {
+        if !self.magics_done {
             for at in self.scan.feed(self.pos, bytes) {
-                self.keep(at, WINDOW.min(self.size - at.min(self.size)));
+                // In ELF files, only where the linker puts the build
+                // information (16-byte aligned): the section headers
+                // naming it may come after it.
+                if !elf || at % 16 == 0 {
+                    self.keep(at, WINDOW.min(self.size - at.min(self.size)));
+                }
+            }
+        }
+        if elf && !self.magics_done {
+            for at in self.names.feed(self.pos, bytes) {
+                let from = at
+                    .saturating_sub(NAMES_WINDOW)
+                    .max(self.pos - self.recent.len() as u64);
+                let to = (at + NAMES_WINDOW).min(self.size);
+                self.keep(from, to - from);
             }
         }
         while !bytes.is_empty() {
@@ -379,14 +426,30 @@ impl Collector {
             }
             self.pos = stop;
             bytes = rest;
+            self.remember(now);
             if completed {
                 self.probe();
                 if self.done.is_some() {
                     self.held.clear();
+                    self.recent = Vec::new();
                     self.pos += bytes.len() as u64;
                     return;
                 }
             }
+        }
+    }
+
+    /// Append `bytes` (just fed) to the recent ones.
+    fn remember(&mut self, bytes: &[u8]) {
+        let keep = RECENT as usize;
+        if bytes.len() >= keep {
+            self.recent.clear();
+            self.recent
+                .extend_from_slice(bytes.get(bytes.len() - keep..).unwrap_or_default());
+        } else {
+            let excess = (self.recent.len() + bytes.len()).saturating_sub(keep);
+            self.recent.drain(..excess.min(self.recent.len()));
+            self.recent.extend_from_slice(bytes);
         }
     }
 
@@ -404,11 +467,21 @@ impl Collector {
                 self.keep(offset, len);
             }
         }
-        match super::binary::reduce_from(self) {
-            Ok(found) => self.done = Some(Ok(found)),
-            Err(Fail::Bad(m)) => self.done = Some(Err(m)),
-            Err(Fail::Wait) => {}
-            Err(Fail::Need(offset, len)) => self.keep(offset, len),
+        // A range kept from the recent bytes may be complete at once.
+        for _ in 0..64 {
+            match super::binary::reduce_from(self) {
+                Ok(found) => self.done = Some(Ok(found)),
+                Err(Fail::Bad(m)) => self.done = Some(Err(m)),
+                Err(Fail::Wait) => {}
+                Err(Fail::Need(offset, len)) => {
+                    let n = self.held.len();
+                    self.keep(offset, len);
+                    if self.held.len() > n && self.held.last().is_some_and(Held::complete) {
+                        continue;
+                    }
+                }
+            }
+            break;
         }
     }
 
@@ -425,7 +498,10 @@ impl Collector {
         match &self.done {
             Some(Ok(found)) => Outcome::Done(found.clone()),
             Some(Err(m)) => Outcome::Bad(m.clone()),
-            None => Outcome::Again,
+            None if self.behind.is_some() => Outcome::Again,
+            // Nothing left to ask another pass for (cannot happen: every
+            // range asked for is kept, or recorded as behind).
+            None => Outcome::Bad("a range of the file could not be kept".into()),
         }
     }
 
@@ -433,6 +509,7 @@ impl Collector {
     /// not keep is kept this time.
     pub fn restart(&mut self) {
         self.pos = 0;
+        self.recent = Vec::new();
         self.passes += 1;
         if let Some((offset, len)) = self.behind.take() {
             self.keep(offset, len);
@@ -459,6 +536,9 @@ impl Source for Collector {
     fn read_at(&self, offset: u64, len: u64) -> Result<Option<Cow<'_, [u8]>>, Fail> {
         if past_end(self.size, offset, len) {
             return Ok(None);
+        }
+        if len == 0 {
+            return Ok(Some(Cow::Borrowed(&[])));
         }
         for h in &self.held {
             if h.start <= offset && offset + len <= h.start + h.data.len() as u64 {
