@@ -91,10 +91,12 @@ fn past_end(size: u64, offset: u64, len: u64) -> bool {
     offset.checked_add(len).is_none_or(|end| end > size)
 }
 
+fn too_much_message(len: u64) -> String {
+    format!("would hold {len} bytes of the file, more than the {MAX_HELD} read")
+}
+
 fn too_much(len: u64) -> Fail {
-    Fail::Bad(format!(
-        "would hold {len} bytes of the file, more than the {MAX_HELD} read"
-    ))
+    Fail::Bad(too_much_message(len))
 }
 
 /// Bytes in memory.
@@ -340,26 +342,23 @@ impl Collector {
         }
         // The bytes of the range the stream has passed, if still recent.
         let recent_start = self.pos - self.recent.len() as u64;
-        let mut data = Vec::new();
-        if offset < self.pos {
-            if offset < recent_start {
-                if self.behind.is_none() {
-                    self.behind = Some((offset, len));
-                }
-                return;
+        if offset < recent_start {
+            if self.behind.is_none() {
+                self.behind = Some((offset, len));
             }
-            let a = (offset - recent_start) as usize;
-            let b = ((offset + len).min(self.pos) - recent_start) as usize;
-            data.extend_from_slice(self.recent.get(a..b).unwrap_or_default());
+            return;
         }
         let total = self.held_bytes.saturating_add(len);
         if total > MAX_HELD {
-            self.done = Some(Err(match too_much(total) {
-                Fail::Bad(m) => m,
-                _ => String::new(),
-            }));
+            self.done = Some(Err(too_much_message(total)));
             self.held.clear();
             return;
+        }
+        let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        if offset < self.pos {
+            let a = (offset - recent_start) as usize;
+            let b = ((offset + len).min(self.pos) - recent_start) as usize;
+            data.extend_from_slice(self.recent.get(a..b).unwrap_or_default());
         }
         self.held_bytes = total;
         self.peak = self.peak.max(total + self.recent.len() as u64);
@@ -578,5 +577,96 @@ impl Collector {
             self.feed(chunk);
         }
         Ok(self.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file without headers holding inline Go build information whose
+    /// two strings take `each` bytes each.
+    fn pe_like(each: usize) -> Vec<u8> {
+        let mut f = b"MZ".to_vec();
+        f.resize(0x40, 0);
+        f.extend_from_slice(MAGIC);
+        f.extend_from_slice(&[8, 2]);
+        f.resize(0x40 + 32, 0);
+        for fill in [b'v', b'm'] {
+            let mut n = each;
+            while n >= 0x80 {
+                f.push((n as u8 & 0x7f) | 0x80);
+                n >>= 7;
+            }
+            f.push(n as u8);
+            f.resize(f.len() + each, fill);
+        }
+        f
+    }
+
+    fn stream(bytes: &[u8], chunk: usize) -> (Outcome, u64) {
+        let mut c = Collector::new(bytes.len() as u64);
+        for _ in 0..8 {
+            for part in bytes.chunks(chunk) {
+                c.feed(part);
+            }
+            match c.finish() {
+                Outcome::Again => c.restart(),
+                other => return (other, c.peak_held()),
+            }
+        }
+        panic!("more than 8 passes")
+    }
+
+    #[test]
+    fn what_is_held_is_capped() {
+        // Two strings of 12 MiB: decoded by every source.
+        let ok = pe_like(12 << 20);
+        let whole = super::super::binary::reduce_from(&Whole(&ok)).unwrap();
+        let (streamed, peak) = stream(&ok, 100_000);
+        match (&whole, streamed) {
+            (Some(w), Outcome::Done(Some(s))) => {
+                assert_eq!(w.format_version, s.format_version);
+                assert_eq!(s.format_version.as_deref().map(str::len), Some(12 << 20));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(peak <= MAX_HELD, "{peak}");
+        // Two of 16 MiB (the most a string may take): more than MAX_HELD
+        // at once, refused by the streamed and the on-disk sources.
+        let big = pe_like(16 << 20);
+        match stream(&big, 1 << 20) {
+            (Outcome::Bad(m), peak) => {
+                assert!(m.contains("more than the 33554432 read"), "{m}");
+                assert!(peak <= MAX_HELD, "{peak}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        std::fs::write(&path, &big).unwrap();
+        let src = FileSource::new(File::open(&path).unwrap(), big.len() as u64);
+        match super::super::binary::reduce_from(&src) {
+            Err(Fail::Bad(m)) => assert!(m.contains("more than the 33554432 read"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(src.bytes_read() <= MAX_HELD);
+    }
+
+    #[test]
+    fn magics_across_chunk_boundaries() {
+        let mut f = vec![0u8; 1000];
+        for at in [0usize, 100, 511, 700, 985] {
+            f[at..at + MAGIC.len()].copy_from_slice(MAGIC);
+        }
+        for chunk in [1, 2, 7, 13, 14, 15, 64, 1000] {
+            let mut s = Scan::new(MAGIC, MAX_MAGICS);
+            let mut pos = 0;
+            for part in f.chunks(chunk) {
+                s.feed(pos, part);
+                pos += part.len() as u64;
+            }
+            assert_eq!(s.found, [0, 100, 511, 700, 985], "chunk {chunk}");
+        }
     }
 }
