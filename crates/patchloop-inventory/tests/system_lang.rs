@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use patchloop_inventory::system::lang::ranges::{self, Collector, Outcome};
 use patchloop_inventory::system::{self, Content, FileSet, Want};
 use patchloop_model::{Resolution, SourceFile};
 
@@ -47,12 +48,19 @@ fn offer(set: &mut FileSet, tree: &str, file: &Path, layer: Option<u32>) {
     let want = system::want(tree, meta.len(), meta.permissions().mode());
     let max = match want {
         Want::Skip => return,
-        Want::Keep { max } | Want::Reduce { max } => max,
+        Want::Keep { max } | Want::Reduce { max } | Want::Executable { max } => max,
     };
     assert!(meta.len() <= max);
     let bytes = std::fs::read(file).unwrap();
     let content = match want {
         Want::Reduce { .. } => system::reduce(tree, tree, &bytes),
+        Want::Executable { .. } => {
+            // Read by ranges from the file, and whole: the same result.
+            let ranged = system::lang::reduce_file(std::fs::File::open(file).unwrap(), meta.len());
+            let whole = system::reduce(tree, tree, &bytes);
+            assert_eq!(format!("{ranged:?}"), format!("{whole:?}"), "{tree}");
+            ranged
+        }
         _ => Content::Bytes(bytes),
     };
     set.insert(tree, layer, content);
@@ -104,6 +112,11 @@ fn go_proxy(dir: &Path) {
 /// Build `example.com/app` (deps: `example.com/lib v1.2.3` from the
 /// proxy, `example.com/dep => ./dep`) into `out`.
 fn go_build(go: &Path, dir: &Path, out: &Path, extra: &[&str]) {
+    go_build_with(go, dir, out, extra, &[]);
+}
+
+/// [`go_build`] with more files (name, content) in the main package.
+fn go_build_with(go: &Path, dir: &Path, out: &Path, extra: &[&str], files: &[(&str, &[u8])]) {
     go_proxy(dir);
     let app = dir.join("app");
     std::fs::create_dir_all(app.join("dep")).unwrap();
@@ -123,6 +136,9 @@ fn go_build(go: &Path, dir: &Path, out: &Path, extra: &[&str]) {
         ),
     ] {
         std::fs::write(app.join(rel), text).unwrap();
+    }
+    for (rel, bytes) in files {
+        std::fs::write(app.join(rel), bytes).unwrap();
     }
     run(Command::new(go)
         .current_dir(&app)
@@ -242,7 +258,10 @@ fn go_binaries_match_go_version_m() {
     let bytes = std::fs::read(&bin).unwrap();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
-        let _ = system::reduce("usr/bin/x", "x", &bytes[..cut]);
+        // Streamed in odd chunks: what the whole read gives.
+        let whole = system::reduce("usr/bin/x", "x", &bytes[..cut]);
+        let (streamed, _) = streamed_bytes(&bytes[..cut], 4093 + cut % 5000).unwrap();
+        assert_eq!(format!("{streamed:?}"), format!("{whole:?}"));
         let mut m = bytes.clone();
         for _ in 0..64 {
             seed ^= seed << 13;
@@ -251,7 +270,10 @@ fn go_binaries_match_go_version_m() {
             let i = (seed as usize) % m.len();
             m[i] = (seed >> 32) as u8;
         }
-        let _ = system::reduce("usr/bin/x", "x", &m);
+        let whole = system::reduce("usr/bin/x", "x", &m);
+        if let Some((streamed, _)) = streamed_bytes(&m, 1000 + cut % 70_000) {
+            assert_eq!(format!("{streamed:?}"), format!("{whole:?}"));
+        }
     }
     // A binary cut right after its ELF header: a clear message.
     match system::reduce("usr/bin/x", "x", &bytes[..200]) {
@@ -363,6 +385,268 @@ fn rust_auditable_section_added_by_objcopy() {
         Content::Nothing(msg) => assert!(msg.contains("more than"), "{msg}"),
         other => panic!("{other:?}"),
     }
+}
+
+// ---------------------------------------------------------------- Large executables
+
+/// Stream `file` through a layer collector, with the extra passes a layer
+/// gives it: what it gives, and the collector (for its statistics).
+fn streamed(file: &Path) -> (Content, Collector) {
+    let bytes = std::fs::read(file).unwrap();
+    streamed_bytes(&bytes, 64 * 1024).unwrap()
+}
+
+/// A reader handing out at most `n` bytes per read.
+struct Chunky<'a>(&'a [u8], usize);
+
+impl std::io::Read for Chunky<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// [`streamed`] for bytes in memory fed `chunk` bytes at a time (`None`
+/// after 8 passes).
+fn streamed_bytes(bytes: &[u8], chunk: usize) -> Option<(Content, Collector)> {
+    let mut c = Collector::new(bytes.len() as u64);
+    for _ in 0..8 {
+        match c.read_from(Chunky(bytes, chunk)).unwrap() {
+            Outcome::Done(found) => return Some((system::lang::content_of(Ok(found)), c)),
+            Outcome::Bad(m) => return Some((Content::Nothing(m), c)),
+            Outcome::Again => c.restart(),
+        }
+    }
+    None
+}
+
+/// A legacy `docker save` archive at `out` with one uncompressed layer
+/// holding `files` (tree path, file on disk, mode), written from the
+/// files without holding them in memory.
+fn docker_archive(out: &Path, files: &[(&str, &Path, u32)]) {
+    use sha2::{Digest, Sha256};
+    let layer = out.with_extension("layer.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&layer).unwrap());
+    for (tree, file, mode) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(std::fs::metadata(file).unwrap().len());
+        h.set_mode(*mode);
+        b.append_data(&mut h, tree, std::fs::File::open(file).unwrap())
+            .unwrap();
+    }
+    b.finish().unwrap();
+    drop(b);
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(&layer).unwrap(), &mut hasher).unwrap();
+    let diff: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{diff}")]},
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!([
+        {"Config": "config.json", "RepoTags": ["big:1"], "Layers": ["l0/layer.tar"]}
+    ]))
+    .unwrap();
+    let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
+    b.append_path_with_name(&layer, "l0/layer.tar").unwrap();
+    for (name, data) in [("config.json", config), ("manifest.json", manifest)] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data.as_slice()).unwrap();
+    }
+    b.finish().unwrap();
+    std::fs::remove_file(layer).unwrap();
+}
+
+/// The sources of an image and of a rootfs holding the same files.
+fn image_and_rootfs(dir: &Path, root: &Path, files: &[(&str, &Path, u32)]) -> [Vec<SourceFile>; 2] {
+    let image = dir.join("big.tar");
+    docker_archive(&image, files);
+    let from_image = system::inventory_image(&image, &Default::default()).unwrap();
+    let from_rootfs = system::inventory_rootfs(root, &Default::default()).unwrap();
+    for inv in [&from_image, &from_rootfs] {
+        assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
+    }
+    [from_image.sources, from_rootfs.sources]
+}
+
+#[test]
+fn go_binary_of_110_mib_in_an_image_and_a_rootfs() {
+    let Some(go) = tool("go") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("rootfs/usr/local/bin/app");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    // 110 MiB of read-only data embedded in the program.
+    let pad = vec![0x5au8; 110 << 20];
+    let pad_go = "package main\n\nimport _ \"embed\"\n\n//go:embed pad.bin\nvar pad string\n\nfunc init() {\n\tif len(pad) == 1 {\n\t\tprintln()\n\t}\n}\n";
+    go_build_with(
+        &go,
+        dir.path(),
+        &bin,
+        &[],
+        &[("pad.go", pad_go.as_bytes()), ("pad.bin", &pad)],
+    );
+    drop(pad);
+    let size = std::fs::metadata(&bin).unwrap().len();
+    assert!(size > 110 << 20, "{size}");
+
+    // Streamed as from a layer: one pass, little kept.
+    let (content, c) = streamed(&bin);
+    let Content::Parsed(s) = content else {
+        panic!("{content:?}")
+    };
+    check_go_source(&s, &go, &bin);
+    assert_eq!(c.passes(), 1);
+    assert!(c.peak_held() <= 1 << 20, "kept {} bytes", c.peak_held());
+    assert!(c.peak_held() <= ranges::MAX_HELD);
+
+    let all = image_and_rootfs(
+        dir.path(),
+        &dir.path().join("rootfs"),
+        &[("usr/local/bin/app", &bin, 0o755)],
+    );
+    for sources in &all {
+        let go_sources = only(sources, "go-binary");
+        assert_eq!(go_sources.len(), 1);
+        check_go_source(go_sources[0], &go, &bin);
+    }
+}
+
+#[test]
+fn auditable_section_behind_the_stream_is_read_in_another_pass() {
+    let (Some(rustc), Some(objcopy), Some(readelf)) =
+        (tool("rustc"), tool("objcopy"), tool("readelf"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("main.rs");
+    std::fs::write(&src, "fn main() { println!(\"hi\"); }\n").unwrap();
+    let plain = dir.path().join("plain");
+    run(Command::new(rustc).arg(&src).arg("-o").arg(&plain));
+    let json = r#"{"packages":[
+        {"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},
+        {"name":"serde","version":"1.0.200","source":"crates.io"}
+    ]}"#;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(json.as_bytes()).unwrap();
+    let section = dir.path().join("dep-v0");
+    std::fs::write(&section, z.finish().unwrap()).unwrap();
+    // 20 MiB of another section after `.dep-v0`: the section headers (at
+    // the end) name `.dep-v0` only after the stream has passed it.
+    let pad = dir.path().join("pad");
+    std::fs::write(&pad, vec![7u8; 20 << 20]).unwrap();
+    let bin = dir.path().join("rootfs/usr/bin/app");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    run(Command::new(&objcopy)
+        .arg(format!("--add-section=.dep-v0={}", section.display()))
+        .arg(&plain)
+        .arg(dir.path().join("with-dep")));
+    run(Command::new(&objcopy)
+        .arg(format!("--add-section=.zpad={}", pad.display()))
+        .arg(dir.path().join("with-dep"))
+        .arg(&bin));
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The layout, as readelf reads it: `.dep-v0` lies more than
+    // BEFORE_SECTIONS before the section header table.
+    let sections = run(Command::new(&readelf).arg("-SW").arg(&bin));
+    let header = run(Command::new(&readelf).arg("-hW").arg(&bin));
+    let dep_offset = sections
+        .lines()
+        .find(|l| l.contains(".dep-v0"))
+        .and_then(|l| l.split_whitespace().skip_while(|w| *w != ".dep-v0").nth(3))
+        .map(|h| u64::from_str_radix(h, 16).unwrap())
+        .unwrap();
+    let shoff: u64 = header
+        .lines()
+        .find(|l| l.contains("Start of section headers"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .map(|v| v.parse().unwrap())
+        .unwrap();
+    assert!(
+        dep_offset + ranges::BEFORE_SECTIONS < shoff,
+        "{dep_offset} {shoff}"
+    );
+
+    let (content, c) = streamed(&bin);
+    assert_eq!(c.passes(), 2);
+    assert!(c.peak_held() <= 1 << 20, "kept {} bytes", c.peak_held());
+    let whole = system::reduce("usr/bin/app", "app", &std::fs::read(&bin).unwrap());
+    assert_eq!(format!("{content:?}"), format!("{whole:?}"));
+
+    let all = image_and_rootfs(
+        dir.path(),
+        &dir.path().join("rootfs"),
+        &[("usr/bin/app", &bin, 0o755)],
+    );
+    for sources in &all {
+        let rs = only(sources, "rust-auditable-binary");
+        assert_eq!(rs.len(), 1);
+        assert_eq!(rs[0].roots[0].name, "app");
+        let got: Vec<(&str, &str)> = rs[0]
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(got, [("serde", "1.0.200")]);
+    }
+}
+
+#[test]
+fn streamed_executables_of_this_machine_match_whole_reads() {
+    // Every executable above 1 MiB in the usual directories (Go, C, C++
+    // and Rust programs, whatever this machine has): read by ranges from
+    // a stream, from the file with seeks, and whole, the same packages.
+    let mut checked = 0;
+    let mut bytes_total = 0u64;
+    for d in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/libexec"] {
+        for e in walkdir::WalkDir::new(d).max_depth(2).follow_links(false) {
+            let Ok(e) = e else { continue };
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() || meta.len() < 1 << 20 || meta.permissions().mode() & 0o111 == 0 {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(e.path()) else {
+                continue;
+            };
+            let whole = format!("{:?}", system::reduce("usr/bin/x", "x", &bytes));
+            let elf = bytes.starts_with(b"\x7fELF");
+            drop(bytes);
+            let bytes = std::fs::read(e.path()).unwrap();
+            let chunk = [65_536, 4093, 1 << 20][checked % 3];
+            let (content, c) = streamed_bytes(&bytes, chunk).unwrap();
+            drop(bytes);
+            assert_eq!(format!("{content:?}"), whole, "{}", e.path().display());
+            let ranged =
+                system::lang::reduce_file(std::fs::File::open(e.path()).unwrap(), meta.len());
+            assert_eq!(format!("{ranged:?}"), whole, "{}", e.path().display());
+            assert!(c.peak_held() <= ranges::MAX_HELD);
+            // What real ELF programs need: well under 1 MiB.
+            if elf {
+                assert!(
+                    c.peak_held() <= 1 << 20,
+                    "{}: kept {}",
+                    e.path().display(),
+                    c.peak_held()
+                );
+            }
+            if c.passes() > 1 {
+                eprintln!("{}: {} passes", e.path().display(), c.passes());
+            }
+            checked += 1;
+            bytes_total += meta.len();
+        }
+    }
+    eprintln!("{checked} executables, {bytes_total} bytes");
 }
 
 // ---------------------------------------------------------------- Python

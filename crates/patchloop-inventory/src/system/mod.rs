@@ -6,9 +6,11 @@
 //! - *sources* walk a tree and offer every entry to [`want`]: a host or
 //!   unpacked file system ([`rootfs`]) or the layers of a container image
 //!   ([`image`]), applied in order with whiteouts. Only wanted files are
-//!   read, never extracted to disk; binaries are reduced to the packages
-//!   they embed as soon as they are read, so memory stays bounded by the
-//!   largest single file kept, not by the tree.
+//!   read, never extracted to disk; installed metadata and archives are
+//!   reduced to the packages they embed as soon as they are read, and
+//!   executables are read by ranges ([`lang::ranges`]), so memory stays
+//!   bounded by the largest single file kept (lockfiles, package
+//!   databases, archives), not by the tree or its executables.
 //! - *analyzers* read the collected files: OS package databases and
 //!   `os-release` ([`os`]), language packages ([`lang`]).
 //!
@@ -40,8 +42,12 @@ pub enum Want {
     /// skipped with a warning).
     Keep { max: u64 },
     /// Read it (at most `max` bytes) and hand it to [`reduce`] at once;
-    /// only the result is kept (executables with embedded build info).
+    /// only the result is kept (installed metadata, archives).
     Reduce { max: u64 },
+    /// A possible executable (at most `max` bytes): read by ranges with
+    /// bounded memory ([`lang::ranges`]) and reduced at once to the
+    /// packages it embeds; only the result is kept.
+    Executable { max: u64 },
 }
 
 /// A choice of the files to keep, as [`want`] makes it (sources take one
@@ -57,8 +63,8 @@ pub fn want(path: &str, size: u64, mode: u32) -> Want {
     }
 }
 
-/// Reduce a file that [`want`] marked [`Want::Reduce`] to what it
-/// embeds. `display` names the file in diagnostics.
+/// Reduce a file that [`want`] marked [`Want::Reduce`] or
+/// [`Want::Executable`] (read whole) to what it embeds. `display` names the file in diagnostics.
 pub fn reduce(path: &str, display: &str, bytes: &[u8]) -> Content {
     lang::reduce(path, display, bytes)
 }

@@ -12,7 +12,8 @@
 //!   `cross_devices`);
 //! - every regular file is offered to [`super::want`]; wanted files are
 //!   opened without following links (`O_NOFOLLOW`), checked to be the file
-//!   the walk saw (same device and inode) and read up to the wanted size;
+//!   the walk saw (same device and inode) and read up to the wanted size
+//!   (executables by ranges, with seeks: [`super::lang::ranges`]);
 //! - hard links are ordinary files; devices, FIFOs and sockets are ignored.
 
 use std::fs;
@@ -152,6 +153,10 @@ pub fn read_rootfs_with(
             continue;
         }
         match read_file(entry.path(), &md) {
+            // Executables are read by ranges with seeks (bounded memory).
+            Ok(f) if matches!(want, Want::Executable { max } if md.len() <= max) => {
+                set.insert(&rel, None, super::lang::reduce_file(f, md.len()));
+            }
             Ok(f) => match read_wanted(&rel, &display, want, md.len(), f, &mut diags) {
                 Ok(Some(c)) => set.insert(&rel, None, c),
                 Ok(None) => {}

@@ -20,7 +20,7 @@ pub(crate) fn warn(path: &str, message: impl Into<String>) -> Diagnostic {
 pub(crate) fn want_max(want: Want) -> Option<u64> {
     match want {
         Want::Skip => None,
-        Want::Keep { max } | Want::Reduce { max } => Some(max),
+        Want::Keep { max } | Want::Reduce { max } | Want::Executable { max } => Some(max),
     }
 }
 
@@ -45,7 +45,7 @@ pub(crate) fn read_wanted<R: Read>(
             format!("{size} bytes, more than the {max} read for this kind of file: skipped"),
         ));
         return Ok(match want {
-            Want::Reduce { .. } => Some(Content::Nothing(format!(
+            Want::Reduce { .. } | Want::Executable { .. } => Some(Content::Nothing(format!(
                 "{size} bytes, more than the {max} read"
             ))),
             _ => None,
@@ -66,7 +66,7 @@ pub(crate) fn read_wanted<R: Read>(
 /// Keep `bytes` or reduce them, as `want` says.
 pub(crate) fn content_for(path: &str, display: &str, want: Want, bytes: Vec<u8>) -> Content {
     match want {
-        Want::Reduce { .. } => super::reduce(path, display, &bytes),
+        Want::Reduce { .. } | Want::Executable { .. } => super::reduce(path, display, &bytes),
         _ => Content::Bytes(bytes),
     }
 }

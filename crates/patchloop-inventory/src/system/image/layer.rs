@@ -25,11 +25,22 @@ use std::io::Read;
 use patchloop_model::Diagnostic;
 
 use super::tar::{Kind, TarError, TarReader};
+use crate::system::lang::ranges::{Collector, Outcome};
 use crate::system::source::{clean, content_for, read_wanted, want_max, warn};
 use crate::system::{Content, Entry, FileSet, Want, WantFn};
 
 /// Marks an entry whose hard-link target is read in a second pass.
 const PENDING: &str = "\u{0}pending hard link";
+/// Marks an executable whose reading needs another pass over the layer.
+const READING: &str = "\u{0}pending executable read";
+
+/// Executables up to this size are read whole from a layer; larger ones
+/// are streamed through a [`Collector`].
+pub(crate) const WHOLE: u64 = 8 * 1024 * 1024;
+
+/// Executables a pass could not finish: tar entry number → its collector
+/// and the paths waiting for its packages.
+pub(crate) type PendingReads = BTreeMap<u64, (Collector, Vec<String>)>;
 
 /// Most symbolic links followed when placing one member.
 const MAX_HOPS: usize = 40;
@@ -53,7 +64,8 @@ pub(crate) type PendingLinks = BTreeMap<String, Vec<(String, u32)>>;
 
 /// Apply layer `index` from `tar`. `display` names the layer in
 /// diagnostics (`image.tar!blobs/sha256/…`). Returns the hard links whose
-/// target must be read in a second pass.
+/// target must be read in a second pass, and the executables that need
+/// another pass ([`reread`]).
 pub(crate) fn apply<R: Read>(
     set: &mut FileSet,
     index: u32,
@@ -62,8 +74,9 @@ pub(crate) fn apply<R: Read>(
     max_entries: u64,
     want_fn: WantFn<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<PendingLinks, LayerError> {
+) -> Result<(PendingLinks, PendingReads), LayerError> {
     let mut pending = PendingLinks::new();
+    let mut reads = PendingReads::new();
     let mut count: u64 = 0;
     while let Some(h) = tar.next_header()? {
         count += 1;
@@ -117,7 +130,14 @@ pub(crate) fn apply<R: Read>(
             Kind::File => {
                 set.remove(&path);
                 let want = want_fn(&path, h.size, h.mode);
-                if want != Want::Skip {
+                if let Want::Executable { max } = want
+                    && h.size > WHOLE
+                    && h.size <= max
+                {
+                    let mut c = Collector::new(h.size);
+                    let outcome = c.read_from(tar.data()).map_err(LayerError::Io)?;
+                    settle(set, index, vec![path], c, outcome, count, &mut reads);
+                } else if want != Want::Skip {
                     let read = read_wanted(&path, &mem_display, want, h.size, tar.data(), diags)
                         .map_err(LayerError::Io)?;
                     if let Some(c) = read {
@@ -146,7 +166,7 @@ pub(crate) fn apply<R: Read>(
                 match set.entry(&tpath).cloned() {
                     Some(Entry { content, .. })
                         if tpath != path
-                            && !matches!(&content, Content::Nothing(m) if m == PENDING) =>
+                            && !matches!(&content, Content::Nothing(m) if m == PENDING || m == READING) =>
                     {
                         let size = match &content {
                             Content::Bytes(b) => b.len() as u64,
@@ -155,9 +175,10 @@ pub(crate) fn apply<R: Read>(
                         let want = want_fn(&path, size, h.mode);
                         if want != Want::Skip {
                             let content = match (want, content) {
-                                (Want::Reduce { .. }, Content::Bytes(b)) => {
-                                    content_for(&path, &mem_display, want, b)
-                                }
+                                (
+                                    Want::Reduce { .. } | Want::Executable { .. },
+                                    Content::Bytes(b),
+                                ) => content_for(&path, &mem_display, want, b),
                                 (_, c) => c,
                             };
                             set.insert(&path, Some(index), content);
@@ -173,7 +194,7 @@ pub(crate) fn apply<R: Read>(
             }
         }
     }
-    Ok(pending)
+    Ok((pending, reads))
 }
 
 /// Second pass over the same layer: read the targets of `pending` hard
@@ -186,8 +207,11 @@ pub(crate) fn resolve_links<R: Read>(
     mut pending: PendingLinks,
     want_fn: WantFn<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<(), LayerError> {
+) -> Result<PendingReads, LayerError> {
+    let mut reads = PendingReads::new();
+    let mut count: u64 = 0;
     while let Some(h) = tar.next_header()? {
+        count += 1;
         if pending.is_empty() {
             break;
         }
@@ -207,6 +231,26 @@ pub(crate) fn resolve_links<R: Read>(
                 (p, w)
             })
             .collect();
+        // Large executables stream through a collector.
+        let big =
+            |w: &Want| matches!(w, Want::Executable { max } if h.size > WHOLE && h.size <= *max);
+        if wants.iter().any(|(_, w)| big(w)) {
+            let (streamed, rest): (Vec<_>, Vec<_>) = wants.into_iter().partition(|(_, w)| big(w));
+            for (path, _) in rest {
+                if waiting(set, &path, index) {
+                    set.remove(&path);
+                }
+            }
+            let paths: Vec<String> = streamed
+                .into_iter()
+                .map(|(p, _)| p)
+                .filter(|p| waiting(set, p, index))
+                .collect();
+            let mut c = Collector::new(h.size);
+            let outcome = c.read_from(tar.data()).map_err(LayerError::Io)?;
+            settle(set, index, paths, c, outcome, count, &mut reads);
+            continue;
+        }
         let max = wants
             .iter()
             .filter_map(|(_, w)| want_max(*w))
@@ -249,14 +293,100 @@ pub(crate) fn resolve_links<R: Read>(
             }
         }
     }
-    Ok(())
+    Ok(reads)
 }
 
 fn waiting(set: &FileSet, path: &str, index: u32) -> bool {
+    marked(set, path, index, PENDING)
+}
+
+/// Whether `path` holds this layer's `marker`.
+fn marked(set: &FileSet, path: &str, index: u32, marker: &str) -> bool {
     matches!(
         set.entry(path),
-        Some(Entry { layer: Some(l), content: Content::Nothing(m) }) if *l == index && m == PENDING
+        Some(Entry { layer: Some(l), content: Content::Nothing(m) }) if *l == index && m == marker
     )
+}
+
+/// Give the outcome of a streamed executable (tar entry number `entry`) to
+/// `paths`, or mark them and keep the collector for another pass.
+fn settle(
+    set: &mut FileSet,
+    index: u32,
+    paths: Vec<String>,
+    mut c: Collector,
+    outcome: Outcome,
+    entry: u64,
+    reads: &mut PendingReads,
+) {
+    let content = match outcome {
+        Outcome::Done(found) => crate::system::lang::content_of(Ok(found)),
+        Outcome::Bad(m) => Content::Nothing(m),
+        Outcome::Again => {
+            for p in &paths {
+                set.insert(p, Some(index), Content::Nothing(READING.into()));
+            }
+            c.restart();
+            reads
+                .entry(entry)
+                .or_insert((c, Vec::new()))
+                .1
+                .extend(paths);
+            return;
+        }
+    };
+    for p in paths {
+        set.insert(&p, Some(index), content.clone());
+    }
+}
+
+/// Another pass over the same layer for the executables of `reads`: each
+/// collector keeps the ranges the last pass had passed. Those that still
+/// need more are returned for the next pass.
+pub(crate) fn reread<R: Read>(
+    set: &mut FileSet,
+    index: u32,
+    tar: &mut TarReader<R>,
+    mut reads: PendingReads,
+) -> Result<PendingReads, LayerError> {
+    let mut next = PendingReads::new();
+    let mut count: u64 = 0;
+    while let Some(_h) = tar.next_header()? {
+        count += 1;
+        if reads.is_empty() {
+            break;
+        }
+        let Some((mut c, paths)) = reads.remove(&count) else {
+            continue;
+        };
+        let paths: Vec<String> = paths
+            .into_iter()
+            .filter(|p| marked(set, p, index, READING))
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let outcome = c.read_from(tar.data()).map_err(LayerError::Io)?;
+        settle(set, index, paths, c, outcome, count, &mut next);
+    }
+    Ok(next)
+}
+
+/// Give up on the executables still waiting after the last pass.
+pub(crate) fn give_up(set: &mut FileSet, index: u32, reads: PendingReads, passes: u32) {
+    for (_, (_, paths)) in reads {
+        for p in paths {
+            if marked(set, &p, index, READING) {
+                set.insert(
+                    &p,
+                    Some(index),
+                    Content::Nothing(format!(
+                        "unreadable executable: its build information was not found in {passes} passes over the layer"
+                    )),
+                );
+            }
+        }
+    }
 }
 
 /// Forget `path` (when `this` is set) and what is below it, but only

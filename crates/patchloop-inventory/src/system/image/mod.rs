@@ -725,6 +725,10 @@ fn is_limit(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|i| i.is::<LimitHit>())
 }
 
+/// Most passes over one layer for the executables in it (each pass serves
+/// every executable of the layer still waiting).
+const MAX_PASSES: u32 = 4;
+
 /// Stream one layer into `set`. Returns the stored blob size.
 #[allow(clippy::too_many_arguments)]
 fn read_layer(
@@ -769,7 +773,7 @@ fn read_layer(
     let mut raw_count = 0u64;
     let mut diff_hash = Sha256::new();
     let mut diff_count = 0u64;
-    let pending = {
+    let (pending, mut reads) = {
         let mut raw = Hashing {
             inner: raw,
             hasher: &mut raw_hash,
@@ -787,11 +791,11 @@ fn read_layer(
                 diags,
             )
         });
-        let pending = result.map_err(|e| layer_error(e, member, limit, what))?;
+        let found = result.map_err(|e| layer_error(e, member, limit, what))?;
         // The rest of the blob (compressed padding) counts for its digest.
         io::copy(&mut raw, &mut io::sink())
             .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
-        pending
+        found
     };
     *total = total.saturating_add(diff_count);
     if let Some(size) = expected_size
@@ -832,7 +836,7 @@ fn read_layer(
         let (raw, _) = store.open_member(member)?;
         let mut h = Sha256::new();
         let mut n = 0;
-        {
+        let more = {
             let mut raw = Hashing {
                 inner: raw.take(size.saturating_add(1)),
                 hasher: &mut h,
@@ -841,24 +845,68 @@ fn read_layer(
             };
             let mut dh = Sha256::new();
             let mut dn = 0;
-            stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
+            let more = stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
                 layer::resolve_links(set, index, &layer_display, tar, pending, want, diags)
             })
             .map_err(|e| layer_error(e, member, limit, what))?;
             io::copy(&mut raw, &mut io::sink())
                 .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
-        }
+            more
+        };
         // The second read must be the blob the first one verified.
-        let again = format!("sha256:{}", hex(&h.finalize()));
-        if again != blob_digest {
-            return Err(ImageError::Digest {
-                member: format!("{member} (read again for hard links)"),
-                expected: blob_digest,
-                found: again,
-            });
+        check_again(&mut h, &blob_digest, member, "hard links")?;
+        // An executable of both passes keeps one collector for all its paths.
+        for (entry, (c, paths)) in more {
+            reads
+                .entry(entry)
+                .or_insert((c, Vec::new()))
+                .1
+                .extend(paths);
         }
     }
+    // Large executables whose build information lay in a range the first
+    // pass had passed before it was known: read the layer again for them.
+    let mut passes = 1;
+    while !reads.is_empty() {
+        if passes >= MAX_PASSES {
+            layer::give_up(set, index, reads, passes);
+            break;
+        }
+        passes += 1;
+        let (raw, _) = store.open_member(member)?;
+        let (mut h, mut n) = (Sha256::new(), 0);
+        {
+            let mut raw = Hashing {
+                inner: raw.take(size.saturating_add(1)),
+                hasher: &mut h,
+                count: &mut n,
+                limit: u64::MAX,
+            };
+            let (mut dh, mut dn) = (Sha256::new(), 0);
+            reads = stream_layer(&mut raw, &mut dh, &mut dn, limit, |tar| {
+                layer::reread(set, index, tar, reads)
+            })
+            .map_err(|e| layer_error(e, member, limit, what))?;
+            io::copy(&mut raw, &mut io::sink())
+                .map_err(|e| layer_error(LayerError::Io(e), member, limit, what))?;
+        }
+        check_again(&mut h, &blob_digest, member, "executables")?;
+    }
     Ok((size, blob_digest))
+}
+
+/// A layer read again (for hard links, or for ranges of executables) must
+/// be the blob the first read verified: a registry serves it anew.
+fn check_again(h: &mut Sha256, blob: &str, member: &str, why: &str) -> Result<(), ImageError> {
+    let again = format!("sha256:{}", hex(&std::mem::take(h).finalize()));
+    if again != blob {
+        return Err(ImageError::Digest {
+            member: format!("{member} (read again for {why})"),
+            expected: blob.to_string(),
+            found: again,
+        });
+    }
+    Ok(())
 }
 
 /// Decompress `raw` (sniffed by magic) and run `f` over its tar stream,

@@ -15,6 +15,7 @@ use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, Scope, Sou
 use serde::Deserialize;
 
 use super::binary::Elf;
+use super::ranges::{Fail, Source};
 use super::rel_location;
 
 pub const FORMAT: &str = "rust-auditable-binary";
@@ -144,13 +145,16 @@ fn to_source(info: &VersionInfo) -> SourceFile {
     source
 }
 
+/// Largest `.dep-v0` section read (real ones are a few KiB).
+pub const MAX_SECTION: u64 = 8 * 1024 * 1024;
+
 /// The crates an auditable ELF executable embeds.
-pub fn reduce(elf: &Elf) -> Result<Option<SourceFile>, String> {
+pub fn reduce(src: &dyn Source, elf: &Elf) -> Result<Option<SourceFile>, Fail> {
     let Some(section) = elf.section(SECTION) else {
         return Ok(None);
     };
-    let data = elf.section_data(section)?;
-    parse_section(data).map(Some)
+    let data = elf.section_data(src, section, MAX_SECTION)?;
+    Ok(Some(parse_section(&data)?))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 
 use patchloop_model::SourceFile;
 
+use super::ranges::{BEFORE_SECTIONS, Fail, Source, WINDOW, Whole};
 use super::{auditable, gobin};
 
 /// Smallest file that can be an executable worth looking at.
@@ -58,23 +59,70 @@ pub fn kind(bytes: &[u8]) -> Option<Kind> {
     }
 }
 
-/// Reduce an executable to the packages it embeds.
+/// Reduce an executable in memory to the packages it embeds.
 pub fn reduce(bytes: &[u8]) -> Result<Option<SourceFile>, String> {
-    let Some(kind) = kind(bytes) else {
+    reduce_from(&Whole(bytes)).map_err(|e| match e {
+        Fail::Bad(m) => m,
+        // A whole file never lacks a range.
+        Fail::Need(..) | Fail::Wait => "internal error: range not read".to_string(),
+    })
+}
+
+/// Reduce an executable read by ranges to the packages it embeds.
+pub fn reduce_from(src: &dyn Source) -> Result<Option<SourceFile>, Fail> {
+    let head = src
+        .read_at(0, MIN_SIZE.min(src.size()))?
+        .unwrap_or_default();
+    let Some(kind) = kind(&head) else {
         return Ok(None);
     };
     let elf = if kind == Kind::Elf {
-        Some(Elf::parse(bytes).map_err(|e| format!("unreadable ELF executable: {e}"))?)
+        Some(Elf::parse(src).map_err(|e| match e {
+            Fail::Bad(m) => Fail::Bad(format!("unreadable ELF executable: {m}")),
+            other => other,
+        })?)
     } else {
         None
     };
-    if let Some(source) = gobin::reduce(bytes, elf.as_ref())? {
+    if let Some(source) = gobin::reduce(src, elf.as_ref())? {
         return Ok(Some(source));
     }
     if let Some(elf) = &elf {
-        return auditable::reduce(elf);
+        return auditable::reduce(src, elf);
     }
     Ok(None)
+}
+
+/// The ranges of a streamed ELF file worth keeping before the readers ask
+/// for them (see [`super::ranges`]): both header tables, the bytes before
+/// the section header table and the start of the first writable segment.
+pub fn prefetch(src: &dyn Source) -> Vec<(u64, u64)> {
+    let Ok(h) = Header::parse(src) else {
+        return Vec::new();
+    };
+    let mut out = vec![
+        (h.phoff, h.phnum as u64 * h.phentsize as u64),
+        (h.shoff, h.shnum as u64 * h.shentsize as u64),
+    ];
+    if h.shoff > 0 {
+        let from = h.shoff.saturating_sub(BEFORE_SECTIONS);
+        out.push((from, h.shoff - from));
+    }
+    if let Ok(segments) = h.segments(src)
+        && let Some(seg) = first_data_segment(&segments)
+    {
+        out.push((seg.offset, seg.filesz.min(WINDOW)));
+    }
+    out.retain(|&(_, len)| len > 0 && len <= MAX_TABLE);
+    out
+}
+
+/// The first writable, non-executable loadable segment (where the Go
+/// build information sits when there is no `.go.buildinfo` section).
+pub fn first_data_segment(segments: &[Segment]) -> Option<&Segment> {
+    segments
+        .iter()
+        .find(|p| p.kind == PT_LOAD && p.flags & (PF_X | PF_W) == PF_W)
 }
 
 /// One ELF section.
@@ -100,18 +148,34 @@ pub struct Segment {
 pub const PT_LOAD: u32 = 1;
 pub const PF_X: u32 = 1;
 pub const PF_W: u32 = 2;
-const SHT_NOBITS: u32 = 8;
+pub const SHT_NOBITS: u32 = 8;
 /// Most section or program headers read.
 const MAX_HEADERS: usize = 65_536;
 
-/// An ELF file's section and program headers.
+/// Largest header or section name table read.
+const MAX_TABLE: u64 = 4 * 1024 * 1024;
+
+/// An ELF file's section and program headers (the bytes stay in the
+/// [`Source`]).
 #[derive(Debug)]
-pub struct Elf<'a> {
-    pub data: &'a [u8],
+pub struct Elf {
     pub little: bool,
     pub is64: bool,
     pub sections: Vec<Section>,
     pub segments: Vec<Segment>,
+}
+
+/// The fields of the ELF file header the readers use.
+struct Header {
+    little: bool,
+    is64: bool,
+    phoff: u64,
+    shoff: u64,
+    phentsize: usize,
+    phnum: usize,
+    shentsize: usize,
+    shnum: usize,
+    shstrndx: usize,
 }
 
 /// `fn $t(self, bytes, at) -> Option<$t>`: a bounds-checked read in the
@@ -156,9 +220,11 @@ fn usize_of(v: u64) -> Option<usize> {
     usize::try_from(v).ok()
 }
 
-impl<'a> Elf<'a> {
-    pub fn parse(data: &'a [u8]) -> Result<Elf<'a>, String> {
-        let trunc = || "truncated header".to_string();
+impl Header {
+    fn parse(src: &dyn Source) -> Result<Header, Fail> {
+        let trunc = || Fail::Bad("truncated header".to_string());
+        let data = src.read_at(0, 64.min(src.size()))?.unwrap_or_default();
+        let data = &data[..];
         if data.get(..4) != Some(b"\x7fELF") {
             return Err("no ELF magic".into());
         }
@@ -178,56 +244,113 @@ impl<'a> Elf<'a> {
         let phoff = e.word(data, 24 + w, w).ok_or_else(trunc)?;
         let shoff = e.word(data, 24 + 2 * w, w).ok_or_else(trunc)?;
         let rest = 24 + 3 * w + 4; // after e_flags
-        let phentsize = e.u16(data, rest + 2).ok_or_else(trunc)? as usize;
-        let phnum = e.u16(data, rest + 4).ok_or_else(trunc)? as usize;
-        let shentsize = e.u16(data, rest + 6).ok_or_else(trunc)? as usize;
-        let shnum = e.u16(data, rest + 8).ok_or_else(trunc)? as usize;
-        let shstrndx = e.u16(data, rest + 10).ok_or_else(trunc)? as usize;
+        Ok(Header {
+            little,
+            is64,
+            phoff,
+            shoff,
+            phentsize: e.u16(data, rest + 2).ok_or_else(trunc)? as usize,
+            phnum: e.u16(data, rest + 4).ok_or_else(trunc)? as usize,
+            shentsize: e.u16(data, rest + 6).ok_or_else(trunc)? as usize,
+            shnum: e.u16(data, rest + 8).ok_or_else(trunc)? as usize,
+            shstrndx: e.u16(data, rest + 10).ok_or_else(trunc)? as usize,
+        })
+    }
 
-        let mut segments = Vec::new();
-        if phoff != 0 && phnum > 0 {
-            let need = if is64 { 56 } else { 32 };
-            if phentsize < need {
-                return Err(format!("program header size {phentsize} too small"));
-            }
-            for i in 0..phnum.min(MAX_HEADERS) {
-                let hdr = table_entry(data, phoff, i, phentsize, need)
-                    .ok_or_else(|| "program headers beyond the end of the file".to_string())?;
-                let seg = if is64 {
-                    Segment {
-                        kind: e.u32(hdr, 0).ok_or_else(trunc)?,
-                        flags: e.u32(hdr, 4).ok_or_else(trunc)?,
-                        offset: e.u64(hdr, 8).ok_or_else(trunc)?,
-                        vaddr: e.u64(hdr, 16).ok_or_else(trunc)?,
-                        filesz: e.u64(hdr, 32).ok_or_else(trunc)?,
-                    }
-                } else {
-                    Segment {
-                        kind: e.u32(hdr, 0).ok_or_else(trunc)?,
-                        offset: e.u32(hdr, 4).ok_or_else(trunc)?.into(),
-                        vaddr: e.u32(hdr, 8).ok_or_else(trunc)?.into(),
-                        filesz: e.u32(hdr, 16).ok_or_else(trunc)?.into(),
-                        flags: e.u32(hdr, 24).ok_or_else(trunc)?,
-                    }
-                };
-                segments.push(seg);
-            }
+    /// The bytes of `count` table entries of `entsize` at `base`; `None`
+    /// when the table runs past the end of the file.
+    fn table<'s>(
+        src: &'s dyn Source,
+        base: u64,
+        count: usize,
+        entsize: usize,
+        what: &str,
+    ) -> Result<Option<std::borrow::Cow<'s, [u8]>>, Fail> {
+        let len = (count as u64).saturating_mul(entsize as u64);
+        if len > MAX_TABLE {
+            return Err(Fail::Bad(format!(
+                "{what} table of {len} bytes (at most {MAX_TABLE} read)"
+            )));
         }
+        src.read_at(base, len)
+    }
+
+    fn segments(&self, src: &dyn Source) -> Result<Vec<Segment>, Fail> {
+        let trunc = || Fail::Bad("truncated header".to_string());
+        let e = Endian {
+            little: self.little,
+        };
+        let mut segments = Vec::new();
+        if self.phoff == 0 || self.phnum == 0 {
+            return Ok(segments);
+        }
+        let need = if self.is64 { 56 } else { 32 };
+        if self.phentsize < need {
+            return Err(Fail::Bad(format!(
+                "program header size {} too small",
+                self.phentsize
+            )));
+        }
+        let n = self.phnum.min(MAX_HEADERS);
+        let table = Self::table(src, self.phoff, n, self.phentsize, "program header")?
+            .ok_or_else(|| Fail::Bad("program headers beyond the end of the file".into()))?;
+        for i in 0..n {
+            let hdr = table_entry(&table, i, self.phentsize, need).ok_or_else(trunc)?;
+            let seg = if self.is64 {
+                Segment {
+                    kind: e.u32(hdr, 0).ok_or_else(trunc)?,
+                    flags: e.u32(hdr, 4).ok_or_else(trunc)?,
+                    offset: e.u64(hdr, 8).ok_or_else(trunc)?,
+                    vaddr: e.u64(hdr, 16).ok_or_else(trunc)?,
+                    filesz: e.u64(hdr, 32).ok_or_else(trunc)?,
+                }
+            } else {
+                Segment {
+                    kind: e.u32(hdr, 0).ok_or_else(trunc)?,
+                    offset: e.u32(hdr, 4).ok_or_else(trunc)?.into(),
+                    vaddr: e.u32(hdr, 8).ok_or_else(trunc)?.into(),
+                    filesz: e.u32(hdr, 16).ok_or_else(trunc)?.into(),
+                    flags: e.u32(hdr, 24).ok_or_else(trunc)?,
+                }
+            };
+            segments.push(seg);
+        }
+        Ok(segments)
+    }
+}
+
+impl Elf {
+    pub fn parse(src: &dyn Source) -> Result<Elf, Fail> {
+        let trunc = || Fail::Bad("truncated header".to_string());
+        let h = Header::parse(src)?;
+        let e = Endian { little: h.little };
+        let segments = h.segments(src)?;
 
         let mut raw: Vec<(u32, u32, u64, u64, u64)> = Vec::new();
-        if shoff != 0 && shnum > 0 {
-            let need = if is64 { 64 } else { 40 };
-            if shentsize < need {
-                return Err(format!("section header size {shentsize} too small"));
+        if h.shoff != 0 && h.shnum > 0 {
+            let need = if h.is64 { 64 } else { 40 };
+            if h.shentsize < need {
+                return Err(Fail::Bad(format!(
+                    "section header size {} too small",
+                    h.shentsize
+                )));
             }
-            for i in 0..shnum.min(MAX_HEADERS) {
-                let Some(hdr) = table_entry(data, shoff, i, shentsize, need) else {
-                    // Stripped or truncated section table: keep what we have.
+            // Stripped or truncated section table: keep the entries that
+            // lie inside the file.
+            let fit = src.size().saturating_sub(h.shoff) / h.shentsize as u64;
+            let n = h
+                .shnum
+                .min(MAX_HEADERS)
+                .min(usize::try_from(fit).unwrap_or(usize::MAX));
+            let table =
+                Header::table(src, h.shoff, n, h.shentsize, "section header")?.unwrap_or_default();
+            for i in 0..n {
+                let Some(hdr) = table_entry(&table, i, h.shentsize, need) else {
                     break;
                 };
                 let name = e.u32(hdr, 0).ok_or_else(trunc)?;
                 let kind = e.u32(hdr, 4).ok_or_else(trunc)?;
-                let (addr, offset, size) = if is64 {
+                let (addr, offset, size) = if h.is64 {
                     (
                         e.u64(hdr, 16).ok_or_else(trunc)?,
                         e.u64(hdr, 24).ok_or_else(trunc)?,
@@ -243,10 +366,17 @@ impl<'a> Elf<'a> {
                 raw.push((name, kind, addr, offset, size));
             }
         }
-        let strtab: &[u8] = raw
-            .get(shstrndx)
-            .and_then(|&(_, _, _, off, size)| slice(data, off, size))
-            .unwrap_or(&[]);
+        let strtab = match raw.get(h.shstrndx) {
+            Some(&(_, _, _, off, size)) if size <= MAX_TABLE => {
+                src.read_at(off, size)?.unwrap_or_default()
+            }
+            Some(&(_, _, _, _, size)) => {
+                return Err(Fail::Bad(format!(
+                    "section name table of {size} bytes (at most {MAX_TABLE} read)"
+                )));
+            }
+            None => Default::default(),
+        };
         let sections = raw
             .into_iter()
             .map(|(name, kind, addr, offset, size)| {
@@ -267,9 +397,8 @@ impl<'a> Elf<'a> {
             })
             .collect();
         Ok(Elf {
-            data,
-            little,
-            is64,
+            little: h.little,
+            is64: h.is64,
             sections,
             segments,
         })
@@ -279,22 +408,33 @@ impl<'a> Elf<'a> {
         self.sections.iter().find(|s| s.name == name)
     }
 
-    /// The bytes of a section as stored in the file.
-    pub fn section_data(&self, s: &Section) -> Result<&'a [u8], String> {
+    /// The bytes of a section as stored in the file (at most `max`).
+    pub fn section_data<'s>(
+        &self,
+        src: &'s dyn Source,
+        s: &Section,
+        max: u64,
+    ) -> Result<std::borrow::Cow<'s, [u8]>, Fail> {
         if s.kind == SHT_NOBITS {
-            return Ok(&[]);
+            return Ok(Default::default());
         }
-        slice(self.data, s.offset, s.size).ok_or_else(|| {
-            format!(
+        if s.size > max {
+            return Err(Fail::Bad(format!(
+                "section `{}` of {} bytes (at most {max} read)",
+                s.name, s.size
+            )));
+        }
+        src.read_at(s.offset, s.size)?.ok_or_else(|| {
+            Fail::Bad(format!(
                 "section `{}` ({} bytes at offset {}) lies beyond the end of the file",
                 s.name, s.size, s.offset
-            )
+            ))
         })
     }
 
-    /// Up to `size` bytes at virtual address `addr` (from the loadable
-    /// segment that maps it).
-    pub fn read_addr(&self, addr: u64, size: u64) -> Option<&'a [u8]> {
+    /// The file range holding up to `size` bytes at virtual address
+    /// `addr` (in the loadable segment that maps it).
+    pub fn addr_range(&self, addr: u64, size: u64) -> Option<(u64, u64)> {
         let seg = self.segments.iter().find(|p| {
             p.kind == PT_LOAD
                 && p.vaddr <= addr
@@ -303,19 +443,31 @@ impl<'a> Elf<'a> {
         })?;
         let delta = addr - seg.vaddr;
         let avail = seg.filesz - delta;
-        slice(self.data, seg.offset.checked_add(delta)?, size.min(avail))
+        Some((seg.offset.checked_add(delta)?, size.min(avail)))
+    }
+
+    /// Up to `size` bytes at virtual address `addr` (`None`: not in the
+    /// file).
+    pub fn read_addr<'s>(
+        &self,
+        src: &'s dyn Source,
+        addr: u64,
+        size: u64,
+    ) -> Result<Option<std::borrow::Cow<'s, [u8]>>, Fail> {
+        let Some((off, len)) = self.addr_range(addr, size) else {
+            return Ok(None);
+        };
+        // Clipped at the end of the file, as a slice of it would be.
+        let len = len.min(src.size().saturating_sub(off));
+        if off > src.size() {
+            return Ok(None);
+        }
+        src.read_at(off, len)
     }
 }
 
-/// The first `need` bytes of entry `i` of a header table at `base`.
-fn table_entry(data: &[u8], base: u64, i: usize, entsize: usize, need: usize) -> Option<&[u8]> {
-    let at = usize_of(base)?.checked_add(i.checked_mul(entsize)?)?;
-    data.get(at..at.checked_add(need)?)
-}
-
-/// `data[off..off+len]`, bounds-checked.
-pub fn slice(data: &[u8], off: u64, len: u64) -> Option<&[u8]> {
-    let start = usize_of(off)?;
-    let end = start.checked_add(usize_of(len)?)?;
-    data.get(start..end)
+/// The first `need` bytes of entry `i` of a header table.
+fn table_entry(table: &[u8], i: usize, entsize: usize, need: usize) -> Option<&[u8]> {
+    let at = i.checked_mul(entsize)?;
+    table.get(at..at.checked_add(need)?)
 }

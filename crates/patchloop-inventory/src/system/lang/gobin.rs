@@ -26,7 +26,8 @@
 
 use patchloop_model::{Ecosystem, Package, Relation, Resolution, Root, SourceFile};
 
-use super::binary::{Elf, Endian, PF_W, PF_X, PT_LOAD};
+use super::binary::{Elf, Endian, SHT_NOBITS, first_data_segment};
+use super::ranges::{Fail, Source};
 use super::rel_location;
 use crate::formats::go::osv_version;
 
@@ -38,8 +39,6 @@ const ALIGN: usize = 16;
 const SEARCH: usize = 64 * 1024;
 /// Longest version or module information string accepted.
 const MAX_STRING: u64 = 16 * 1024 * 1024;
-/// Most candidate magics tried in a whole-file scan.
-const MAX_TRIES: usize = 64;
 
 /// The two strings of a build information blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,30 +58,40 @@ fn varint(b: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-fn inline_string(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
-    let (len, n) = varint(b).ok_or("bad string length in Go build information")?;
+/// Read a varint-length-prefixed string at file offset `at`, not past
+/// `limit`; returns the string and the offset after it.
+fn inline_string(src: &dyn Source, at: u64, limit: u64) -> Result<(Vec<u8>, u64), Fail> {
+    let truncated = || Fail::Bad("Go build information truncated".into());
+    let room = limit.saturating_sub(at);
+    let head = src.read_at(at, room.min(10))?.ok_or_else(truncated)?;
+    let (len, n) = varint(&head).ok_or("bad string length in Go build information")?;
     if len > MAX_STRING {
-        return Err(format!("Go build information string of {len} bytes"));
+        return Err(Fail::Bad(format!(
+            "Go build information string of {len} bytes"
+        )));
     }
-    let rest = b.get(n..).unwrap_or(&[]);
-    let len = usize::try_from(len).map_err(|_| "string too long".to_string())?;
-    match (rest.get(..len), rest.get(len..)) {
-        (Some(s), Some(r)) => Ok((s, r)),
-        _ => Err("Go build information truncated".to_string()),
+    let start = at + n as u64;
+    if len > limit.saturating_sub(start) {
+        return Err(truncated());
     }
+    let s = src.read_at(start, len)?.ok_or_else(truncated)?;
+    Ok((s.into_owned(), start + len))
 }
 
-/// Decode the blob at the start of `blob` (which starts with the magic).
-fn decode(blob: &[u8], elf: Option<&Elf>) -> Result<BuildInfo, String> {
-    let ptr_size = *blob.get(14).ok_or("Go build information truncated")? as usize;
-    let flags = *blob.get(15).ok_or("Go build information truncated")?;
-    if blob.len() < HEADER {
-        return Err("Go build information truncated".into());
+/// Decode the blob at file offset `at` (which starts with the magic); it
+/// may not extend past `limit`.
+fn decode(src: &dyn Source, at: u64, limit: u64, elf: Option<&Elf>) -> Result<BuildInfo, Fail> {
+    let truncated = || Fail::Bad("Go build information truncated".into());
+    if limit.saturating_sub(at) < HEADER as u64 {
+        return Err(truncated());
     }
+    let blob = src.read_at(at, HEADER as u64)?.ok_or_else(truncated)?;
+    let ptr_size = *blob.get(14).ok_or_else(truncated)? as usize;
+    let flags = *blob.get(15).ok_or_else(truncated)?;
     let (vers, modinfo): (Vec<u8>, Vec<u8>) = if flags & 2 != 0 {
-        let (v, rest) = inline_string(blob.get(HEADER..).unwrap_or(&[]))?;
-        let (m, _) = inline_string(rest)?;
-        (v.to_vec(), m.to_vec())
+        let (v, next) = inline_string(src, at + HEADER as u64, limit)?;
+        let (m, _) = inline_string(src, next, limit)?;
+        (v, m)
     } else {
         let Some(elf) = elf else {
             return Err(
@@ -91,31 +100,33 @@ fn decode(blob: &[u8], elf: Option<&Elf>) -> Result<BuildInfo, String> {
             );
         };
         if ptr_size != 4 && ptr_size != 8 {
-            return Err(format!("Go build information with pointer size {ptr_size}"));
+            return Err(Fail::Bad(format!(
+                "Go build information with pointer size {ptr_size}"
+            )));
         }
         let e = Endian {
             little: flags & 1 == 0,
         };
-        let read = |ptr_at: usize| -> Result<Vec<u8>, String> {
-            let addr = e
-                .word(blob, ptr_at, ptr_size)
-                .ok_or("Go build information truncated")?;
+        let read = |ptr_at: usize| -> Result<Vec<u8>, Fail> {
+            let addr = e.word(&blob, ptr_at, ptr_size).ok_or_else(truncated)?;
             let hdr = elf
-                .read_addr(addr, 2 * ptr_size as u64)
+                .read_addr(src, addr, 2 * ptr_size as u64)?
                 .filter(|h| h.len() == 2 * ptr_size)
                 .ok_or_else(|| format!("Go string header at {addr:#x} is not in the file"))?;
-            let data = e.word(hdr, 0, ptr_size).unwrap_or(0);
-            let len = e.word(hdr, ptr_size, ptr_size).unwrap_or(0);
+            let data = e.word(&hdr, 0, ptr_size).unwrap_or(0);
+            let len = e.word(&hdr, ptr_size, ptr_size).unwrap_or(0);
             if len > MAX_STRING {
-                return Err(format!("Go build information string of {len} bytes"));
+                return Err(Fail::Bad(format!(
+                    "Go build information string of {len} bytes"
+                )));
             }
             if len == 0 {
                 return Ok(Vec::new());
             }
-            elf.read_addr(data, len)
+            elf.read_addr(src, data, len)?
                 .filter(|s| s.len() as u64 == len)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| format!("Go string data at {data:#x} is not in the file"))
+                .map(std::borrow::Cow::into_owned)
+                .ok_or_else(|| Fail::Bad(format!("Go string data at {data:#x} is not in the file")))
         };
         (read(16)?, read(16 + ptr_size)?)
     };
@@ -141,26 +152,40 @@ fn decode(blob: &[u8], elf: Option<&Elf>) -> Result<BuildInfo, String> {
 /// program that merely contains the magic string is not taken for a Go
 /// binary. Other files are scanned whole; there, a candidate whose header
 /// is implausible (pointer size not 4 or 8, unknown flags) is ignored.
-pub fn find(bytes: &[u8], elf: Option<&Elf>) -> Result<Option<BuildInfo>, String> {
+pub fn find(src: &dyn Source, elf: Option<&Elf>) -> Result<Option<BuildInfo>, Fail> {
     if let Some(elf) = elf {
         let section = elf.section(".go.buildinfo");
+        // The region as a file range (offset, length).
         let region = match section {
-            Some(s) => Some(elf.section_data(s)?),
-            None => elf
-                .segments
-                .iter()
-                .find(|p| p.kind == PT_LOAD && p.flags & (PF_X | PF_W) == PF_W)
-                .and_then(|seg| elf.read_addr(seg.vaddr, SEARCH as u64)),
+            Some(s) if s.kind == SHT_NOBITS => Some((0, 0)),
+            Some(s) => {
+                if s.offset
+                    .checked_add(s.size)
+                    .is_none_or(|end| end > src.size())
+                {
+                    return Err(Fail::Bad(format!(
+                        "section `{}` ({} bytes at offset {}) lies beyond the end of the file",
+                        s.name, s.size, s.offset
+                    )));
+                }
+                Some((s.offset, s.size))
+            }
+            None => first_data_segment(&elf.segments)
+                .and_then(|seg| elf.addr_range(seg.vaddr, SEARCH as u64))
+                .filter(|&(off, _)| off <= src.size())
+                .map(|(off, len)| (off, len.min(src.size() - off))),
         };
-        let Some(region) = region else {
+        let Some((start, len)) = region else {
             return Ok(None);
         };
-        let search = region.get(..SEARCH).unwrap_or(region);
+        let search = src
+            .read_at(start, len.min(SEARCH as u64))?
+            .unwrap_or_default();
         let mut from = 0;
         while let Some(i) = memchr::memmem::find(search.get(from..).unwrap_or(&[]), MAGIC) {
             let at = from + i;
             if at % ALIGN == 0 {
-                return decode(region.get(at..).unwrap_or(&[]), Some(elf)).map(Some);
+                return decode(src, start + at as u64, start + len, Some(elf)).map(Some);
             }
             from = at + 1;
         }
@@ -170,19 +195,22 @@ pub fn find(bytes: &[u8], elf: Option<&Elf>) -> Result<Option<BuildInfo>, String
         return Ok(None);
     }
     let mut last_err = None;
-    for at in memchr::memmem::find_iter(bytes, MAGIC).take(MAX_TRIES) {
-        let plausible = matches!(bytes.get(at + 14), Some(4 | 8))
-            && bytes.get(at + 15).is_some_and(|f| *f <= 3);
+    for at in src.magics()? {
+        let flags = src.read_at(at + 14, 2)?;
+        let plausible = flags
+            .as_deref()
+            .is_some_and(|f| matches!(f, [4 | 8, 0..=3]));
         if !plausible {
             continue;
         }
-        match decode(bytes.get(at..).unwrap_or(&[]), None) {
+        match decode(src, at, src.size(), None) {
             Ok(info) => return Ok(Some(info)),
-            Err(e) => last_err = Some(e),
+            Err(Fail::Bad(e)) => last_err = Some(e),
+            Err(other) => return Err(other),
         }
     }
     match last_err {
-        Some(e) => Err(e),
+        Some(e) => Err(Fail::Bad(e)),
         None => Ok(None),
     }
 }
@@ -338,13 +366,21 @@ pub fn to_source(info: &BuildInfo) -> SourceFile {
 }
 
 /// The Go packages an executable was built from, if it is a Go binary.
-pub fn reduce(bytes: &[u8], elf: Option<&Elf>) -> Result<Option<SourceFile>, String> {
-    Ok(find(bytes, elf)?.map(|info| to_source(&info)))
+pub fn reduce(src: &dyn Source, elf: Option<&Elf>) -> Result<Option<SourceFile>, Fail> {
+    Ok(find(src, elf)?.map(|info| to_source(&info)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::system::lang::ranges::Whole;
+
+    fn message(e: Fail) -> String {
+        match e {
+            Fail::Bad(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
 
     const START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
     const END: &[u8; 16] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
@@ -398,8 +434,8 @@ mod tests {
     #[test]
     fn pre_1_18_pointer_form() {
         let f = old_form_elf();
-        let elf = Elf::parse(&f).unwrap();
-        let info = find(&f, Some(&elf)).unwrap().unwrap();
+        let elf = Elf::parse(&Whole(&f)).unwrap();
+        let info = find(&Whole(&f), Some(&elf)).unwrap().unwrap();
         assert_eq!(info.go_version, "go1.16.5");
         assert_eq!(info.modinfo, MODINFO);
         let s = to_source(&info);
@@ -415,19 +451,15 @@ mod tests {
         // A string header pointing outside the file is a clear error.
         let mut bad = f.clone();
         put(&mut bad, 0x118, &0xdead_0000u64.to_le_bytes());
-        let elf = Elf::parse(&bad).unwrap();
-        assert!(
-            find(&bad, Some(&elf))
-                .unwrap_err()
-                .contains("not in the file")
-        );
+        let elf = Elf::parse(&Whole(&bad)).unwrap();
+        assert!(message(find(&Whole(&bad), Some(&elf)).unwrap_err()).contains("not in the file"));
         // Every truncation: no panic.
         for cut in 0..f.len() {
             let part = &f[..cut];
-            if let Ok(elf) = Elf::parse(part) {
-                let _ = find(part, Some(&elf));
+            if let Ok(elf) = Elf::parse(&Whole(part)) {
+                let _ = find(&Whole(part), Some(&elf));
             }
-            let _ = find(part, None);
+            let _ = find(&Whole(part), None);
         }
     }
 
@@ -449,16 +481,16 @@ mod tests {
         }
         f.push(n as u8);
         f.extend_from_slice(&m);
-        let info = find(&f, None).unwrap().unwrap();
+        let info = find(&Whole(&f), None).unwrap().unwrap();
         assert_eq!(info.go_version, "go1.22.1");
         assert_eq!(info.modinfo, MODINFO);
         // Old form outside ELF: a clear message.
         let mut old = f.clone();
         old[0x30 + 15] = 0;
-        assert!(find(&old, None).unwrap_err().contains("only read from ELF"));
+        assert!(message(find(&Whole(&old), None).unwrap_err()).contains("only read from ELF"));
         // A length running past the end.
         let cut = &f[..f.len() - 20];
-        assert!(find(cut, None).unwrap_err().contains("truncated"));
+        assert!(message(find(&Whole(cut), None).unwrap_err()).contains("truncated"));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod jar;
 pub mod lockfiles;
 pub mod node;
 pub mod python;
+pub mod ranges;
 
 use std::collections::BTreeMap;
 
@@ -36,7 +37,8 @@ use patchloop_model::{Diagnostic, DiagnosticLevel, Ecosystem, Location, Package,
 use super::{Analysis, Content, FileSet, Want, display_path};
 
 /// Largest executable or Java archive read (bigger ones are skipped by the
-/// source with a warning).
+/// source with a warning). Java archives are read whole; executables by
+/// ranges, holding at most [`ranges::MAX_HELD`] bytes of one.
 pub const MAX_BINARY: u64 = 512 * 1024 * 1024;
 /// Largest `METADATA`/`PKG-INFO` or `package.json` read.
 pub const MAX_METADATA: u64 = 16 * 1024 * 1024;
@@ -55,7 +57,7 @@ pub fn want(path: &str, size: u64, mode: u32) -> Want {
         return Want::Keep { max: MAX_LOCKFILE };
     }
     if binary::is_candidate(path, size, mode) {
-        return Want::Reduce { max: MAX_BINARY };
+        return Want::Executable { max: MAX_BINARY };
     }
     Want::Skip
 }
@@ -71,11 +73,26 @@ pub fn reduce(path: &str, _display: &str, bytes: &[u8]) -> Content {
     } else {
         binary::reduce(bytes)
     };
+    content_of(result)
+}
+
+/// The content kept for a reduced file.
+pub fn content_of(result: Result<Option<SourceFile>, String>) -> Content {
     match result {
         Ok(Some(source)) => Content::Parsed(Box::new(source)),
         Ok(None) => Content::Nothing(String::new()),
         Err(message) => Content::Nothing(message),
     }
+}
+
+/// Reduce an executable on disk, read with seeks (see [`ranges`]).
+pub fn reduce_file(file: std::fs::File, size: u64) -> Content {
+    let src = ranges::FileSource::new(file, size);
+    content_of(binary::reduce_from(&src).map_err(|e| match e {
+        ranges::Fail::Bad(m) => m,
+        // A file on disk never lacks a range.
+        ranges::Fail::Need(..) | ranges::Fail::Wait => "internal error: range not read".into(),
+    }))
 }
 
 /// A location inside a reduced file, relative to it: the empty string is
