@@ -323,7 +323,7 @@ pub fn parse_lock(input: &Input) -> ParseResult {
 
     let mut ids: Vec<String> = Vec::with_capacity(lock.package.len());
     let mut is_root = vec![false; lock.package.len()];
-    let mut set = PackageSet::new();
+    let mut set = PackageSet::with_capacity(lock.package.len());
     for (i, p) in lock.package.iter().enumerate() {
         let name = &p.name;
         let line = p.line;

@@ -19,6 +19,15 @@ impl PackageSet {
         Self::default()
     }
 
+    /// Room for `n` packages: no reallocation (and copy of every package)
+    /// while a lockfile of known size is read.
+    pub fn with_capacity(n: usize) -> Self {
+        PackageSet {
+            index: HashMap::with_capacity_and_hasher(n, Default::default()),
+            packages: Vec::with_capacity(n),
+        }
+    }
+
     /// Insert or merge; returns the package's id.
     pub fn insert(&mut self, p: Package) -> String {
         let id = p.id.clone();
@@ -91,7 +100,9 @@ impl PackageSet {
             p.dependencies.dedup();
             p.locations.sort();
         }
-        v.sort_by(|a, b| {
+        // Unstable: no scratch copy of the packages; ids are unique, so no
+        // two packages compare equal and the order is the same.
+        v.sort_unstable_by(|a, b| {
             (a.name.as_str(), a.version.as_str(), a.id.as_str()).cmp(&(
                 b.name.as_str(),
                 b.version.as_str(),
