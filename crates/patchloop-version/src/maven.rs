@@ -36,11 +36,13 @@
 //! disagree when, say, a qualifier that sorts after nothing (`sp`, `""`,
 //! unknown) meets a list or number whose rest sorts before nothing. So in
 //! maven-artifact 3.8.7 `1 < 1.x < 1-0alpha < 1` and
-//! `1.0.alpha.1 < 1 < 1.sp < 1.0.alpha.1`. A Rust `Ord` must be a total
-//! order (sorting may panic otherwise), so `Ord` changes one thing: where
-//! the deciding items are of different kinds, the rests of both lists are
-//! first compared with nothing, and only if they agree does the kind
-//! decide. The result is a lexicographic order (total). [`compare_maven`]
+//! `1.0.alpha.1 < 1 < 1.sp < 1.0.alpha.1`. Number kinds do the same: an
+//! all-zero run of 10 or more digits is a long zero, above every int but
+//! equal to nothing, so `00 < 3 < 0000000000.alpha < 00`. A Rust `Ord`
+//! must be a total order (sorting may panic otherwise), so `Ord` changes
+//! one thing: where the deciding items are of different kinds (item kinds,
+//! or number kinds), the rests of both lists are first compared with
+//! nothing, and only if they agree does the kind decide. The result is a lexicographic order (total). [`compare_maven`]
 //! keeps Maven's exact answer; the two differ only on pairs of that shape.
 //!
 //! Lower-casing uses Rust's Unicode tables. They agree with Java's
@@ -229,6 +231,15 @@ impl Item {
         }
     }
 
+    /// The kind of a number item (int < long < big), which Maven also
+    /// compares before the values; `0` for other items.
+    fn num_kind(&self) -> u8 {
+        match self {
+            Item::Num(n) => n.kind,
+            _ => 0,
+        }
+    }
+
     /// Maven's order between items of different kinds: qualifier < list <
     /// number.
     fn kind(&self) -> u8 {
@@ -262,7 +273,7 @@ fn cmp_lists(a: &[Item], b: &[Item], total: bool) -> Ordering {
     for i in 0..n {
         let o = match (a.get(i), b.get(i)) {
             (Some(l), Some(r)) => {
-                if total && l.kind() != r.kind() {
+                if total && (l.kind() != r.kind() || l.num_kind() != r.num_kind()) {
                     let signs = rest_vs_nothing(a, i).cmp(&rest_vs_nothing(b, i));
                     if signs.is_ne() {
                         return signs;
@@ -579,6 +590,26 @@ mod tests {
         assert_eq!(zero_alpha.cmp(&one), Less);
         assert_eq!(one.cmp(&x), Less);
         assert_eq!(zero_alpha.cmp(&x), Less);
+    }
+
+    #[test]
+    fn number_kind_cycle_is_broken_in_ord_only() {
+        let (zz, three, long_alpha) = (
+            parse("00").unwrap(),
+            parse("\u{0663}").unwrap(),
+            parse("0000000000.alpha.").unwrap(),
+        );
+        // maven-artifact 3.x (tests/reference/ComparableVersionRef.java):
+        // 00 < ٣ (3), ٣ < 0000000000.alpha (a long zero is above every
+        // int), 0000000000.alpha < 00 (but equal to nothing).
+        assert_eq!(compare_maven(&zz, &three), Less);
+        assert_eq!(compare_maven(&three, &long_alpha), Less);
+        assert_eq!(compare_maven(&long_alpha, &zz), Less);
+        // Ord: 0000000000.alpha < 00 < ٣ (found by the order_ver2
+        // property test).
+        assert_eq!(long_alpha.cmp(&zz), Less);
+        assert_eq!(zz.cmp(&three), Less);
+        assert_eq!(long_alpha.cmp(&three), Less);
     }
 
     #[test]
