@@ -111,18 +111,12 @@ fn inventory_image_json_and_table() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("img.tar");
     let blobs = docker_archive(&img);
-    let out = patchloop(dir.path())
-        .args(["inventory", "--image"])
-        .arg(&img)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["inventory", "--image"])
+            .arg(&img)
+            .args(["--format", "json"]),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = &v["target"];
     assert_eq!(t["kind"], "image");
     assert_eq!(t["reference"], "demo/app:1");
@@ -149,18 +143,12 @@ fn inventory_rootfs_json() {
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("etc")).unwrap();
     std::fs::write(root.join("etc/os-release"), "ID=debian\n").unwrap();
-    let out = patchloop(dir.path())
-        .args(["inventory", "--rootfs"])
-        .arg(&root)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        patchloop(dir.path())
+            .args(["inventory", "--rootfs"])
+            .arg(&root)
+            .args(["--format", "json"]),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["target"]["kind"], "rootfs");
     assert_eq!(v["target"]["reference"], root.display().to_string());
 }
@@ -227,25 +215,19 @@ fn scan_and_plan_take_an_image() {
     let img = dir.path().join("img.tar");
     docker_archive(&img);
     store_with_one_record(dir.path());
-    let out = patchloop(dir.path())
-        .args([
-            "scan",
-            "--no-state",
-            "--fail-on",
-            "none",
-            "--format",
-            "json",
-            "--image",
-        ])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        patchloop(dir.path())
+            .args([
+                "scan",
+                "--no-state",
+                "--fail-on",
+                "none",
+                "--format",
+                "json",
+                "--image",
+            ])
+            .arg(&img),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     // zlib1g (source package zlib) of the base layer's dpkg database is
     // matched on its source package, with the release's fix.
     let f = v["findings"]
@@ -274,26 +256,20 @@ fn scan_and_plan_take_an_image() {
             .any(|b| b["name"] == "zlib1g" && b["layer"] == 0),
         "{f}"
     );
-    let out = patchloop(dir.path())
-        .args([
-            "plan",
-            "--no-state",
-            "--offline",
-            "--format",
-            "json",
-            "--image",
-        ])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // The vulnerable package comes from the base layer: the plan names the
     // upgrade line and a base image bump holding that layer.
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(
+        patchloop(dir.path())
+            .args([
+                "plan",
+                "--no-state",
+                "--offline",
+                "--format",
+                "json",
+                "--image",
+            ])
+            .arg(&img),
+    );
     let image = &v["image"];
     assert_eq!(image["package_manager"], "apt", "{image}");
     assert!(
@@ -346,23 +322,17 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
     let reference = format!("docker://{}/demo/app:1", reg.host());
 
     // The binary's JSON report, with Alice's credential in the environment.
-    let json_of = |args: &[&str]| {
-        let out = patchloop(dir.path())
-            .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
-            .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
-            .env("DOCKER_CONFIG", dir.path().join("no-docker"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    let run = |args: &[&str]| {
+        json_of(
+            patchloop(dir.path())
+                .env("PATCHLOOP_REGISTRY_USERNAME", "alice")
+                .env("PATCHLOOP_REGISTRY_PASSWORD", "s3cret")
+                .env("DOCKER_CONFIG", dir.path().join("no-docker"))
+                .args(args),
+        )
     };
     let scan = |image: &str| {
-        json_of(&[
+        run(&[
             "scan",
             "--no-state",
             "--fail-on",
@@ -399,7 +369,7 @@ fn scan_of_a_registry_image_equals_the_scan_of_its_archive() {
 
     // The inventory's target: the same layers; the registry's name and
     // manifest digest (a legacy archive has neither).
-    let inventory = |image: &str| json_of(&["inventory", "-f", "json", "--image", image]);
+    let inventory = |image: &str| run(&["inventory", "-f", "json", "--image", image]);
     let (a, b) = (inventory(img.to_str().unwrap()), inventory(&reference));
     assert_eq!(a["target"]["layers"], b["target"]["layers"]);
     assert_eq!(b["target"]["layers"][1]["digest"], sha(&blobs[1]));

@@ -77,6 +77,32 @@ fn plan(dir: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `plan -f json` asking the loopback npm registry `srv` (exit 0): the
+/// report and what was written on stderr.
+fn online_plan_json(dir: &tempfile::TempDir, srv: &server::Server) -> (Value, String) {
+    let out = Command::cargo_bin("patchloop")
+        .unwrap()
+        .env("PATCHLOOP_DB", dir.path().join("db/a.db"))
+        .env("PATCHLOOP_CONFIG", dir.path().join("none.toml"))
+        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
+        .env("PATCHLOOP_CACHE_DIR", dir.path().join("cache"))
+        .env("PATCHLOOP_REGISTRY_NPM_URL", srv.url(""))
+        .current_dir(dir.path())
+        .args(["plan", "app", "--no-state", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn offline_plan_json() {
     let d = setup();
@@ -184,24 +210,7 @@ fn plan_asks_the_registry_and_bumps_the_parent() {
         "/left-pad",
         packument("left-pad", &[("1.0.0", &[]), ("1.3.0", &[])]),
     );
-    let out = Command::cargo_bin("patchloop")
-        .unwrap()
-        .env("PATCHLOOP_DB", d.path().join("db/a.db"))
-        .env("PATCHLOOP_CONFIG", d.path().join("none.toml"))
-        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
-        .env("PATCHLOOP_CACHE_DIR", d.path().join("cache"))
-        .env("PATCHLOOP_REGISTRY_NPM_URL", srv.url(""))
-        .current_dir(d.path())
-        .args(["plan", "app", "--no-state", "-f", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (j, _) = online_plan_json(&d, &srv);
     let change = |pkg: &str| -> Value {
         j["groups"]
             .as_array()
@@ -268,24 +277,7 @@ fn cooldown_days_in_the_project_policy_holds_back_a_new_parent_release() {
         packument("qs", &[("6.5.2", &[]), ("6.11.0", &[]), ("7.0.0", &[])]),
     );
     srv.put("/left-pad", packument("left-pad", &[("1.0.0", &[])]));
-    let out = Command::cargo_bin("patchloop")
-        .unwrap()
-        .env("PATCHLOOP_DB", d.path().join("db/a.db"))
-        .env("PATCHLOOP_CONFIG", d.path().join("none.toml"))
-        .env("PATCHLOOP_NOW", "2026-03-01T00:00:00Z")
-        .env("PATCHLOOP_CACHE_DIR", d.path().join("cache"))
-        .env("PATCHLOOP_REGISTRY_NPM_URL", srv.url(""))
-        .current_dir(d.path())
-        .args(["plan", "app", "--no-state", "-f", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (j, stderr) = online_plan_json(&d, &srv);
     let q = j["groups"]
         .as_array()
         .unwrap()
@@ -303,8 +295,7 @@ fn cooldown_days_in_the_project_policy_holds_back_a_new_parent_release() {
         "{q:#}"
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("not chosen as a parent bump yet"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("not chosen as a parent bump yet"),
+        "{stderr}"
     );
 }

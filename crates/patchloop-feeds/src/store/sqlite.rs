@@ -330,7 +330,7 @@ impl SqliteStore {
             tx.execute_batch(MIGRATIONS[version as usize]).map_err(sq)?;
             version += 1;
         }
-        if (1..2).contains(&from) {
+        if from < 2 {
             fill_heads(&tx, &display)?;
         }
         tx.execute(
