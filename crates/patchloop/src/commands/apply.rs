@@ -1,7 +1,7 @@
 //! `patchloop apply`: make each group of a plan on its own branch, in a
 //! temporary git worktree, tested (docs/apply.md).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};

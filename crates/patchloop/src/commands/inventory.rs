@@ -1,5 +1,6 @@
 //! `patchloop inventory`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;

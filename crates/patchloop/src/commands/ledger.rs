@@ -1,5 +1,6 @@
 //! `patchloop ledger list|show|export|verify`, `approve`, `reject`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};

@@ -1,5 +1,6 @@
 //! `patchloop plan`: the smallest safe change per vulnerable package.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;

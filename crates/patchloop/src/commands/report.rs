@@ -1,6 +1,7 @@
 //! `patchloop report`: SLA compliance and open risk from the ledger
 //! (docs/ledger.md, "patchloop report").
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;

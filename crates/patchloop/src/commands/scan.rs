@@ -1,6 +1,7 @@
 //! `patchloop scan`: inventory + advisory store → findings.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};

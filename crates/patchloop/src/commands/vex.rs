@@ -1,6 +1,7 @@
 //! `patchloop vex export`: OpenVEX 0.2 or CycloneDX VEX from the triage
 //! decisions and the ledger.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
