@@ -285,11 +285,7 @@ impl Ledger {
         {
             let _ = std::fs::create_dir_all(dir);
         }
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL;")
-            .map_err(err)?;
+        let conn = crate::state::connect(path).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Ledger {
             conn,
