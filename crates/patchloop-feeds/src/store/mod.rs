@@ -209,6 +209,10 @@ pub trait AdvisoryStore {
     /// Like [`Self::advisories_for_package`] but only the package's own
     /// `affected` entries, read from a separate compact column: the fast
     /// path for matching, which then calls [`Self::get`] for hits only.
+    /// Each entry carries what matching and fix planning read: `package`,
+    /// `ranges`, `versions`, and of `database_specific` only
+    /// `informational`; `severity` and `ecosystem_specific` are left empty
+    /// (the whole record has them).
     fn affected_for_package(
         &self,
         ecosystem: &Ecosystem,

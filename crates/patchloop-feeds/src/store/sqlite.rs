@@ -452,6 +452,51 @@ fn fill_heads(tx: &rusqlite::Transaction<'_>, display: &str) -> Result<(), Store
     Ok(())
 }
 
+/// What [`AdvisoryStore::affected_for_package`] reads of a stored
+/// `affected` entry: what matching and fix planning use (the package,
+/// ranges, versions and RustSec's `database_specific.informational`).
+/// The rest (`ecosystem_specific`, other `database_specific` keys,
+/// per-entry severity) is skipped without being built: decoding them into
+/// JSON values was 60 % of a lookup's instructions. Whole records
+/// ([`AdvisoryStore::get`]) keep everything.
+#[derive(serde::Deserialize)]
+struct MatchEntry {
+    #[serde(default)]
+    package: Option<patchloop_model::AffectedPackage>,
+    #[serde(default)]
+    ranges: Option<Vec<patchloop_model::Range>>,
+    #[serde(default)]
+    versions: Option<Vec<String>>,
+    #[serde(default)]
+    database_specific: Option<MatchDatabaseSpecific>,
+}
+
+/// The `database_specific` key matching reads (any JSON type: only a
+/// non-empty string means informational).
+#[derive(serde::Deserialize)]
+struct MatchDatabaseSpecific {
+    #[serde(default)]
+    informational: Option<serde_json::Value>,
+}
+
+impl MatchEntry {
+    fn into_affected(self) -> Affected {
+        let database_specific = self
+            .database_specific
+            .and_then(|d| d.informational)
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::json!({ "informational": v }));
+        Affected {
+            package: self.package,
+            severity: Vec::new(),
+            ranges: self.ranges.unwrap_or_default(),
+            versions: self.versions.unwrap_or_default(),
+            ecosystem_specific: None,
+            database_specific,
+        }
+    }
+}
+
 impl AdvisoryStore for SqliteStore {
     fn advisories_for_package(
         &self,
@@ -488,13 +533,16 @@ impl AdvisoryStore for SqliteStore {
         ecosystem: &Ecosystem,
         name: &str,
     ) -> Result<Vec<PackageAdvisory>, StoreError> {
+        // In the index's order (`advisory_pk`, so the entries of one record
+        // are adjacent), sorted by id below: `ORDER BY a.id` made SQLite
+        // build a temporary B-tree per package, half the lookup's cost.
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT a.id, a.modified, f.entry FROM affected f
                  JOIN advisories a ON a.pk = f.advisory_pk
                  WHERE f.ecosystem = ?1 AND f.name_key = ?2 AND a.withdrawn IS NULL
-                 ORDER BY a.id",
+                 ORDER BY f.advisory_pk",
             )
             .map_err(|e| self.err(e))?;
         let eco = ecosystem_key(ecosystem);
@@ -514,8 +562,9 @@ impl AdvisoryStore for SqliteStore {
                 reason,
             };
             let json = unpack(entry, entry.len() * 4).map_err(|e| corrupt(e.to_string()))?;
-            let affected: Affected =
-                serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+            let affected = serde_json::from_slice::<MatchEntry>(&json)
+                .map_err(|e| corrupt(e.to_string()))?
+                .into_affected();
             match out.last_mut() {
                 Some(last) if last.id == id => last.affected.push(affected),
                 _ => out.push(PackageAdvisory {
@@ -525,6 +574,7 @@ impl AdvisoryStore for SqliteStore {
                 }),
             }
         }
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 
@@ -637,41 +687,38 @@ impl AdvisoryStore for SqliteStore {
     }
 
     fn aliases_of(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        let mut forward = self
+        // One query per id of the group: its own aliases (when it is a
+        // record) and the records that name it, with a first column that
+        // says which (a row `(1, NULL)` when it is a record without
+        // aliases, so that a record is known even when alone). Separate
+        // queries for the two directions and for "is it a record" cost
+        // twice as many statements per id.
+        let mut edges = self
             .conn
             .prepare_cached(
-                "SELECT s.alias FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk WHERE a.id = ?1",
+                "SELECT 1, s.alias FROM advisories a LEFT JOIN aliases s ON s.advisory_pk = a.pk
+                 WHERE a.id = ?1
+                 UNION ALL
+                 SELECT 0, a.id FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk
+                 WHERE s.alias = ?1",
             )
-            .map_err(|e| self.err(e))?;
-        let mut backward = self
-            .conn
-            .prepare_cached(
-                "SELECT a.id FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk WHERE s.alias = ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut exists = self
-            .conn
-            .prepare_cached("SELECT 1 FROM advisories WHERE id = ?1")
             .map_err(|e| self.err(e))?;
         let mut seen = BTreeSet::new();
         let mut queue = VecDeque::from([id.to_string()]);
-        let mut known = exists
-            .query_row([id], |_| Ok(()))
-            .optional()
-            .map_err(|e| self.err(e))?
-            .is_some();
+        let mut known = false;
         seen.insert(id.to_string());
         while let Some(x) = queue.pop_front() {
-            for stmt in [&mut forward, &mut backward] {
-                let found: Vec<String> = stmt
-                    .query_map([&x], |r| r.get(0))
-                    .and_then(|m| m.collect())
-                    .map_err(|e| self.err(e))?;
-                for f in found {
-                    known = true;
-                    if seen.len() < ALIAS_GROUP_MAX && seen.insert(f.clone()) {
-                        queue.push_back(f);
-                    }
+            let mut rows = edges.query([&x]).map_err(|e| self.err(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+                let own: i64 = r.get(0).map_err(|e| self.err(e))?;
+                let other: Option<String> = r.get(1).map_err(|e| self.err(e))?;
+                if own == 1 && x == id {
+                    known = true; // `id` is a record
+                }
+                let Some(f) = other else { continue };
+                known = true;
+                if seen.len() < ALIAS_GROUP_MAX && seen.insert(f.clone()) {
+                    queue.push_back(f);
                 }
             }
         }
