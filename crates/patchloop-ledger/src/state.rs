@@ -240,6 +240,64 @@ mod tests {
     }
 
     #[test]
+    fn state_file_uses_a_rollback_journal_and_converts_wal_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let side = |suffix: &str| dir.path().join(format!("state.db{suffix}")).exists();
+        // A file an earlier version left in WAL mode, with its history.
+        {
+            let c = Connection::open(&path).unwrap();
+            let mode: String = c
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+            c.execute_batch(SCHEMA).unwrap();
+            c.execute(
+                "INSERT INTO seen VALUES ('p', 'RUSTSEC-1', 'crates.io/a', '2025-01-01', '2025-01-01')",
+                [],
+            )
+            .unwrap();
+        }
+        let mut st = StateStore::open(&path).unwrap();
+        let mode: String = st
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete");
+        // The history is kept, and reading it leaves no side files.
+        let s = st
+            .observe(
+                "p",
+                &report(&[("RUSTSEC-1", &[], "a")]),
+                "2026-01-01",
+                false,
+            )
+            .unwrap();
+        assert_eq!(s[0].first_seen, "2025-01-01");
+        assert!(!side("-wal") && !side("-shm") && !side("-journal"));
+        drop(st);
+        assert!(!side("-wal") && !side("-shm") && !side("-journal"));
+
+        // While another connection holds the WAL-mode file open, it stays
+        // in WAL mode and still works.
+        let other = Connection::open(dir.path().join("busy.db")).unwrap();
+        let _: String = other
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .unwrap();
+        other.execute_batch(SCHEMA).unwrap();
+        let mut st = StateStore::open(&dir.path().join("busy.db")).unwrap();
+        let s = st
+            .observe("p", &report(&[("RUSTSEC-2", &[], "b")]), "2026-01-01", true)
+            .unwrap();
+        assert!(s[0].new);
+        let mode: String = st
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
     fn first_dates_survive_and_same_day_rescans_write_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut st = StateStore::open(&dir.path().join("state.db")).unwrap();
