@@ -33,7 +33,7 @@ pub use error::{FeedError, StoreError};
 pub use import::{ImportOptions, ImportReport, ImportWarning, Limits, RecordCounts, import_paths};
 pub use progress::{NoProgress, Progress, Unit};
 pub use store::{
-    AdvisoryStore, DEFAULT_MAX_AGE_SECS, EpssRecord, OpenMode, Outcome, PackageAdvisory,
+    AdvisoryStore, DEFAULT_MAX_AGE_SECS, EpssRecord, NameSet, OpenMode, Outcome, PackageAdvisory,
     SourceState, SqliteStore, Staleness, Status, TableCounts, check_sources, check_staleness,
 };
 pub use sync::{SyncOptions, SyncReport, sync};

@@ -39,6 +39,7 @@ use patchloop_risk::Policy;
 use patchloop_risk::severity::{SeverityCandidate, assess, candidates};
 use patchloop_version::Scheme;
 use patchloop_version::osv::{Candidate, CompiledEntry};
+use rustc_hash::FxHashMap;
 
 pub mod distro;
 mod paths;
@@ -144,8 +145,8 @@ fn id_rank(id: &str) -> u8 {
 /// Caches of whole records and alias groups, read for hits only.
 struct Records<'s> {
     store: &'s dyn AdvisoryStore,
-    records: HashMap<String, Option<Advisory>>,
-    groups: HashMap<String, Vec<String>>,
+    records: FxHashMap<String, Option<Advisory>>,
+    groups: FxHashMap<String, Vec<String>>,
 }
 
 impl<'s> Records<'s> {
@@ -231,8 +232,8 @@ pub fn scan(
 
     let mut records = Records {
         store,
-        records: HashMap::new(),
-        groups: HashMap::new(),
+        records: FxHashMap::default(),
+        groups: FxHashMap::default(),
     };
     let mut unknown_ecosystems: BTreeMap<String, usize> = BTreeMap::new();
     let mut bad_records: BTreeSet<(String, String)> = BTreeSet::new();
@@ -241,7 +242,7 @@ pub fn scan(
 
     // Names with any advisory, per ecosystem (one query each): packages
     // without any are not looked up one by one.
-    let mut names_with: HashMap<String, Option<std::collections::HashSet<String>>> = HashMap::new();
+    let mut names_with: HashMap<String, Option<patchloop_feeds::NameSet>> = HashMap::new();
     // The ecosystems each package ecosystem is looked up in (itself, or a
     // Red Hat product's repositories: `distro::lookup_ecosystems`).
     let mut lookups: HashMap<String, Vec<Ecosystem>> = HashMap::new();
@@ -494,20 +495,32 @@ pub fn scan(
         }
     }
 
-    // 4. Order and count.
-    findings.sort_by(|a: &Finding, b: &Finding| {
+    // 4. Order and count. Positions are sorted, then the findings moved
+    // once (a finding is about a kilobyte; a stable sort moves each one
+    // several times).
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&findings[i], &findings[j]);
         (a.category, std::cmp::Reverse(a.severity.level))
             .cmp(&(b.category, std::cmp::Reverse(b.severity.level)))
             .then_with(|| {
-                a.package
-                    .ecosystem
-                    .to_string()
-                    .cmp(&b.package.ecosystem.to_string())
+                // By name, formatted only when they differ (most compare
+                // equal: formatting both was most of the sort).
+                if a.package.ecosystem == b.package.ecosystem {
+                    std::cmp::Ordering::Equal
+                } else {
+                    a.package
+                        .ecosystem
+                        .to_string()
+                        .cmp(&b.package.ecosystem.to_string())
+                }
             })
             .then_with(|| a.package.name.cmp(&b.package.name))
             .then_with(|| a.package.version.cmp(&b.package.version))
             .then_with(|| a.id.cmp(&b.id))
     });
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let findings: Vec<Finding> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     let mut vulnerable = BTreeSet::new();
     for f in &findings {
         if f.suppressed.is_some() {

@@ -95,6 +95,12 @@ pub struct PackageAdvisory {
     pub affected: Vec<Affected>,
 }
 
+/// A set of package name keys ([`AdvisoryStore::names_with_advisories`]).
+/// FxHash: its members come from the store, and a scan asks it once per
+/// package of the lockfile; a lookup key, whatever it is, probes a table
+/// whose layout it cannot choose.
+pub type NameSet = std::collections::HashSet<String, rustc_hash::FxBuildHasher>;
+
 /// Sync and import bookkeeping for one source (`osv/<ecosystem>`, `kev`,
 /// `epss`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -223,10 +229,7 @@ pub trait AdvisoryStore {
     /// `ecosystem` that any stored advisory names (withdrawn ones too: a
     /// superset is fine), so that a scan looks up only those. `None` when
     /// the store cannot say cheaply.
-    fn names_with_advisories(
-        &self,
-        _ecosystem: &Ecosystem,
-    ) -> Result<Option<std::collections::HashSet<String>>, StoreError> {
+    fn names_with_advisories(&self, _ecosystem: &Ecosystem) -> Result<Option<NameSet>, StoreError> {
         Ok(None)
     }
 

@@ -283,6 +283,7 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
             for eco in &ecosystems {
                 store.preload_names(eco)?;
             }
+            store.prepare_scan()?;
             Ok::<_, anyhow::Error>(store)
         });
         let inventory = patchloop_inventory::read_candidates(&candidates, &opts);
