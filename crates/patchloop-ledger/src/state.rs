@@ -33,6 +33,11 @@ pub struct Sighting {
     pub new: bool,
 }
 
+/// A project's first-seen history: (package, id) → (first seen, last
+/// seen) ([`StateStore::history`]).
+#[derive(Debug, Default)]
+pub struct History(HashMap<(String, String), (String, String)>);
+
 /// The first-seen history.
 pub struct StateStore {
     conn: Connection,
@@ -109,30 +114,54 @@ impl StateStore {
         today: &str,
         record: bool,
     ) -> Result<Vec<Sighting>, StateError> {
+        let history = self.history(project)?;
+        self.observe_with(project, history, report, today, record)
+    }
+
+    /// The project's history, read with one query: what [`Self::observe`]
+    /// compares a report with. A scan reads it while it reads the
+    /// lockfiles (it does not depend on them) and passes it to
+    /// [`Self::observe_with`].
+    pub fn history(&self, project: &str) -> Result<History, StateError> {
+        let err = |source| StateError {
+            path: self.path.clone(),
+            source,
+        };
+        let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
+        let mut all = self
+            .conn
+            .prepare_cached(
+                "SELECT package, id, first_seen, last_seen FROM seen WHERE project = ?1",
+            )
+            .map_err(&err)?;
+        let rows = all
+            .query_map(params![project], |r| {
+                Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+            })
+            .map_err(&err)?;
+        for row in rows {
+            let (k, v) = row.map_err(&err)?;
+            known.insert(k, v);
+        }
+        Ok(History(known))
+    }
+
+    /// [`Self::observe`] against a history read before by
+    /// [`Self::history`] (for the same project).
+    pub fn observe_with(
+        &mut self,
+        project: &str,
+        history: History,
+        report: &ScanReport,
+        today: &str,
+        record: bool,
+    ) -> Result<Vec<Sighting>, StateError> {
         let path = self.path.clone();
         let err = |source| StateError {
             path: path.clone(),
             source,
         };
-        // (package, id) -> (first_seen, last_seen)
-        let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
-        {
-            let mut all = self
-                .conn
-                .prepare_cached(
-                    "SELECT package, id, first_seen, last_seen FROM seen WHERE project = ?1",
-                )
-                .map_err(&err)?;
-            let rows = all
-                .query_map(params![project], |r| {
-                    Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
-                })
-                .map_err(&err)?;
-            for row in rows {
-                let (k, v) = row.map_err(&err)?;
-                known.insert(k, v);
-            }
-        }
+        let known = history.0;
         let mut out = Vec::with_capacity(report.findings.len());
         let mut writes: Vec<(String, String, String)> = Vec::new();
         for f in &report.findings {

@@ -277,22 +277,36 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
         v.dedup();
         v
     };
-    let (inventory, store) = std::thread::scope(|s| {
+    // The same thread opens the first-seen state and reads the project's
+    // history (`--no-state`: neither).
+    let project = project_key(&policy, &paths);
+    let state_path = match &a.state {
+        Some(p) => p.clone(),
+        None => db.with_file_name("state.db"),
+    };
+    let (inventory, opened) = std::thread::scope(|s| {
         let opener = s.spawn(|| {
             let store = open_store(&db)?;
             for eco in &ecosystems {
                 store.preload_names(eco)?;
             }
             store.prepare_scan()?;
-            Ok::<_, anyhow::Error>(store)
+            let state = if a.no_state {
+                None
+            } else {
+                let st = StateStore::open(&state_path)?;
+                let history = st.history(&project)?;
+                Some((st, history))
+            };
+            Ok::<_, anyhow::Error>((store, state))
         });
         let inventory = patchloop_inventory::read_candidates(&candidates, &opts);
-        let store = opener
+        let opened = opener
             .join()
             .unwrap_or_else(|_| Err(anyhow!("opening the advisory database failed (panic)")));
-        (inventory, store)
+        (inventory, opened)
     });
-    let store = store?;
+    let (store, state) = opened?;
     let mut inventory = inventory;
     crate::commands::inventory::merge_target(&mut inventory, target);
 
@@ -318,14 +332,8 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
     // First-seen dates, then prioritization.
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let mut new_findings: std::collections::HashSet<(String, String)> = Default::default();
-    if !a.no_state {
-        let state_path = match &a.state {
-            Some(p) => p.clone(),
-            None => db.with_file_name("state.db"),
-        };
-        let project = project_key(&policy, &paths);
-        let mut st = StateStore::open(&state_path)?;
-        let firsts = st.observe(&project, &report, &today, record_state)?;
+    if let Some((mut st, history)) = state {
+        let firsts = st.observe_with(&project, history, &report, &today, record_state)?;
         for (f, d) in report.findings.iter().zip(firsts) {
             if d.new {
                 new_findings.insert((f.id.clone(), f.package.purl.clone()));
