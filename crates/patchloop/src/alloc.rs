@@ -67,11 +67,14 @@ unsafe impl GlobalAlloc for MiMalloc {
 }
 
 /// Options for a short-lived command-line process, set before mimalloc
-/// initializes (docs/performance.md, "Allocator"):
+/// initializes (docs/performance.md, "Scan", third pass):
 ///
-/// - `arena_eager_commit = 1`: commit each 1 GiB arena when it is reserved
+/// - `arena_eager_commit = 2`: commit each 1 GiB arena when it is reserved
 ///   (memory the kernel backs only when touched) instead of 64 KiB at a
-///   time, one `mprotect` each: 40 system calls less in a scan.
+///   time, one `mprotect` each: 40 system calls less in a scan. `2` means
+///   only where the kernel overcommits (Linux's default); with strict
+///   accounting (`vm.overcommit_memory = 2`) a committed arena would count
+///   in full, so mimalloc commits on demand there.
 /// - `allow_thp = 0`: no transparent huge pages for this process
 ///   (`PR_SET_THP_DISABLE`, inherited by the package managers it runs).
 ///   With eagerly committed arenas and THP in `madvise` mode, every arena
@@ -82,6 +85,8 @@ unsafe impl GlobalAlloc for MiMalloc {
 ///   exit, to give back memory the kernel frees at exit anyway. Peak
 ///   memory, what users see, is unchanged (a 50,000-package scan: 98.6 MB
 ///   either way).
+///
+/// - glibc's `malloc` (SQLite's allocator) uses one arena for all threads.
 ///
 /// The options' numbers are read from the `mimalloc.h` the library was
 /// built from (`build.rs`), so a mimalloc update cannot silently set the
@@ -97,6 +102,16 @@ mod options {
         fn mi_option_set(option: c_int, value: c_long);
     }
 
+    #[cfg(target_env = "gnu")]
+    unsafe extern "C" {
+        /// glibc's `mallopt` (`malloc.h`).
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+
+    /// `M_ARENA_MAX` in glibc's `malloc.h`.
+    #[cfg(target_env = "gnu")]
+    const M_ARENA_MAX: c_int = -8;
+
     /// Called by the dynamic loader with `(argc, argv, envp)`.
     extern "C" fn set_options(_: c_int, _: *const *const c_char, _: *const *const c_char) {
         // SAFETY: mi_option_set only stores the value in mimalloc's static
@@ -104,9 +119,20 @@ mod options {
         // own initialization, which keeps options already set (the
         // `MIMALLOC_*` environment variables no longer change these).
         unsafe {
-            mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 1);
+            mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 2);
             mi_option_set(MI_OPTION_ALLOW_THP, 0);
             mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        }
+        // SQLite (bundled, linked by rusqlite) allocates with the C
+        // library's malloc. glibc gives every thread that calls it its own
+        // arena, grown a page at a time with `mprotect`: a scan that opens
+        // its stores on a second thread made ~25 such calls. One arena,
+        // grown by `brk` in 128 KiB steps, serves the few threads here.
+        // SAFETY: mallopt only sets a tunable of glibc's allocator; no
+        // thread exists yet.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            mallopt(M_ARENA_MAX, 1);
         }
     }
 
