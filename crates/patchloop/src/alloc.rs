@@ -85,7 +85,6 @@ unsafe impl GlobalAlloc for MiMalloc {
 ///   exit, to give back memory the kernel frees at exit anyway. Peak
 ///   memory, what users see, is unchanged (a 50,000-package scan: 98.6 MB
 ///   either way).
-///
 /// - glibc's `malloc` (SQLite's allocator) uses one arena for all threads.
 ///
 /// The options' numbers are read from the `mimalloc.h` the library was
