@@ -10,7 +10,7 @@
 # over the whole 16 MB `.text`, and the kernel maps each code fault's
 # 64 KiB neighbourhood ("fault-around"). Scattered, a scan of a Cargo.lock
 # mapped 8 MB of code and took ~130 code faults; packed together, the
-# same code fits in about 1 MB (docs/performance.md, "Code layout").
+# same code fits in about 1.5 MB (docs/performance.md, "Scan", third pass).
 #
 # How: the release binary runs typical commands (scan of every lockfile
 # of the corpus, each output format, inventory) under callgrind with

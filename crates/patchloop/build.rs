@@ -9,8 +9,8 @@
 //!
 //! `--symbol-ordering-file=symbol-order.txt` (lld only) places the
 //! functions a scan runs together at the start of `.text`, so the kernel
-//! maps about 1 MB of code instead of 8 MB spread over the whole binary
-//! (docs/performance.md, "Code layout"; the file is written by
+//! maps about 1.5 MB of code instead of 8 MB spread over the whole binary
+//! (docs/performance.md, "Scan", third pass; the file is written by
 //! `bench/symbol-order.sh`). Rust 1.90+ links x86_64-unknown-linux-gnu
 //! with its bundled lld; the flag is left out when that target is not
 //! being built, when RUSTFLAGS turn lld off or choose another linker, or

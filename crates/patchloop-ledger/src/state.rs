@@ -33,10 +33,13 @@ pub struct Sighting {
     pub new: bool,
 }
 
-/// A project's first-seen history: (package, id) → (first seen, last
-/// seen) ([`StateStore::history`]).
+/// A project's first-seen history ([`StateStore::history`]).
 #[derive(Debug, Default)]
-pub struct History(HashMap<(String, String), (String, String)>);
+pub struct History {
+    project: String,
+    /// (package, id) → (first seen, last seen).
+    known: HashMap<(String, String), (String, String)>,
+}
 
 /// The first-seen history.
 pub struct StateStore {
@@ -115,7 +118,7 @@ impl StateStore {
         record: bool,
     ) -> Result<Vec<Sighting>, StateError> {
         let history = self.history(project)?;
-        self.observe_with(project, history, report, today, record)
+        self.observe_with(history, report, today, record)
     }
 
     /// The project's history, read with one query: what [`Self::observe`]
@@ -143,14 +146,16 @@ impl StateStore {
             let (k, v) = row.map_err(&err)?;
             known.insert(k, v);
         }
-        Ok(History(known))
+        Ok(History {
+            project: project.to_string(),
+            known,
+        })
     }
 
     /// [`Self::observe`] against a history read before by
-    /// [`Self::history`] (for the same project).
+    /// [`Self::history`] (its project).
     pub fn observe_with(
         &mut self,
-        project: &str,
         history: History,
         report: &ScanReport,
         today: &str,
@@ -161,7 +166,7 @@ impl StateStore {
             path: path.clone(),
             source,
         };
-        let known = history.0;
+        let History { project, known } = history;
         let mut out = Vec::with_capacity(report.findings.len());
         let mut writes: Vec<(String, String, String)> = Vec::new();
         for f in &report.findings {

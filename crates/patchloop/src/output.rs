@@ -36,6 +36,17 @@ impl Write for Target {
     }
 }
 
+impl Target {
+    /// Make what was written durable (a file's data on disk; nothing for
+    /// stdout).
+    fn sync_all(&self) -> std::io::Result<()> {
+        match self {
+            Target::Stdout(_) => Ok(()),
+            Target::File(f) => f.sync_all(),
+        }
+    }
+}
+
 /// The writer a report is streamed to: a concrete type (not `dyn Write`)
 /// so that a serializer's many small writes are inlined copies into the
 /// buffer instead of one indirect call each (a third of the JSON
@@ -84,10 +95,7 @@ pub fn emit_with(
         let f = std::fs::File::create(&tmp)?;
         let mut w = BufWriter::with_capacity(1 << 16, Target::File(f));
         write(&mut w)?;
-        let Target::File(f) = w.into_inner().map_err(|e| e.into_error())? else {
-            unreachable!("a file target stays a file")
-        };
-        f.sync_all()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

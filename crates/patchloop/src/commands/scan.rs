@@ -333,7 +333,7 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let mut new_findings: std::collections::HashSet<(String, String)> = Default::default();
     if let Some((mut st, history)) = state {
-        let firsts = st.observe_with(&project, history, &report, &today, record_state)?;
+        let firsts = st.observe_with(history, &report, &today, record_state)?;
         for (f, d) in report.findings.iter().zip(firsts) {
             if d.new {
                 new_findings.insert((f.id.clone(), f.package.purl.clone()));
@@ -344,7 +344,7 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
     let lookup = |f: &Finding| seen.get(&(f.id.clone(), f.package.purl.clone())).cloned();
     patchloop_risk::prioritize::prioritize(&mut report, &policy, &lookup, &today);
     if a.record && record_state {
-        record_discovered(a, &db, &policy, &paths, &report, &new_findings, now)?;
+        record_discovered(&state_path, &project, &report, &new_findings, now)?;
     }
     Ok(Scanned {
         report,
@@ -357,24 +357,18 @@ pub(crate) fn pipeline(a: &InputArgs, paths: &[PathBuf], record_state: bool) -> 
 /// Ledger `discovered` records for findings seen for the first time, with
 /// their prioritization (`--record`).
 fn record_discovered(
-    a: &InputArgs,
-    db: &Path,
-    policy: &Policy,
-    paths: &[PathBuf],
+    state_path: &Path,
+    project: &str,
     report: &ScanReport,
     new: &std::collections::HashSet<(String, String)>,
     now: i64,
 ) -> Result<()> {
     let loc = crate::commands::ledger::LedgerLocation {
-        state: Some(match &a.state {
-            Some(p) => p.clone(),
-            None => db.with_file_name("state.db"),
-        }),
+        state: Some(state_path.to_path_buf()),
         key: std::env::var_os("PATCHLOOP_LEDGER_KEY").map(PathBuf::from),
     };
     let key = loc.load_key()?;
     let mut ledger = loc.open()?;
-    let project = project_key(policy, paths);
     let time = format_us(now);
     for f in report
         .findings
@@ -397,7 +391,7 @@ fn record_discovered(
             &time,
             "discovered",
             &format!("{}/{}", f.id, f.package.name),
-            &project,
+            project,
             "patchloop",
             data,
         )?;
