@@ -186,3 +186,192 @@ pub struct InventoryArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 }
+
+/// The subcommands a CI job runs on every build, parsed by a command tree
+/// that holds only them ([`parse`]).
+#[derive(Debug, Parser)]
+#[command(name = "patchloop", version, propagate_version = true)]
+struct Hot {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: HotCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum HotCommand {
+    Inventory(InventoryArgs),
+    Scan(crate::commands::scan::ScanArgs),
+}
+
+/// The subcommand an argument list names, if it is `scan` or `inventory`
+/// and asks for no help or version text: the first argument that is not
+/// a global option (`-q`, `-v`, `--color WHEN`).
+fn hot_subcommand(args: &[std::ffi::OsString]) -> Option<&'static str> {
+    let help = |a: &str| {
+        matches!(a, "--help" | "--version" | "help")
+            || (a.starts_with('-') && !a.starts_with("--") && (a.contains('h') || a.contains('V')))
+    };
+    if args.iter().skip(1).any(|a| a.to_str().is_none_or(help)) {
+        return None;
+    }
+    let mut rest = args.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(a) = rest.next() {
+        match a {
+            "--color" => {
+                rest.next()?;
+            }
+            "scan" => return Some("scan"),
+            "inventory" => return Some("inventory"),
+            _ if a.starts_with('-') => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Parse the command line. Building clap's tree of every subcommand and
+/// option costs more than a whole `scan` of a small lockfile spends on some
+/// of its steps (0.9 M instructions and ~130 fresh pages), so `scan` and
+/// `inventory` are parsed by a tree of their own. Anything else, and any
+/// error or request for help or the version, goes through the full tree,
+/// which gives the same results and messages as before (a test compares
+/// both parsers on the hot subcommands).
+pub fn parse() -> Result<Cli, clap::Error> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    parse_from(args)
+}
+
+/// [`parse`] of the given arguments (the first is the program name).
+pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    if hot_subcommand(&args).is_some()
+        && let Ok(hot) = Hot::try_parse_from(&args)
+    {
+        return Ok(Cli {
+            global: hot.global,
+            command: match hot.command {
+                HotCommand::Inventory(a) => Command::Inventory(a),
+                HotCommand::Scan(a) => Command::Scan(a),
+            },
+        });
+    }
+    Cli::try_parse_from(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(args: &[&str]) -> String {
+        match Cli::try_parse_from(args) {
+            Ok(c) => format!("{c:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    fn ours(args: &[&str]) -> String {
+        match parse_from(args.iter().map(Into::into).collect()) {
+            Ok(c) => format!("{c:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn hot_parser_agrees_with_the_full_tree() {
+        let cases: &[&[&str]] = &[
+            &["patchloop", "scan"],
+            &[
+                "patchloop",
+                "-q",
+                "scan",
+                "--db",
+                "s.db",
+                "-f",
+                "json",
+                "-o",
+                "/dev/null",
+                "Cargo.lock",
+            ],
+            &[
+                "patchloop",
+                "--color",
+                "never",
+                "-vv",
+                "scan",
+                "--fail-on",
+                "high",
+                "a",
+                "b",
+            ],
+            &[
+                "patchloop",
+                "--color=always",
+                "scan",
+                "--sbom",
+                "bom.json",
+                "--max-age",
+                "7d",
+            ],
+            &["patchloop", "scan", "--no-state", "--format", "sarif", "-q"],
+            &[
+                "patchloop",
+                "scan",
+                "--image",
+                "img.tar",
+                "--platform",
+                "linux/amd64",
+            ],
+            &[
+                "patchloop",
+                "inventory",
+                "-f",
+                "cyclonedx",
+                "--exclude",
+                "x",
+                "--strict",
+                ".",
+            ],
+            &[
+                "patchloop",
+                "-q",
+                "inventory",
+                "--rootfs",
+                "/",
+                "--cross-devices",
+            ],
+            // Errors: the hot parser fails, the full tree reports.
+            &["patchloop", "scan", "--no-such-flag"],
+            &["patchloop", "scan", "--fail-on", "severe"],
+            &["patchloop", "-q", "-v", "scan"],
+            &["patchloop", "inventory", "--cross-devices"],
+            // Not hot: straight to the full tree.
+            &["patchloop", "db", "status"],
+            &["patchloop", "versions", "sort", "-e", "npm"],
+            &["patchloop", "plan", "--db", "x"],
+        ];
+        for args in cases {
+            assert_eq!(ours(args), full(args), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_take_the_full_tree() {
+        for args in [
+            &["patchloop", "scan", "--help"][..],
+            &["patchloop", "scan", "-h"],
+            &["patchloop", "-qh", "scan"],
+            &["patchloop", "-V", "scan"],
+            &["patchloop", "help", "scan"],
+            &["patchloop", "scan", "--version"],
+        ] {
+            let a: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            assert_eq!(hot_subcommand(&a), None, "{args:?}");
+        }
+        let a: Vec<std::ffi::OsString> = ["patchloop", "--color", "scan", "inventory"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        // `scan` is the value of --color here; the subcommand is `inventory`.
+        assert_eq!(hot_subcommand(&a), Some("inventory"));
+    }
+}

@@ -8,8 +8,6 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 mod alloc;
 
 /// mimalloc (`alloc.rs`): parsers allocate many small strings; with the
@@ -29,7 +27,7 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
