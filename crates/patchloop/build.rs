@@ -18,7 +18,12 @@
 use std::path::Path;
 
 /// The mimalloc options `src/alloc.rs` sets.
-const MI_OPTIONS: [&str; 3] = ["arena_eager_commit", "allow_thp", "purge_delay"];
+const MI_OPTIONS: [&str; 4] = [
+    "arena_eager_commit",
+    "allow_thp",
+    "purge_delay",
+    "arena_reserve",
+];
 
 /// `$OUT_DIR/mi_options.rs`: the number of each option of [`MI_OPTIONS`]
 /// in the `mi_option_e` enum of the `mimalloc.h` libmimalloc-sys built
