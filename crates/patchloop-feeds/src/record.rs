@@ -22,7 +22,8 @@ pub struct AffectedKey {
     /// Normalized name ([`crate::normalize::name_key`]).
     pub name_key: String,
     pub purl: Option<String>,
-    /// The `affected` entry, compact JSON, compressed ([`compress`]).
+    /// What [`crate::AdvisoryStore::affected_for_package`] returns of the
+    /// `affected` entry ([`match_part`]), compact JSON, packed ([`pack`]).
     pub entry: Vec<u8>,
 }
 
@@ -115,7 +116,7 @@ pub fn prepare(
             name: name.to_string(),
             name_key: name_key(eco, name).into_owned(),
             purl: p.purl.clone(),
-            entry: pack(&serde_json::to_vec(a).map_err(|e| format!("{id}: {e}"))?),
+            entry: pack(&serde_json::to_vec(&match_part(a)).map_err(|e| format!("{id}: {e}"))?),
         });
     }
     let mut aliases: Vec<String> = adv
@@ -153,6 +154,28 @@ pub fn prepare(
         affected,
         aliases,
     })
+}
+
+/// What the store keeps of an `affected` entry for package lookups: what
+/// matching and fix planning read (the package, ranges, versions and
+/// RustSec's `database_specific.informational`). The rest stays in the
+/// whole record. RustSec's entries carry `affects.functions` lists, CVSS
+/// vectors and categories; skipping them when decoding was most of a
+/// lookup's JSON work.
+pub fn match_part(a: &patchloop_model::Affected) -> patchloop_model::Affected {
+    patchloop_model::Affected {
+        package: a.package.clone(),
+        severity: Vec::new(),
+        ranges: a.ranges.clone(),
+        versions: a.versions.clone(),
+        ecosystem_specific: None,
+        database_specific: a
+            .database_specific
+            .as_ref()
+            .and_then(|d| d.get("informational"))
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::json!({ "informational": v })),
+    }
 }
 
 /// Below this size a stored record or entry is kept as plain JSON: zstd

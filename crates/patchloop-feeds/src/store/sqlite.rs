@@ -493,7 +493,9 @@ fn fill_heads(tx: &rusqlite::Transaction<'_>, display: &str) -> Result<(), Store
 /// ranges, versions and RustSec's `database_specific.informational`).
 /// The rest (`ecosystem_specific`, other `database_specific` keys,
 /// per-entry severity) is skipped without being built: decoding them into
-/// JSON values was 60 % of a lookup's instructions. Whole records
+/// JSON values was 60 % of a lookup's instructions. Imports store only
+/// this part ([`crate::record::match_part`]); entries written by older
+/// versions still hold the rest, which is skipped. Whole records
 /// ([`AdvisoryStore::get`]) keep everything.
 #[derive(serde::Deserialize)]
 struct MatchEntry {
