@@ -164,7 +164,14 @@ impl<'s> Records<'s> {
         if let Some(g) = self.groups.get(id) {
             return Ok(g.clone());
         }
-        let mut g: BTreeSet<String> = self.store.aliases_of(id)?.into_iter().collect();
+        let mut g: BTreeSet<String> = BTreeSet::new();
+        for (a, record) in self.store.alias_group(id)? {
+            // An id the walk found to be no record is not asked for again.
+            if record == Some(false) {
+                self.records.entry(a.clone()).or_insert(None);
+            }
+            g.insert(a);
+        }
         g.insert(id.to_string());
         if let Some(r) = self.get(id)? {
             g.extend(r.aliases.iter().cloned());

@@ -257,6 +257,19 @@ pub trait AdvisoryStore {
     /// sorted. Empty when the id is unknown.
     fn aliases_of(&self, id: &str) -> Result<Vec<String>, StoreError>;
 
+    /// [`AdvisoryStore::aliases_of`], each id with whether the store holds
+    /// a record of that id (`None`: not known without asking
+    /// [`AdvisoryStore::get`]). A scan reads the records of a group and
+    /// need not ask for the ids (CVEs, GHSAs of another database) that the
+    /// walk already found to be aliases only.
+    fn alias_group(&self, id: &str) -> Result<Vec<(String, Option<bool>)>, StoreError> {
+        Ok(self
+            .aliases_of(id)?
+            .into_iter()
+            .map(|a| (a, None))
+            .collect())
+    }
+
     fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError>;
 
     fn epss(&self, cve: &str) -> Result<Option<EpssRecord>, StoreError>;

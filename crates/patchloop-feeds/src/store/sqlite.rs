@@ -3,7 +3,7 @@
 //! previous data as it was). The schema uses only types and statements
 //! PostgreSQL has too (docs/store.md gives the mapping).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -725,37 +725,52 @@ impl AdvisoryStore for SqliteStore {
     }
 
     fn aliases_of(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.alias_group(id)?.into_iter().map(|(a, _)| a).collect())
+    }
+
+    fn alias_group(&self, id: &str) -> Result<Vec<(String, Option<bool>)>, StoreError> {
         // One query per id of the group: its own aliases (when it is a
         // record) and the records that name it, with a first column that
         // says which (a row `(1, NULL)` when it is a record without
         // aliases, so that a record is known even when alone). Separate
         // queries for the two directions and for "is it a record" cost
-        // twice as many statements per id.
+        // twice as many statements per id. Every id of the group is asked
+        // (the size guard only stops adding ids), so whether each one is
+        // a record is known for all.
         let mut edges = self
             .conn
             .prepare_cached(SQL_ALIAS_EDGES)
             .map_err(|e| self.err(e))?;
-        let mut seen = BTreeSet::new();
+        let mut seen: BTreeMap<String, bool> = BTreeMap::new();
         let mut queue = VecDeque::from([id.to_string()]);
         let mut known = false;
-        seen.insert(id.to_string());
+        seen.insert(id.to_string(), false);
         while let Some(x) = queue.pop_front() {
+            let mut is_record = false;
             let mut rows = edges.query([&x]).map_err(|e| self.err(e))?;
             while let Some(r) = rows.next().map_err(|e| self.err(e))? {
                 let own: i64 = r.get(0).map_err(|e| self.err(e))?;
                 let other: Option<String> = r.get(1).map_err(|e| self.err(e))?;
-                if own == 1 && x == id {
-                    known = true; // `id` is a record
+                if own == 1 {
+                    is_record = true;
+                    if x == id {
+                        known = true; // `id` is a record
+                    }
                 }
                 let Some(f) = other else { continue };
                 known = true;
-                if seen.len() < ALIAS_GROUP_MAX && seen.insert(f.clone()) {
+                if seen.len() < ALIAS_GROUP_MAX && !seen.contains_key(&f) {
+                    seen.insert(f.clone(), false);
                     queue.push_back(f);
                 }
             }
+            drop(rows);
+            if let Some(r) = seen.get_mut(&x) {
+                *r = is_record;
+            }
         }
         Ok(if known {
-            seen.into_iter().collect()
+            seen.into_iter().map(|(a, r)| (a, Some(r))).collect()
         } else {
             Vec::new()
         })

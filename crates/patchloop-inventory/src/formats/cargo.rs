@@ -255,6 +255,33 @@ fn is_crates_io(source: &str) -> bool {
 
 /// One `dependencies` entry: `name`, `name version` or `name version (source)`.
 fn split_dep(s: &str) -> (&str, Option<&str>, Option<&str>) {
+    split_dep_cargo(s).unwrap_or_else(|| split_dep_general(s))
+}
+
+/// [`split_dep`] of an entry as cargo writes it: words separated by one
+/// space, the source in parentheses. `None` for anything else. v1/v2
+/// lockfiles name every dependency with its version; the general split
+/// (Unicode trimming and word splitting, a substring search) was a third of
+/// reading such a file.
+fn split_dep_cargo(s: &str) -> Option<(&str, Option<&str>, Option<&str>)> {
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_graphic());
+    let Some(sp) = memchr::memchr(b' ', s.as_bytes()) else {
+        return word(s).then_some((s, None, None));
+    };
+    let (name, rest) = (&s[..sp], &s[sp + 1..]);
+    let (version, source) = match memchr::memchr(b' ', rest.as_bytes()) {
+        None => (rest, None),
+        Some(j) => {
+            let tail = rest[j..].strip_prefix(" (")?.strip_suffix(')')?;
+            (&rest[..j], Some(tail))
+        }
+    };
+    (word(name) && word(version)).then_some((name, Some(version), source))
+}
+
+/// [`split_dep`] of any entry: trimmed, the source after the first ` (`
+/// when the entry ends with `)`, then the first two words.
+fn split_dep_general(s: &str) -> (&str, Option<&str>, Option<&str>) {
     // v3/v4 lockfiles name most dependencies alone.
     if s.bytes().all(|b| b.is_ascii_graphic()) {
         return (s, None, None);
@@ -575,6 +602,50 @@ fn expand_member(input: &Input, pattern: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn split_dep_fast_path_agrees_with_the_general_split() {
+        let cases = [
+            "serde",
+            "serde 1.0.130",
+            "serde 1.0.130 (registry+https://github.com/rust-lang/crates.io-index)",
+            "foo 0.1.0 (git+https://example.com/a b?rev=1#abc)",
+            "foo 0.1.0 (git+https://example.com/x (y))",
+            " serde 1.0",
+            "serde  1.0",
+            "serde 1.0 ",
+            "serde 1.0 extra",
+            "serde 1.0 (src",
+            "serde 1.0 src)",
+            "serde\t1.0",
+            "sérde 1.0",
+            "serde 1.0 (a) (b)",
+            "",
+            " ",
+            "a b c (d)",
+        ];
+        let mut all: Vec<String> = cases.iter().map(|s| s.to_string()).collect();
+        // Every dependency string of the real lockfiles (../shared/data).
+        let dir = patchloop_testdata::shared_data("lockfiles/crates.io");
+        for e in dir.iter().flat_map(|d| std::fs::read_dir(d).unwrap()) {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            for l in text.lines() {
+                if let Some(d) = l.strip_prefix(" \"").and_then(|d| d.strip_suffix("\",")) {
+                    all.push(d.to_string());
+                }
+                if let Some(k) = l.strip_prefix("\"checksum ").and_then(|k| k.split('"').next()) {
+                    all.push(k.to_string());
+                }
+            }
+        }
+        for s in &all {
+            if let Some(fast) = super::split_dep_cargo(s) {
+                assert_eq!(fast, super::split_dep_general(s), "{s:?}");
+            }
+            assert_eq!(super::split_dep(s), super::split_dep_general(s), "{s:?}");
+        }
+        assert!(dir.is_none() || all.len() > 3000, "{} entries", all.len());
+    }
+
     use super::*;
     use crate::formats::Format;
     use crate::parse_str;
