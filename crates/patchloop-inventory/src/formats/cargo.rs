@@ -632,7 +632,10 @@ mod tests {
                 if let Some(d) = l.strip_prefix(" \"").and_then(|d| d.strip_suffix("\",")) {
                     all.push(d.to_string());
                 }
-                if let Some(k) = l.strip_prefix("\"checksum ").and_then(|k| k.split('"').next()) {
+                if let Some(k) = l
+                    .strip_prefix("\"checksum ")
+                    .and_then(|k| k.split('"').next())
+                {
                     all.push(k.to_string());
                 }
             }
