@@ -416,7 +416,9 @@ pub fn scan(
     }
 
     // 2. Merge hits by alias group and build findings.
-    let mut findings = Vec::new();
+    // Sized for one finding per hit (at most that many): a finding is
+    // about a kilobyte, and growing the vector copied them all each time.
+    let mut findings = Vec::with_capacity(matched.iter().map(|(_, _, h)| h.len()).sum());
     let mut path_index: Vec<Option<PathIndex<'_>>> = Vec::new();
     path_index.resize_with(inventory.sources.len(), || None);
     for (sites, scheme, hits) in matched {
@@ -526,8 +528,7 @@ pub fn scan(
             .then_with(|| a.package.version.cmp(&b.package.version))
             .then_with(|| a.id.cmp(&b.id))
     });
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let findings: Vec<Finding> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    apply_order(&mut findings, order);
     let mut vulnerable = BTreeSet::new();
     for f in &findings {
         if f.suppressed.is_some() {
@@ -554,6 +555,26 @@ pub fn scan(
         policy: policy_notes,
         diagnostics,
     })
+}
+
+/// Put `v[order[0]]` first, then `v[order[1]]`, ...: each element is
+/// moved along its cycle of the permutation, in place (a copy of the
+/// findings into a new vector cost fresh memory for all of them).
+fn apply_order<T>(v: &mut [T], mut order: Vec<usize>) {
+    for start in 0..v.len() {
+        // Follow the cycle through `start`: position i takes the element
+        // at order[i]; visited positions are marked with usize::MAX.
+        let mut i = start;
+        while order[i] != usize::MAX {
+            let from = order[i];
+            order[i] = usize::MAX;
+            if from == start || order[from] == usize::MAX {
+                break;
+            }
+            v.swap(i, from);
+            i = from;
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -800,6 +821,35 @@ mod tests {
     use super::*;
     use patchloop_feeds::{ImportOptions, NoProgress, OpenMode, SqliteStore, import_paths};
     use serde_json::json;
+
+    #[test]
+    fn apply_order_permutes_in_place() {
+        // Every permutation of 5, and larger ones with long cycles.
+        fn perms(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![vec![]];
+            }
+            let mut out = Vec::new();
+            for p in perms(n - 1) {
+                for i in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(i, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        let mut cases = perms(5);
+        cases.push((0..100).map(|i| (i * 37 + 11) % 100).collect());
+        cases.push((0..64).rev().collect());
+        for order in cases {
+            let v: Vec<String> = (0..order.len()).map(|i| format!("x{i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| v[i].clone()).collect();
+            let mut got = v.clone();
+            apply_order(&mut got, order.clone());
+            assert_eq!(got, want, "{order:?}");
+        }
+    }
 
     /// A RustSec-style OSV record for one crate.
     fn rustsec(id: &str, aliases: &[&str], krate: &str, info: Option<&str>) -> serde_json::Value {
