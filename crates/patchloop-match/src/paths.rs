@@ -16,17 +16,21 @@ use rustc_hash::FxHashMap as HashMap;
 
 use patchloop_model::{Package, Relation, SourceFile};
 
-/// One source file's dependency graph over interned ids.
+/// One source file's dependency graph over interned ids, its edges in
+/// flat arrays (a vector per node was two allocations per package).
 pub(crate) struct PathIndex<'a> {
     /// Node → id: every package id, then ids only named by an edge or a
     /// root (dangling).
     ids: Vec<&'a str>,
     /// Node → the package with that id (the last one, as `paths_to`).
     package: Vec<Option<&'a Package>>,
-    /// Node → its dependencies' nodes, in the package's order.
-    deps: Vec<Vec<usize>>,
-    /// Node → the nodes that depend on it.
-    dependents: Vec<Vec<usize>>,
+    /// Node n's dependencies are `deps[deps_at[n]..deps_at[n + 1]]`, in
+    /// the package's order (nodes past `deps_at.len() - 1` have none).
+    deps: Vec<u32>,
+    deps_at: Vec<u32>,
+    /// Node n's dependents are `dependents[dependents_at[n]..dependents_at[n + 1]]`.
+    dependents: Vec<u32>,
+    dependents_at: Vec<u32>,
     /// Where paths start: the roots' dependencies (else the direct
     /// packages), sorted by id, each once.
     starts: Vec<usize>,
@@ -41,13 +45,16 @@ pub(crate) struct PathIndex<'a> {
 
 impl<'a> PathIndex<'a> {
     pub(crate) fn new(source: &'a SourceFile) -> Self {
+        let n_packages = source.packages.len();
         let mut ix = PathIndex {
-            ids: Vec::with_capacity(source.packages.len()),
-            package: Vec::with_capacity(source.packages.len()),
+            ids: Vec::with_capacity(n_packages),
+            package: Vec::with_capacity(n_packages),
             deps: Vec::new(),
+            deps_at: Vec::new(),
             dependents: Vec::new(),
+            dependents_at: Vec::new(),
             starts: Vec::new(),
-            node: HashMap::with_capacity_and_hasher(source.packages.len(), Default::default()),
+            node: HashMap::with_capacity_and_hasher(n_packages, Default::default()),
             marks: Vec::new(),
             call: 0,
         };
@@ -55,20 +62,41 @@ impl<'a> PathIndex<'a> {
             let n = ix.intern(&p.id);
             ix.package[n] = Some(p);
         }
-        let with_package: Vec<usize> = (0..ix.ids.len())
-            .filter(|&n| ix.package[n].is_some())
-            .collect();
-        for n in with_package {
+        // Packages come first, so the nodes with a package are 0..with.
+        let with = ix.ids.len();
+        let edges: usize = source.packages.iter().map(|p| p.dependencies.len()).sum();
+        ix.deps.reserve(edges);
+        ix.deps_at.reserve(with + 1);
+        for n in 0..with {
+            ix.deps_at.push(ix.deps.len() as u32);
             let p = ix.package[n].expect("package node");
-            let ds: Vec<usize> = p.dependencies.iter().map(|d| ix.intern(d)).collect();
-            ix.deps[n] = ds;
-        }
-        for n in 0..ix.ids.len() {
-            for i in 0..ix.deps[n].len() {
-                let d = ix.deps[n][i];
-                ix.dependents[d].push(n);
+            for d in &p.dependencies {
+                let m = ix.intern(d);
+                ix.deps.push(m as u32);
             }
         }
+        ix.deps_at.push(ix.deps.len() as u32);
+        // Dependents by counting: for each node, its dependents in the
+        // order of the nodes that name it.
+        let nodes = ix.ids.len();
+        let mut count = vec![0u32; nodes + 1];
+        for &d in &ix.deps {
+            count[d as usize + 1] += 1;
+        }
+        for i in 0..nodes {
+            count[i + 1] += count[i];
+        }
+        let mut fill = count.clone();
+        let mut dependents = vec![0; ix.deps.len()];
+        for n in 0..with {
+            for &d in ix.deps_of(n) {
+                let at = &mut fill[d as usize];
+                dependents[*at as usize] = n as u32;
+                *at += 1;
+            }
+        }
+        ix.dependents = dependents;
+        ix.dependents_at = count;
         let mut starts: Vec<&'a str> = source
             .roots
             .iter()
@@ -86,8 +114,26 @@ impl<'a> PathIndex<'a> {
         starts.sort_unstable();
         starts.dedup();
         ix.starts = starts.into_iter().map(|s| ix.intern(s)).collect();
-        ix.marks = vec![(0, 0, 0); ix.ids.len()];
+        // Roots may name ids nothing else does: they have no edges.
+        let nodes = ix.ids.len();
+        let last = *ix.dependents_at.last().unwrap_or(&0);
+        ix.dependents_at.resize(nodes + 1, last);
+        ix.marks = vec![(0, 0, 0); nodes];
         ix
+    }
+
+    /// The dependencies of node `n`.
+    fn deps_of(&self, n: usize) -> &[u32] {
+        match (self.deps_at.get(n), self.deps_at.get(n + 1)) {
+            (Some(&a), Some(&b)) => &self.deps[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The nodes that depend on node `n`.
+    fn dependents_of(&self, n: usize) -> &[u32] {
+        let (a, b) = (self.dependents_at[n], self.dependents_at[n + 1]);
+        &self.dependents[a as usize..b as usize]
     }
 
     fn intern(&mut self, id: &'a str) -> usize {
@@ -97,8 +143,6 @@ impl<'a> PathIndex<'a> {
         let n = self.ids.len();
         self.ids.push(id);
         self.package.push(None);
-        self.deps.push(Vec::new());
-        self.dependents.push(Vec::new());
         self.node.insert(id, n);
         n
     }
@@ -116,12 +160,13 @@ impl<'a> PathIndex<'a> {
         };
         self.call += 1;
         let call = self.call;
-        let marks = &mut self.marks;
+        let mut marks = std::mem::take(&mut self.marks);
         // The target and everything that reaches it.
         marks[t].0 = call;
         let mut stack = vec![t];
         while let Some(n) = stack.pop() {
-            for &d in &self.dependents[n] {
+            for &d in self.dependents_of(n) {
+                let d = d as usize;
                 if marks[d].0 != call {
                     marks[d].0 = call;
                     stack.push(d);
@@ -151,7 +196,8 @@ impl<'a> PathIndex<'a> {
                 continue;
             }
             (m.1, m.2) = (call, path.len());
-            for &d in &self.deps[last] {
+            for &d in self.deps_of(last) {
+                let d = d as usize;
                 if marks[d].0 == call && !path.contains(&d) {
                     let mut next = path.clone();
                     next.push(d);
@@ -159,6 +205,7 @@ impl<'a> PathIndex<'a> {
                 }
             }
         }
+        self.marks = marks;
         out
     }
 }
