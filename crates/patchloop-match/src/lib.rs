@@ -145,17 +145,19 @@ fn id_rank(id: &str) -> u8 {
 /// Caches of whole records and alias groups, read for hits only.
 struct Records<'s> {
     store: &'s dyn AdvisoryStore,
-    records: FxHashMap<String, Option<Advisory>>,
+    /// Boxed: a head is a few hundred bytes, and growing the table moved
+    /// every one of them.
+    records: FxHashMap<String, Option<Box<Advisory>>>,
     groups: FxHashMap<String, Vec<String>>,
 }
 
 impl<'s> Records<'s> {
     fn get(&mut self, id: &str) -> Result<Option<&Advisory>, StoreError> {
         if !self.records.contains_key(id) {
-            let r = self.store.get_head(id)?;
+            let r = self.store.get_head(id)?.map(Box::new);
             self.records.insert(id.to_string(), r);
         }
-        Ok(self.records.get(id).and_then(Option::as_ref))
+        Ok(self.records.get(id).and_then(Option::as_deref))
     }
 
     /// Every id of the vulnerability `id` names (store alias graph and the
