@@ -261,6 +261,29 @@ fn v30_environmental(x: &cvss::v3::Vector) -> f64 {
 /// than `CVSS:2.0/`) is v3.0, v3.1 or v4.0 by its prefix; anything else is
 /// read as v2.0, bare or in one of the wrappers of [`bare_v2`].
 pub fn scores(vector: &str) -> Result<CvssScores, String> {
+    // A report repeats a few vectors many times (most RustSec advisories
+    // share a handful; every finding's severity and environmental score
+    // asks again): each answer is kept for the thread's life, up to a
+    // bound, instead of parsing and checking the vector again.
+    const MEMO_MAX: usize = 4096;
+    thread_local! {
+        static MEMO: std::cell::RefCell<std::collections::HashMap<String, Result<CvssScores, String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(vector).cloned()) {
+        return hit;
+    }
+    let out = compute(vector);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() < MEMO_MAX {
+            m.insert(vector.to_string(), out.clone());
+        }
+    });
+    out
+}
+
+fn compute(vector: &str) -> Result<CvssScores, String> {
     let v = vector.trim();
     let v3_or_v4 = v.starts_with("CVSS:") && !v.starts_with("CVSS:2.0/");
     let text = if v3_or_v4 { v } else { bare_v2(v) };
