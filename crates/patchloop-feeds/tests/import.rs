@@ -431,6 +431,35 @@ fn preloaded_names_equal_queried_names() {
     drop(dir);
 }
 
+/// A read-only handle prepared for a scan answers KEV lookups as a query
+/// would: none while the table is empty (without asking), the entry once
+/// the catalog is imported.
+#[test]
+fn prepared_read_only_handles_answer_kev_as_queried() {
+    use patchloop_feeds::OpenMode;
+    let Some(d) = data() else { return };
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[d.osv.join("crates.io")]);
+    let path = store.path().to_path_buf();
+    let ro = SqliteStore::open(&path, OpenMode::ReadOnly).unwrap();
+    ro.prepare_scan().unwrap();
+    assert!(ro.kev("CVE-2023-4863").unwrap().is_none());
+    assert!(ro.epss("CVE-2023-4863").unwrap().is_none());
+    drop(ro);
+    import(&mut store, &[d.kev.clone()]);
+    let ro = SqliteStore::open(&path, OpenMode::ReadOnly).unwrap();
+    ro.prepare_scan().unwrap();
+    assert_eq!(
+        ro.kev("CVE-2023-4863").unwrap().map(|k| k.cve),
+        Some("CVE-2023-4863".to_string())
+    );
+    assert_eq!(
+        ro.kev("CVE-2023-4863").unwrap().map(|k| k.cve),
+        store.kev("CVE-2023-4863").unwrap().map(|k| k.cve)
+    );
+    drop(dir);
+}
+
 /// The head a scan reads equals the head of the full record, for every
 /// real record; stores written by schema v1 (no head column) are read
 /// read-only as they are, and migrated (heads filled) when opened for

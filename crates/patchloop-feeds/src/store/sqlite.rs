@@ -138,6 +138,11 @@ pub struct SqliteStore {
     /// The schema has the `head` column (v2; a read-only handle may read a
     /// v1 store).
     has_head: bool,
+    /// The KEV and EPSS tables are empty in this handle's snapshot (known
+    /// after [`SqliteStore::prepare_scan`] on a read-only handle): a store
+    /// of OSV records alone answers every `kev`/`epss` without a query.
+    no_kev: std::cell::Cell<bool>,
+    no_epss: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -187,6 +192,8 @@ impl SqliteStore {
             display,
             names_cache: (mode == OpenMode::ReadOnly).then(Default::default),
             has_head: true,
+            no_kev: std::cell::Cell::new(false),
+            no_epss: std::cell::Cell::new(false),
         };
         store.setup(mode)?;
         Ok(store)
@@ -225,7 +232,9 @@ impl SqliteStore {
     /// (the lookups, alias walk, heads, KEV and EPSS) into the handle's
     /// statement cache, so that a caller can do it on another thread while
     /// it reads the lockfiles: compiling them was 0.6 M instructions of a
-    /// scan's critical path.
+    /// scan's critical path. A read-only handle also notes whether its KEV
+    /// and EPSS tables are empty, and then answers those lookups without a
+    /// query.
     pub fn prepare_scan(&self) -> Result<(), StoreError> {
         let sql: &[&str] = if self.has_head {
             &[SQL_AFFECTED, SQL_ALIAS_EDGES, SQL_HEAD, SQL_KEV, SQL_EPSS]
@@ -234,6 +243,21 @@ impl SqliteStore {
         };
         for q in sql {
             self.conn.prepare_cached(q).map_err(|e| self.err(e))?;
+        }
+        // A read-only handle reads one snapshot for its life: what is
+        // empty now stays empty for it.
+        if self.names_cache.is_some() {
+            let empty = |table: &str| -> Result<bool, StoreError> {
+                self.conn
+                    .query_row(
+                        &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| self.err(e))
+            };
+            self.no_kev.set(empty("kev")?);
+            self.no_epss.set(empty("epss")?);
         }
         Ok(())
     }
@@ -777,6 +801,9 @@ impl AdvisoryStore for SqliteStore {
     }
 
     fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
+        if self.no_kev.get() {
+            return Ok(None);
+        }
         self.conn
             .prepare_cached(SQL_KEV)
             .and_then(|mut s| {
@@ -798,6 +825,9 @@ impl AdvisoryStore for SqliteStore {
     }
 
     fn epss(&self, cve: &str) -> Result<Option<EpssRecord>, StoreError> {
+        if self.no_epss.get() {
+            return Ok(None);
+        }
         let row: Option<(f64, f64)> = self
             .conn
             .prepare_cached(SQL_EPSS)
