@@ -446,7 +446,7 @@ fn prepared_read_only_handles_answer_kev_as_queried() {
     assert!(ro.kev("CVE-2023-4863").unwrap().is_none());
     assert!(ro.epss("CVE-2023-4863").unwrap().is_none());
     drop(ro);
-    import(&mut store, &[d.kev.clone()]);
+    import(&mut store, std::slice::from_ref(&d.kev));
     let ro = SqliteStore::open(&path, OpenMode::ReadOnly).unwrap();
     ro.prepare_scan().unwrap();
     assert_eq!(
