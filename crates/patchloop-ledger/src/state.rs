@@ -9,7 +9,7 @@
 //! a bump to a version that is still vulnerable, or a new alias record in
 //! the store, keeps the original date.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use patchloop_model::ScanReport;
@@ -37,8 +37,9 @@ pub struct Sighting {
 #[derive(Debug, Default)]
 pub struct History {
     project: String,
-    /// (package, id) → (first seen, last seen).
-    known: HashMap<(String, String), (String, String)>,
+    /// package → id → (first seen, last seen): looked up by borrowed
+    /// names, without building a key per id of every finding.
+    known: HashMap<String, HashMap<String, (String, String)>>,
 }
 
 /// The first-seen history.
@@ -130,7 +131,7 @@ impl StateStore {
             path: self.path.clone(),
             source,
         };
-        let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
+        let mut known: HashMap<String, HashMap<String, (String, String)>> = HashMap::default();
         let mut all = self
             .conn
             .prepare_cached(
@@ -139,12 +140,16 @@ impl StateStore {
             .map_err(&err)?;
         let rows = all
             .query_map(params![project], |r| {
-                Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    (r.get(2)?, r.get(3)?),
+                ))
             })
             .map_err(&err)?;
         for row in rows {
-            let (k, v) = row.map_err(&err)?;
-            known.insert(k, v);
+            let (package, id, v) = row.map_err(&err)?;
+            known.entry(package).or_default().insert(id, v);
         }
         Ok(History {
             project: project.to_string(),
@@ -171,27 +176,26 @@ impl StateStore {
         let mut writes: Vec<(String, String, String)> = Vec::new();
         for f in &report.findings {
             let package = format!("{}/{}", f.package.ecosystem, f.package.name);
+            let seen = known.get(&package);
+            let at = |id: &str| seen.and_then(|m| m.get(id));
             let mut first = today.to_string();
             let mut new = true;
-            let mut rows = Vec::new();
             for id in f.ids() {
-                let k = (package.clone(), id.to_string());
-                if let Some((s, _)) = known.get(&k) {
+                if let Some((s, _)) = at(id) {
                     new = false;
                     if *s < first {
                         first = s.clone();
                     }
                 }
-                rows.push(k);
             }
             if record {
-                for k in rows {
-                    let stale = match known.get(&k) {
+                for id in f.ids() {
+                    let stale = match at(id) {
                         None => true,
                         Some((s, l)) => *s != first || l.as_str() < today,
                     };
                     if stale {
-                        writes.push((k.1, k.0, first.clone()));
+                        writes.push((id.to_string(), package.clone(), first.clone()));
                     }
                 }
             }
