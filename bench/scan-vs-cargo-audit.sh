@@ -4,6 +4,10 @@
 #
 #   bench/scan-vs-cargo-audit.sh            # compare, write fixtures, time
 #   bench/scan-vs-cargo-audit.sh --no-time  # compare and write fixtures only
+#   RUNS=100 bench/scan-vs-cargo-audit.sh   # more timed runs (default 40)
+#
+# Timings: the two tools take turns (bench/interleave.py), so that a
+# machine shared with other tenants slows both alike.
 #
 # Installs cargo-audit if missing; builds patchloop in release mode.
 # Both tools read the same advisory database: patchloop the OSV export
@@ -25,9 +29,7 @@ CARGO_AUDIT="$(command -v cargo-audit || echo "$HOME/.cargo/bin/cargo-audit")"
 if [ ! -x "$CARGO_AUDIT" ]; then
   cargo install cargo-audit --locked
 fi
-if [ "$TIME" = 1 ] && ! command -v hyperfine >/dev/null; then
-  apt-get install -y -qq hyperfine >/dev/null
-fi
+RUNS="${RUNS:-40}"
 cargo build --release -q -p patchloop
 PL="$CARGO_TARGET_DIR/release/patchloop"
 AUDIT_VERSION="$("$CARGO_AUDIT" audit --version | awk '{print $2}')"
@@ -69,27 +71,25 @@ done
 [ "$TIME" = 1 ] || exit "$status"
 
 echo
-echo "== time: end to end per process (hyperfine), store already imported =="
+echo "== time: end to end per process (taking turns, $RUNS runs each), store already imported =="
 for lock in "$DATA"/lockfiles/crates.io/*Cargo.lock; do
   name="$(basename "$lock")"
-  hyperfine -N -i --warmup 3 --runs 20 --export-json "$WORK/$name.hf.json" \
-    -n patchloop "$PL -q scan --db $STORE --max-age 100000d --fail-on none -f json -o /dev/null $lock" \
-    -n cargo-audit "$CARGO_AUDIT audit --db $ADB --no-fetch --no-yanked -f $lock --json" \
-    >/dev/null 2>&1
+  python3 bench/interleave.py --runs "$RUNS" --warmup 3 --json "$WORK/$name.hf.json" \
+    "patchloop=$PL -q scan --db $STORE --max-age 100000d --fail-on none -f json -o /dev/null $lock" \
+    "cargo-audit=$CARGO_AUDIT audit --db $ADB --no-fetch --no-yanked -f $lock --json"
   rss_pl="$(/usr/bin/time -f %M "$PL" -q scan --db "$STORE" --max-age 100000d --fail-on none -f json -o /dev/null "$lock" 2>&1 >/dev/null | tail -1)"
   # cargo-audit exits 1 when it finds vulnerabilities.
   rss_ca="$( (/usr/bin/time -f %M "$CARGO_AUDIT" audit --db "$ADB" --no-fetch --no-yanked -f "$lock" --json || true) 2>&1 >/dev/null | tail -1)"
   python3 - "$name" "$WORK/$name.hf.json" "$rss_pl" "$rss_ca" <<'EOF'
 import json, sys
 name, hf, rss_pl, rss_ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-r = {x["command"]: x for x in json.load(open(hf))["results"]}
+r = json.load(open(hf))
 pl, ca = r["patchloop"], r["cargo-audit"]
-cpu = lambda x: (x["user"] + x["system"]) * 1e3
 print(f"{name}:\n"
-      f"  patchloop   {pl['mean']*1e3:6.1f} ms ± {pl['stddev']*1e3:4.1f} (min {pl['min']*1e3:6.1f}), cpu {cpu(pl):6.1f} ms, {rss_pl/1024:5.1f} MB\n"
-      f"  cargo-audit {ca['mean']*1e3:6.1f} ms ± {ca['stddev']*1e3:4.1f} (min {ca['min']*1e3:6.1f}), cpu {cpu(ca):6.1f} ms, {rss_ca/1024:5.1f} MB\n"
-      f"  patchloop/cargo-audit: wall {pl['mean']/ca['mean']:.2f} ({ca['mean']/pl['mean']:.1f}x faster), "
-      f"min {pl['min']/ca['min']:.2f}, cpu {cpu(pl)/cpu(ca):.2f} ({cpu(ca)/cpu(pl):.1f}x), RSS {rss_pl/rss_ca:.2f}")
+      f"  patchloop   median {pl['median']:6.1f} ms, mean {pl['mean']:6.1f}, min {pl['min']:6.1f}, cpu {pl['cpu_median']:6.1f} ms, {rss_pl/1024:5.1f} MB\n"
+      f"  cargo-audit median {ca['median']:6.1f} ms, mean {ca['mean']:6.1f}, min {ca['min']:6.1f}, cpu {ca['cpu_median']:6.1f} ms, {rss_ca/1024:5.1f} MB\n"
+      f"  speed-up: median {ca['median']/pl['median']:.1f}x, mean {ca['mean']/pl['mean']:.1f}x, min {ca['min']/pl['min']:.1f}x, "
+      f"cpu {ca['cpu_median']/pl['cpu_median']:.1f}x; RSS ratio {rss_pl/rss_ca:.2f}")
 EOF
 done
 exit "$status"
