@@ -101,7 +101,11 @@ fn run_one(
 
 /// Read the given candidates (in parallel), keeping the input order.
 pub fn read_candidates(candidates: &[Candidate], opts: &Options) -> Inventory {
-    let threads = if opts.threads == 0 {
+    // One file needs one thread: the CPU count is not asked for (it reads
+    // cgroup files on Linux).
+    let threads = if candidates.len() <= 1 {
+        1
+    } else if opts.threads == 0 {
         std::env::var("PATCHLOOP_THREADS")
             .ok()
             .and_then(|t| t.parse::<usize>().ok())
