@@ -174,17 +174,39 @@ impl<'a> PathIndex<'a> {
             }
         }
         // paths_to's walk, with every node outside the ancestors left out.
+        // Paths are kept as (node, parent entry, length) in one arena
+        // instead of a vector each: the same walk in the same order, with
+        // one push per step instead of a copy of the whole path.
+        const ROOT: usize = usize::MAX;
+        let mut arena: Vec<(usize, usize, usize)> = Vec::new();
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &s in &self.starts {
+            if marks[s].0 == call {
+                arena.push((s, ROOT, 1));
+                queue.push_back(arena.len() - 1);
+            }
+        }
+        let on_path = |arena: &[(usize, usize, usize)], mut i: usize, node: usize| {
+            while i != ROOT {
+                if arena[i].0 == node {
+                    return true;
+                }
+                i = arena[i].1;
+            }
+            false
+        };
         let mut out = Vec::new();
-        let mut queue: VecDeque<Vec<usize>> = self
-            .starts
-            .iter()
-            .filter(|&&s| marks[s].0 == call)
-            .map(|&s| vec![s])
-            .collect();
-        while let Some(path) = queue.pop_front() {
-            let last = *path.last().expect("non-empty path");
+        while let Some(i) = queue.pop_front() {
+            let (last, _, len) = arena[i];
             if last == t {
-                out.push(path.iter().map(|&n| self.ids[n].to_string()).collect());
+                let mut path = Vec::with_capacity(len);
+                let mut j = i;
+                while j != ROOT {
+                    path.push(self.ids[arena[j].0].to_string());
+                    j = arena[j].1;
+                }
+                path.reverse();
+                out.push(path);
                 if out.len() >= limit {
                     break;
                 }
@@ -192,16 +214,15 @@ impl<'a> PathIndex<'a> {
             }
             // Visit each node at its shortest depth only.
             let m = &mut marks[last];
-            if m.1 == call && m.2 < path.len() {
+            if m.1 == call && m.2 < len {
                 continue;
             }
-            (m.1, m.2) = (call, path.len());
+            (m.1, m.2) = (call, len);
             for &d in self.deps_of(last) {
                 let d = d as usize;
-                if marks[d].0 == call && !path.contains(&d) {
-                    let mut next = path.clone();
-                    next.push(d);
-                    queue.push_back(next);
+                if marks[d].0 == call && !on_path(&arena, i, d) {
+                    arena.push((d, i, len + 1));
+                    queue.push_back(arena.len() - 1);
                 }
             }
         }
