@@ -160,7 +160,7 @@ pub fn prepare(
 /// matching and fix planning read (the package, ranges, versions and
 /// RustSec's `database_specific.informational`). The rest stays in the
 /// whole record. RustSec's entries carry `affects.functions` lists, CVSS
-/// vectors and categories; skipping them when decoding was most of a
+/// vectors and categories; skipping them when decoding was a quarter of a
 /// lookup's JSON work.
 pub fn match_part(a: &patchloop_model::Affected) -> patchloop_model::Affected {
     patchloop_model::Affected {
@@ -169,13 +169,20 @@ pub fn match_part(a: &patchloop_model::Affected) -> patchloop_model::Affected {
         ranges: a.ranges.clone(),
         versions: a.versions.clone(),
         ecosystem_specific: None,
-        database_specific: a
-            .database_specific
-            .as_ref()
-            .and_then(|d| d.get("informational"))
-            .filter(|v| !v.is_null())
-            .map(|v| serde_json::json!({ "informational": v })),
+        database_specific: informational_only(
+            a.database_specific
+                .as_ref()
+                .and_then(|d| d.get("informational"))
+                .cloned(),
+        ),
     }
+}
+
+/// The `database_specific` a lookup keeps of an entry: RustSec's
+/// `informational` kind alone, when it is set.
+pub(crate) fn informational_only(v: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    v.filter(|v| !v.is_null())
+        .map(|v| serde_json::json!({ "informational": v }))
 }
 
 /// Below this size a stored record or entry is kept as plain JSON: zstd

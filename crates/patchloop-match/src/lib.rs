@@ -601,7 +601,7 @@ fn apply_order<T>(v: &mut [T], mut order: Vec<usize>) {
         while order[i] != usize::MAX {
             let from = order[i];
             order[i] = usize::MAX;
-            if from == start || order[from] == usize::MAX {
+            if from == start {
                 break;
             }
             v.swap(i, from);

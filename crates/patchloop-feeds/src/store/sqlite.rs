@@ -199,6 +199,12 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opened with [`OpenMode::ReadOnly`] (the handles that keep answers
+    /// ahead: nothing can change their snapshot through them).
+    fn read_only(&self) -> bool {
+        self.names_cache.is_some()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -246,7 +252,7 @@ impl SqliteStore {
         }
         // A read-only handle reads one snapshot for its life: what is
         // empty now stays empty for it.
-        if self.names_cache.is_some() {
+        if self.read_only() {
             let empty = |table: &str| -> Result<bool, StoreError> {
                 self.conn
                     .query_row(
@@ -552,18 +558,15 @@ struct MatchDatabaseSpecific {
 
 impl MatchEntry {
     fn into_affected(self) -> Affected {
-        let database_specific = self
-            .database_specific
-            .and_then(|d| d.informational)
-            .filter(|v| !v.is_null())
-            .map(|v| serde_json::json!({ "informational": v }));
         Affected {
             package: self.package,
             severity: Vec::new(),
             ranges: self.ranges.unwrap_or_default(),
             versions: self.versions.unwrap_or_default(),
             ecosystem_specific: None,
-            database_specific,
+            database_specific: crate::record::informational_only(
+                self.database_specific.and_then(|d| d.informational),
+            ),
         }
     }
 }

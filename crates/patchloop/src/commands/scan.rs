@@ -477,8 +477,8 @@ pub fn run(a: ScanArgs) -> Result<u8> {
         }
     };
     // The process exits next: freeing the report and the inventory one
-    // allocation at a time (a tenth of a million for a large project) is
-    // work the kernel does at once when the process ends.
+    // allocation at a time (several per package and per finding) is work
+    // the kernel does at once when the process ends.
     std::mem::forget(report);
     std::mem::forget(inventory);
     Ok(code)
