@@ -3,7 +3,7 @@
 //! previous data as it was). The schema uses only types and statements
 //! PostgreSQL has too (docs/store.md gives the mapping).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,10 +19,11 @@ use crate::normalize::{ecosystem_key, name_key};
 use crate::record::{PreparedAdvisory, unpack};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// The oldest schema a read-only handle still reads (v2 only added a
-/// column, and reads fall back to the full record without it).
+/// The oldest schema a read-only handle still reads (v2 added a column,
+/// v3 a table: reads fall back to the full record and to the alias walk
+/// without them).
 const READ_COMPATIBLE: i64 = 1;
 
 /// The statements a scan runs per package or finding
@@ -38,6 +39,7 @@ const SQL_ALIAS_EDGES: &str =
      SELECT 0, a.id FROM aliases s JOIN advisories a ON a.pk = s.advisory_pk
      WHERE s.alias = ?1";
 const SQL_HEAD: &str = "SELECT head, raw, raw_len FROM advisories WHERE id = ?1";
+const SQL_GROUP: &str = "SELECT members FROM alias_groups WHERE id = ?1";
 const SQL_KEV: &str =
     "SELECT cve, vendor_project, product, vulnerability_name, date_added, due_date,
             known_ransomware_campaign_use, required_action
@@ -115,6 +117,19 @@ CREATE TABLE sources (
     // v2: what a scan reads of each record (Advisory::head), filled by
     // `fill_heads` for records imported before.
     "ALTER TABLE advisories ADD COLUMN head BLOB;",
+    // v3: each record's alias group, and each ecosystem's package names,
+    // kept by every write (`refresh_alias_groups`, `refresh_names`),
+    // filled for records imported before.
+    r#"
+CREATE TABLE alias_groups (
+    id       TEXT PRIMARY KEY,
+    members  TEXT NOT NULL
+);
+CREATE TABLE ecosystem_names (
+    ecosystem  TEXT PRIMARY KEY,
+    names      TEXT NOT NULL
+);
+"#,
 ];
 
 /// How to open the store.
@@ -138,6 +153,8 @@ pub struct SqliteStore {
     /// The schema has the `head` column (v2; a read-only handle may read a
     /// v1 store).
     has_head: bool,
+    /// The schema has the `alias_groups` and `ecosystem_names` tables (v3).
+    has_groups: bool,
     /// The KEV and EPSS tables are empty in this handle's snapshot (known
     /// after [`SqliteStore::prepare_scan`] on a read-only handle): a store
     /// of OSV records alone answers every `kev`/`epss` without a query.
@@ -192,6 +209,7 @@ impl SqliteStore {
             display,
             names_cache: (mode == OpenMode::ReadOnly).then(Default::default),
             has_head: true,
+            has_groups: true,
             no_kev: std::cell::Cell::new(false),
             no_epss: std::cell::Cell::new(false),
         };
@@ -242,12 +260,15 @@ impl SqliteStore {
     /// and EPSS tables are empty, and then answers those lookups without a
     /// query.
     pub fn prepare_scan(&self) -> Result<(), StoreError> {
-        let sql: &[&str] = if self.has_head {
-            &[SQL_AFFECTED, SQL_ALIAS_EDGES, SQL_HEAD, SQL_KEV, SQL_EPSS]
-        } else {
-            &[SQL_AFFECTED, SQL_ALIAS_EDGES, SQL_KEV, SQL_EPSS]
-        };
-        for q in sql {
+        let sql = [
+            Some(SQL_AFFECTED),
+            Some(SQL_ALIAS_EDGES),
+            self.has_head.then_some(SQL_HEAD),
+            self.has_groups.then_some(SQL_GROUP),
+            Some(SQL_KEV),
+            Some(SQL_EPSS),
+        ];
+        for q in sql.into_iter().flatten() {
             self.conn.prepare_cached(q).map_err(|e| self.err(e))?;
         }
         // A read-only handle reads one snapshot for its life: what is
@@ -292,7 +313,8 @@ impl SqliteStore {
             });
         }
         if (READ_COMPATIBLE..SCHEMA_VERSION).contains(&version) && mode == OpenMode::ReadOnly {
-            self.has_head = false;
+            self.has_head = version >= 2;
+            self.has_groups = false;
         } else if version < SCHEMA_VERSION {
             if mode == OpenMode::ReadOnly {
                 return Err(StoreError::NotOurs {
@@ -398,6 +420,14 @@ impl SqliteStore {
         }
         if from < 2 {
             fill_heads(&tx, &display)?;
+        }
+        if from < 3 {
+            rebuild_alias_groups(&tx).map_err(sq)?;
+            let all: BTreeSet<String> = tx
+                .prepare("SELECT DISTINCT ecosystem FROM affected")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(sq)?;
+            refresh_names(&tx, &all).map_err(sq)?;
         }
         tx.execute(
             "INSERT INTO schema_meta (key, value) VALUES ('schema_version', ?1)
@@ -514,6 +544,254 @@ fn fill_heads(tx: &rusqlite::Transaction<'_>, display: &str) -> Result<(), Store
                 .execute(params![pk, crate::record::pack(&head)])
                 .map_err(sq)?;
         }
+    }
+    Ok(())
+}
+
+/// What [`walk_aliases`] found.
+struct Walk {
+    /// Every id reached, with whether it is a record.
+    ids: BTreeMap<String, bool>,
+    /// The start id is a record or some record names it.
+    known: bool,
+    /// Every id of the group was reached (the size guard stopped nothing).
+    complete: bool,
+}
+
+/// The alias group of `id` by a breadth-first walk over the `aliases`
+/// table, adding at most `max` ids.
+///
+/// One query per id of the group: its own aliases (when it is a record)
+/// and the records that name it, with a first column that says which (a
+/// row `(1, NULL)` when it is a record without aliases, so that a record
+/// is known even when alone). Separate queries for the two directions and
+/// for "is it a record" cost twice as many statements per id. Every id
+/// reached is asked (the guard only stops adding ids), so whether each one
+/// is a record is known for all.
+fn walk_aliases(conn: &Connection, id: &str, max: usize) -> rusqlite::Result<Walk> {
+    let mut edges = conn.prepare_cached(SQL_ALIAS_EDGES)?;
+    let mut ids: BTreeMap<String, bool> = BTreeMap::new();
+    let mut queue = VecDeque::from([id.to_string()]);
+    let (mut known, mut complete) = (false, true);
+    ids.insert(id.to_string(), false);
+    while let Some(x) = queue.pop_front() {
+        let mut is_record = false;
+        let mut rows = edges.query([&x])?;
+        while let Some(r) = rows.next()? {
+            let own: i64 = r.get(0)?;
+            let other: Option<String> = r.get(1)?;
+            if own == 1 {
+                is_record = true;
+                if x == id {
+                    known = true; // `id` is a record
+                }
+            }
+            let Some(f) = other else { continue };
+            known = true;
+            if !ids.contains_key(&f) {
+                if ids.len() < max {
+                    ids.insert(f.clone(), false);
+                    queue.push_back(f);
+                } else {
+                    complete = false;
+                }
+            }
+        }
+        drop(rows);
+        if let Some(r) = ids.get_mut(&x) {
+            *r = is_record;
+        }
+    }
+    Ok(Walk {
+        ids,
+        known,
+        complete,
+    })
+}
+
+/// `alias_groups.members`: the group's ids in order, one per line, each
+/// after `+` when it is a record and `-` when it is an alias only. `None`
+/// for a group that cannot be written so (an alias with a line break:
+/// such a group is left to the walk).
+fn format_members(ids: &[(&str, bool)]) -> Option<String> {
+    let mut out = String::new();
+    for (id, record) in ids {
+        if id.contains('\n') {
+            return None;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push(if *record { '+' } else { '-' });
+        out.push_str(id);
+    }
+    Some(out)
+}
+
+fn parse_members(text: &str) -> Vec<(String, Option<bool>)> {
+    text.split('\n')
+        .map(|l| {
+            let (flag, id) = l.split_at(l.len().min(1));
+            (id.to_string(), Some(flag == "+"))
+        })
+        .collect()
+}
+
+/// The stored group of each record of a component (`ids` sorted, each with
+/// whether it is a record): written when the whole component fits the
+/// walk's guard (then the walk from any of its ids finds exactly it),
+/// removed otherwise.
+fn store_component(
+    tx: &rusqlite::Transaction<'_>,
+    ids: &[(&str, bool)],
+    complete: bool,
+) -> rusqlite::Result<()> {
+    let members = (complete && ids.len() <= ALIAS_GROUP_MAX)
+        .then(|| format_members(ids))
+        .flatten();
+    let mut put = tx.prepare_cached(
+        "INSERT INTO alias_groups (id, members) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET members = excluded.members",
+    )?;
+    let mut del = tx.prepare_cached("DELETE FROM alias_groups WHERE id = ?1")?;
+    for (id, _) in ids.iter().filter(|(_, record)| *record) {
+        match &members {
+            Some(m) => put.execute(params![id, m])?,
+            None => del.execute([id])?,
+        };
+    }
+    Ok(())
+}
+
+/// Bring the stored groups up to date after writes whose alias edges
+/// touched the ids of `dirty` (the records written, their aliases before
+/// and after). A group changes only when an edge of it changes, and both
+/// ends of every changed edge are in `dirty`: walking the (new) component
+/// of each of them reaches every record whose group changed, a merged
+/// group as a whole and each part of a split one. Large batches (an
+/// import) rebuild everything at once instead.
+fn refresh_alias_groups(
+    tx: &rusqlite::Transaction<'_>,
+    dirty: &BTreeSet<String>,
+) -> rusqlite::Result<()> {
+    const REBUILD_FROM: usize = 2_000;
+    if dirty.len() >= REBUILD_FROM {
+        return rebuild_alias_groups(tx);
+    }
+    let mut done: HashSet<String> = HashSet::new();
+    for id in dirty {
+        if done.contains(id) {
+            continue;
+        }
+        // Unbounded: a component that outgrew the guard must lose the
+        // groups its records had when it was smaller.
+        let walk = walk_aliases(tx, id, usize::MAX)?;
+        let ids: Vec<(&str, bool)> = walk.ids.iter().map(|(i, r)| (i.as_str(), *r)).collect();
+        store_component(tx, &ids, walk.complete)?;
+        done.extend(walk.ids.into_keys());
+    }
+    Ok(())
+}
+
+/// Rewrite `ecosystem_names` for these ecosystems: every name key their
+/// `affected` entries hold, one per line (no row when there is none, or
+/// when a key holds a line break: then readers query `affected`).
+fn refresh_names(
+    tx: &rusqlite::Transaction<'_>,
+    ecosystems: &BTreeSet<String>,
+) -> rusqlite::Result<()> {
+    let mut names = tx.prepare_cached(
+        "SELECT DISTINCT name_key FROM affected WHERE ecosystem = ?1 ORDER BY name_key",
+    )?;
+    let mut put = tx.prepare_cached(
+        "INSERT INTO ecosystem_names (ecosystem, names) VALUES (?1, ?2)
+         ON CONFLICT (ecosystem) DO UPDATE SET names = excluded.names",
+    )?;
+    let mut del = tx.prepare_cached("DELETE FROM ecosystem_names WHERE ecosystem = ?1")?;
+    for eco in ecosystems {
+        let keys: Vec<String> = names
+            .query_map([eco], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if keys.is_empty() || keys.iter().any(|k| k.contains('\n')) {
+            del.execute([eco])?;
+        } else {
+            put.execute(params![eco, keys.join("\n")])?;
+        }
+    }
+    Ok(())
+}
+
+/// Recompute every stored group from the `aliases` table in memory
+/// (union-find over the edges), for a migration or a large import. Each
+/// id is held once (about 1.5 M ids for a 500,000-record store).
+fn rebuild_alias_groups(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM alias_groups", [])?;
+    // Node of each id; records by rowid.
+    let mut index: HashMap<Box<str>, u32> = HashMap::new();
+    let node = |id: String, index: &mut HashMap<Box<str>, u32>| -> u32 {
+        let next = index.len() as u32;
+        *index.entry(id.into_boxed_str()).or_insert(next)
+    };
+    let mut by_pk: HashMap<i64, u32> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT pk, id FROM advisories")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let n = node(r.get(1)?, &mut index);
+            by_pk.insert(r.get(0)?, n);
+        }
+    }
+    let mut parent: Vec<u32> = Vec::new();
+    fn root(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let up = parent[parent[x as usize] as usize];
+            parent[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+    {
+        let mut stmt = tx.prepare("SELECT advisory_pk, alias FROM aliases")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let Some(&a) = by_pk.get(&r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            let b = node(r.get(1)?, &mut index);
+            parent.extend(parent.len() as u32..index.len() as u32);
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+    }
+    parent.extend(parent.len() as u32..index.len() as u32);
+    let mut record = vec![false; index.len()];
+    for n in by_pk.into_values() {
+        record[n as usize] = true;
+    }
+    let mut names: Vec<&str> = vec![""; index.len()];
+    for (id, n) in &index {
+        names[*n as usize] = id;
+    }
+    // Nodes by (component, id): each component's ids come out together
+    // and sorted.
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    let roots: Vec<u32> = (0..names.len() as u32)
+        .map(|n| root(&mut parent, n))
+        .collect();
+    order.sort_unstable_by(|&a, &b| {
+        (roots[a as usize], names[a as usize]).cmp(&(roots[b as usize], names[b as usize]))
+    });
+    let mut members: Vec<(&str, bool)> = Vec::new();
+    for chunk in order.chunk_by(|&a, &b| roots[a as usize] == roots[b as usize]) {
+        members.clear();
+        members.extend(
+            chunk
+                .iter()
+                .map(|&n| (names[n as usize], record[n as usize])),
+        );
+        store_component(tx, &members, true)?;
     }
     Ok(())
 }
@@ -656,6 +934,23 @@ impl AdvisoryStore for SqliteStore {
         {
             return Ok(Some(hit));
         }
+        if self.has_groups {
+            // The list the last write left (`ecosystem_names`); no row:
+            // no names, or names the list cannot hold (then the query).
+            let listed: Option<String> = self
+                .conn
+                .prepare_cached("SELECT names FROM ecosystem_names WHERE ecosystem = ?1")
+                .and_then(|mut s| s.query_row([&eco], |r| r.get(0)).optional())
+                .map_err(|e| self.err(e))?;
+            if let Some(listed) = listed {
+                let mut set = NameSet::with_capacity_and_hasher(
+                    listed.bytes().filter(|&b| b == b'\n').count() + 1,
+                    Default::default(),
+                );
+                set.extend(listed.split('\n').map(str::to_string));
+                return Ok(Some(set));
+            }
+        }
         let mut stmt = self
             .conn
             .prepare_cached("SELECT DISTINCT name_key FROM affected WHERE ecosystem = ?1")
@@ -765,48 +1060,24 @@ impl AdvisoryStore for SqliteStore {
     }
 
     fn alias_group(&self, id: &str) -> Result<Vec<(String, Option<bool>)>, StoreError> {
-        // One query per id of the group: its own aliases (when it is a
-        // record) and the records that name it, with a first column that
-        // says which (a row `(1, NULL)` when it is a record without
-        // aliases, so that a record is known even when alone). Separate
-        // queries for the two directions and for "is it a record" cost
-        // twice as many statements per id. Every id of the group is asked
-        // (the size guard only stops adding ids), so whether each one is
-        // a record is known for all.
-        let mut edges = self
-            .conn
-            .prepare_cached(SQL_ALIAS_EDGES)
-            .map_err(|e| self.err(e))?;
-        let mut seen: BTreeMap<String, bool> = BTreeMap::new();
-        let mut queue = VecDeque::from([id.to_string()]);
-        let mut known = false;
-        seen.insert(id.to_string(), false);
-        while let Some(x) = queue.pop_front() {
-            let mut is_record = false;
-            let mut rows = edges.query([&x]).map_err(|e| self.err(e))?;
-            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-                let own: i64 = r.get(0).map_err(|e| self.err(e))?;
-                let other: Option<String> = r.get(1).map_err(|e| self.err(e))?;
-                if own == 1 {
-                    is_record = true;
-                    if x == id {
-                        known = true; // `id` is a record
-                    }
-                }
-                let Some(f) = other else { continue };
-                known = true;
-                if seen.len() < ALIAS_GROUP_MAX && !seen.contains_key(&f) {
-                    seen.insert(f.clone(), false);
-                    queue.push_back(f);
-                }
-            }
-            drop(rows);
-            if let Some(r) = seen.get_mut(&x) {
-                *r = is_record;
+        // The group as the last write left it (`alias_groups`, one row per
+        // record), else the walk: for ids that are no record, groups
+        // larger than the walk's guard, and stores from before v3.
+        if self.has_groups {
+            let mut stmt = self
+                .conn
+                .prepare_cached(SQL_GROUP)
+                .map_err(|e| self.err(e))?;
+            let mut rows = stmt.query([id]).map_err(|e| self.err(e))?;
+            if let Some(r) = rows.next().map_err(|e| self.err(e))? {
+                let members = r.get_ref(0).map_err(|e| self.err(e))?;
+                let members = members.as_str().map_err(|e| self.err(e.into()))?;
+                return Ok(parse_members(members));
             }
         }
-        Ok(if known {
-            seen.into_iter().map(|(a, r)| (a, Some(r))).collect()
+        let walk = walk_aliases(&self.conn, id, ALIAS_GROUP_MAX).map_err(|e| self.err(e))?;
+        Ok(if walk.known {
+            walk.ids.into_iter().map(|(a, r)| (a, Some(r))).collect()
         } else {
             Vec::new()
         })
@@ -988,6 +1259,8 @@ impl AdvisoryStore for SqliteStore {
             tx,
             display,
             now_us: crate::timefmt::now_us(),
+            dirty: BTreeSet::new(),
+            dirty_ecosystems: BTreeSet::new(),
         }))
     }
 }
@@ -996,6 +1269,13 @@ struct SqliteWriter<'a> {
     tx: rusqlite::Transaction<'a>,
     display: String,
     now_us: i64,
+    /// Ids whose alias edges this transaction changed: the records
+    /// written and their aliases before and after
+    /// ([`refresh_alias_groups`] at commit).
+    dirty: BTreeSet<String>,
+    /// Ecosystems whose package names this transaction changed
+    /// ([`refresh_names`] at commit).
+    dirty_ecosystems: BTreeSet<String>,
 }
 
 impl SqliteWriter<'_> {
@@ -1033,7 +1313,7 @@ impl SqliteWriter<'_> {
 
 impl StoreWriter for SqliteWriter<'_> {
     fn put_advisory(&mut self, rec: &PreparedAdvisory) -> Result<Outcome, StoreError> {
-        let run = || -> rusqlite::Result<Outcome> {
+        let mut run = || -> rusqlite::Result<Outcome> {
             let existing: Option<(i64, i64)> = self
                 .tx
                 .prepare_cached("SELECT pk, modified_us FROM advisories WHERE id = ?1")?
@@ -1066,6 +1346,10 @@ impl StoreWriter for SqliteWriter<'_> {
                         .execute(values)?;
                     let pk = self.tx.last_insert_rowid();
                     self.insert_children(pk, rec)?;
+                    self.dirty_ecosystems
+                        .extend(rec.affected.iter().map(|a| a.ecosystem.clone()));
+                    self.dirty.insert(rec.id.clone());
+                    self.dirty.extend(rec.aliases.iter().cloned());
                     Ok(Outcome::Inserted)
                 }
                 Some((pk, stored)) if rec.modified_us > stored => {
@@ -1077,19 +1361,41 @@ impl StoreWriter for SqliteWriter<'_> {
                              WHERE id = ?1",
                         )?
                         .execute(values)?;
+                    let old_ecosystems: Vec<String> = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT DISTINCT ecosystem FROM affected WHERE advisory_pk = ?1",
+                        )?
+                        .query_map([pk], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    self.dirty_ecosystems.extend(old_ecosystems);
+                    self.dirty_ecosystems
+                        .extend(rec.affected.iter().map(|a| a.ecosystem.clone()));
                     self.tx
                         .prepare_cached("DELETE FROM affected WHERE advisory_pk = ?1")?
                         .execute([pk])?;
+                    let mut old: Vec<String> = self
+                        .tx
+                        .prepare_cached("SELECT alias FROM aliases WHERE advisory_pk = ?1")?
+                        .query_map([pk], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
                     self.tx
                         .prepare_cached("DELETE FROM aliases WHERE advisory_pk = ?1")?
                         .execute([pk])?;
                     self.insert_children(pk, rec)?;
+                    old.sort();
+                    if old != rec.aliases {
+                        self.dirty.insert(rec.id.clone());
+                        self.dirty.extend(old);
+                        self.dirty.extend(rec.aliases.iter().cloned());
+                    }
                     Ok(Outcome::Updated)
                 }
                 Some(_) => Ok(Outcome::Unchanged),
             }
         };
-        run().map_err(|e| self.err(e))
+        let outcome = run();
+        outcome.map_err(|e| self.err(e))
     }
 
     fn modified_us(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
@@ -1227,9 +1533,12 @@ impl StoreWriter for SqliteWriter<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let display = self.display.clone();
-        self.tx.commit().map_err(|source| StoreError::Sqlite {
-            path: display,
-            source,
-        })
+        refresh_alias_groups(&self.tx, &self.dirty)
+            .and_then(|()| refresh_names(&self.tx, &self.dirty_ecosystems))
+            .and_then(|()| self.tx.commit())
+            .map_err(|source| StoreError::Sqlite {
+                path: display,
+                source,
+            })
     }
 }
