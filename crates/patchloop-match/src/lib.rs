@@ -778,7 +778,16 @@ fn build_finding<'a>(
                     path.iter()
                         .map(|id| match index.package(id) {
                             Some(q) if q.version.is_empty() => q.name.clone(),
-                            Some(q) => format!("{}@{}", q.name, q.version),
+                            // Concatenated (`format!` cost five times as
+                            // much, for every step of every path).
+                            Some(q) => {
+                                let mut s =
+                                    String::with_capacity(q.name.len() + 1 + q.version.len());
+                                s.push_str(&q.name);
+                                s.push('@');
+                                s.push_str(&q.version);
+                                s
+                            }
                             None => id.clone(),
                         })
                         .collect()
