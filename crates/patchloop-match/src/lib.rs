@@ -26,7 +26,7 @@
 //!    advisory, are reported as diagnostics with the file or record that
 //!    holds them; the scan goes on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use patchloop_feeds::normalize::name_key;
 use patchloop_feeds::{AdvisoryStore, StoreError};
@@ -278,7 +278,7 @@ pub fn scan(
 
     // Names with any advisory, per ecosystem (one query each): packages
     // without any are not looked up one by one.
-    let mut names_with: HashMap<String, Option<patchloop_feeds::NameSet>> = HashMap::new();
+    let mut names_with: FxHashMap<String, Option<patchloop_feeds::NameSet>> = FxHashMap::default();
     // The ecosystems each package ecosystem is looked up in (itself, or a
     // Red Hat product's repositories: `distro::lookup_ecosystems`).
     // By ecosystem rank: the ecosystems looked up and their keys.

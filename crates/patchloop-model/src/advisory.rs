@@ -335,8 +335,33 @@ impl Reference {
             "packetstormsecurity.com/files/",
             "github.com/rapid7/metasploit-framework/",
         ];
-        self.kind == "EVIDENCE" || ARCHIVES.iter().any(|a| self.url.contains(a))
+        self.kind == "EVIDENCE"
+            || ARCHIVES
+                .iter()
+                .any(|a| contains(self.url.as_bytes(), a.as_bytes()))
     }
+}
+
+/// `haystack` contains `needle`, by a scan for its first byte: what
+/// `str::contains` answers, without building a two-way searcher per call
+/// (a scan asks three per reference of every finding's records, for
+/// URLs of a few dozen bytes).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(p) = haystack
+        .get(from..)
+        .and_then(|h| h.iter().position(|&b| b == first))
+    {
+        let at = from + p;
+        if haystack.get(at + 1..at + needle.len()) == Some(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,6 +413,40 @@ pub struct EpssScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_agrees_with_str_contains() {
+        let hay = [
+            "",
+            "a",
+            "https://www.exploit-db.com/exploits/51234",
+            "https://exploit-db.com/exploits",
+            "https://packetstormsecurity.com/files/171234/x.html",
+            "https://github.com/rapid7/metasploit-framework/pull/1",
+            "https://github.com/rapid7/metasploit-framework",
+            "eexploit-db.com/exploits/exploit-db.com/exploits/",
+            "https://web.archive.org/web/2020/https://www.exploit-db.com/exploits/1",
+            "ééé exploit-db.com/exploits/ ü",
+        ];
+        let needles = [
+            "",
+            "e",
+            "exploit-db.com/exploits/",
+            "packetstormsecurity.com/files/",
+            "github.com/rapid7/metasploit-framework/",
+            "ü",
+            "/1",
+        ];
+        for h in hay {
+            for n in needles {
+                assert_eq!(
+                    contains(h.as_bytes(), n.as_bytes()),
+                    h.contains(n),
+                    "{h:?} {n:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn parses_open_ecosystem_and_events() {
