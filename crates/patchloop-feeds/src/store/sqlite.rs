@@ -612,14 +612,26 @@ fn walk_aliases(conn: &Connection, id: &str, max: usize) -> rusqlite::Result<Wal
     })
 }
 
+/// Longest `alias_groups.members` text stored (real groups take a few
+/// hundred bytes).
+const MEMBERS_MAX_BYTES: usize = 16 * 1024;
+
+/// Longest `ecosystem_names.names` text stored (npm's names across all of
+/// OSV take well under 1 MB); a longer list is left to the query.
+const NAMES_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 /// `alias_groups.members`: the group's ids in order, one per line, each
 /// after `+` when it is a record and `-` when it is an alias only. `None`
-/// for a group that cannot be written so (an alias with a line break:
-/// such a group is left to the walk).
+/// for a group that cannot be written so (an alias with a line break) or
+/// that would take over [`MEMBERS_MAX_BYTES`]: such a group is left to the
+/// walk.
 fn format_members(ids: &[(&str, bool)]) -> Option<String> {
     let mut out = String::new();
     for (id, record) in ids {
-        if id.contains('\n') {
+        // Every record of the group holds the whole list: a group of long
+        // ids (hostile data) would cost its size squared; such a group is
+        // left to the walk.
+        if id.contains('\n') || out.len() + id.len() > MEMBERS_MAX_BYTES {
             return None;
         }
         if !out.is_empty() {
@@ -631,11 +643,14 @@ fn format_members(ids: &[(&str, bool)]) -> Option<String> {
     Some(out)
 }
 
-fn parse_members(text: &str) -> Vec<(String, Option<bool>)> {
+/// [`format_members`] read back; `None` for text it does not write (a
+/// damaged row: the caller walks instead).
+fn parse_members(text: &str) -> Option<Vec<(String, Option<bool>)>> {
     text.split('\n')
-        .map(|l| {
-            let (flag, id) = l.split_at(l.len().min(1));
-            (id.to_string(), Some(flag == "+"))
+        .map(|l| match l.as_bytes().first() {
+            Some(b'+') => Some((l[1..].to_string(), Some(true))),
+            Some(b'-') => Some((l[1..].to_string(), Some(false))),
+            _ => None,
         })
         .collect()
 }
@@ -697,8 +712,9 @@ fn refresh_alias_groups(
 }
 
 /// Rewrite `ecosystem_names` for these ecosystems: every name key their
-/// `affected` entries hold, one per line (no row when there is none, or
-/// when a key holds a line break: then readers query `affected`).
+/// `affected` entries hold, one per line (no row when there is none, when
+/// a key holds a line break or when the list is over
+/// [`NAMES_MAX_BYTES`]: then readers query `affected`).
 fn refresh_names(
     tx: &rusqlite::Transaction<'_>,
     ecosystems: &BTreeSet<String>,
@@ -715,7 +731,8 @@ fn refresh_names(
         let keys: Vec<String> = names
             .query_map([eco], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        if keys.is_empty() || keys.iter().any(|k| k.contains('\n')) {
+        let bytes: usize = keys.iter().map(|k| k.len() + 1).sum();
+        if keys.is_empty() || bytes > NAMES_MAX_BYTES || keys.iter().any(|k| k.contains('\n')) {
             del.execute([eco])?;
         } else {
             put.execute(params![eco, keys.join("\n")])?;
@@ -1075,7 +1092,9 @@ impl AdvisoryStore for SqliteStore {
             if let Some(r) = rows.next().map_err(|e| self.err(e))? {
                 let members = r.get_ref(0).map_err(|e| self.err(e))?;
                 let members = members.as_str().map_err(|e| self.err(e.into()))?;
-                return Ok(parse_members(members));
+                if let Some(group) = parse_members(members) {
+                    return Ok(group);
+                }
             }
         }
         let walk = walk_aliases(&self.conn, id, ALIAS_GROUP_MAX).map_err(|e| self.err(e))?;
