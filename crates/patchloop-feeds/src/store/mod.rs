@@ -2,6 +2,7 @@
 //! ([`SqliteStore`]) and a future PostgreSQL store serve the same model
 //! (docs/store.md).
 
+mod entry;
 mod sqlite;
 
 pub use sqlite::{OpenMode, SCHEMA_VERSION, SqliteStore};

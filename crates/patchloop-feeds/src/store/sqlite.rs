@@ -854,6 +854,19 @@ struct MatchDatabaseSpecific {
     informational: Option<serde_json::Value>,
 }
 
+/// A stored `affected` entry as lookups return it: by the reader for the
+/// shape imports write ([`super::entry::read`]), else by serde, which
+/// decides for anything else (and names what is wrong).
+fn read_entry(json: &[u8]) -> Result<Affected, String> {
+    let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
+    if let Some(a) = super::entry::read(text) {
+        return Ok(a);
+    }
+    serde_json::from_str::<MatchEntry>(text)
+        .map(MatchEntry::into_affected)
+        .map_err(|e| e.to_string())
+}
+
 impl MatchEntry {
     fn into_affected(self) -> Affected {
         Affected {
@@ -929,9 +942,7 @@ impl AdvisoryStore for SqliteStore {
                 reason,
             };
             let json = unpack(entry, entry.len() * 4).map_err(|e| corrupt(e.to_string()))?;
-            let affected = from_json::<MatchEntry>(&json)
-                .map_err(corrupt)?
-                .into_affected();
+            let affected = read_entry(&json).map_err(corrupt)?;
             match out.last_mut() {
                 Some(last) if last.id == id => last.affected.push(affected),
                 _ => out.push(PackageAdvisory {
@@ -1562,5 +1573,105 @@ impl StoreWriter for SqliteWriter<'_> {
                 path: display,
                 source,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde's reading of an entry (what `read_entry` falls back to).
+    fn by_serde(text: &str) -> Result<Affected, String> {
+        serde_json::from_str::<MatchEntry>(text)
+            .map(MatchEntry::into_affected)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Where the fast reader answers, serde gives the same entry.
+    fn agrees(text: &str) -> bool {
+        match super::super::entry::read(text) {
+            Some(fast) => {
+                assert_eq!(Ok(fast), by_serde(text), "{text}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn entry_reader_agrees_with_serde_on_edge_cases() {
+        let read = [
+            r#"{}"#,
+            r#"{"package":{"ecosystem":"crates.io","name":"hyper","purl":"pkg:cargo/hyper"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"},{"fixed":"0.9.4"}]}]}"#,
+            r#"{"package":{"ecosystem":"PyPI","name":"é"},"ranges":[{"type":"ECOSYSTEM","events":[]}],"versions":["1.0","2.0"]}"#,
+            r#"{"package":{"ecosystem":"Debian:12","name":"x"},"ranges":[{"type":"GIT","repo":"https://r","events":[{"introduced":"0"},{"last_affected":"a"},{"limit":"b"}]}]}"#,
+            r#"{"package":{"ecosystem":"Nope","name":"x"},"ranges":[{"type":"FUTURE","events":[{"fixed":"1"}]}]}"#,
+            r#"{"ranges":[],"versions":[],"database_specific":{"informational":"unmaintained"}}"#,
+            r#"{"database_specific":{"informational":""}}"#,
+            r#"{"database_specific":{}}"#,
+        ];
+        for t in read {
+            assert!(agrees(t), "not read: {t}");
+        }
+        // Left to serde (which accepts some, rejects others).
+        let left = [
+            r#"{"package":null}"#,
+            r#"{"versions":["a\"b"]}"#,
+            r#"{"versions":["a\nb"]}"#,
+            r#"{"versions": ["a"]}"#,
+            r#"{"versions":["a"],"versions":["b"]}"#,
+            r#"{"ranges":[{"type":"SEMVER","events":[{"introduced":"0","fixed":"1"}]}]}"#,
+            r#"{"ranges":[{"type":"SEMVER","events":[{}]}]}"#,
+            r#"{"ranges":[{"type":"SEMVER"}]}"#,
+            r#"{"ranges":[{"events":[]}]}"#,
+            r#"{"ranges":[{"type":"SEMVER","events":[],"database_specific":{"a":1}}]}"#,
+            r#"{"package":{"ecosystem":"npm"}}"#,
+            r#"{"database_specific":{"informational":null}}"#,
+            r#"{"database_specific":{"informational":1,"x":2}}"#,
+            r#"{"severity":[]}"#,
+            r#"{"ecosystem_specific":{}}"#,
+            r#"{"versions":[1]}"#,
+            r#"{} "#,
+            r#"{}x"#,
+            r#"{"#,
+            r#""#,
+            r#"{"versions":["a""#,
+        ];
+        for t in left {
+            assert!(!agrees(t), "read: {t}");
+        }
+    }
+
+    /// Every entry imports write, for all the real OSV data: read by the
+    /// fast reader, and the same as serde's reading.
+    #[test]
+    fn entry_reader_agrees_with_serde_on_every_real_entry() {
+        let Some(osv) = patchloop_testdata::shared_data("osv") else {
+            return;
+        };
+        let ghsa = patchloop_testdata::shared_data("osv-ghsa-sample");
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db"), OpenMode::ReadWrite).unwrap();
+        let mut paths = vec![osv];
+        paths.extend(ghsa);
+        crate::import_paths(
+            &mut store,
+            &paths,
+            &crate::ImportOptions::default(),
+            &crate::NoProgress,
+        )
+        .unwrap();
+        let mut stmt = store.conn.prepare("SELECT entry FROM affected").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let (mut total, mut read) = (0, 0);
+        while let Some(r) = rows.next().unwrap() {
+            let blob: Vec<u8> = r.get(0).unwrap();
+            let json = unpack(&blob, blob.len() * 4).unwrap();
+            let text = std::str::from_utf8(&json).unwrap();
+            total += 1;
+            read += usize::from(agrees(text));
+        }
+        assert!(total > 10_000, "{total}");
+        assert_eq!(read, total, "entries left to serde");
     }
 }
