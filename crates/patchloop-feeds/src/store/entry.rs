@@ -45,19 +45,15 @@ impl<'a> Cursor<'a> {
         Some(v)
     }
 
-    /// `{"key":value,...}`, each key once, `value` read by `f`.
+    /// `{"key":value,...}`, `value` read by `f` (which refuses a key it
+    /// has already read: see [`once`]).
     fn object(&mut self, mut f: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
-        let mut seen: Vec<&str> = Vec::new();
         if self.eat(b'}').is_some() {
             return Some(());
         }
         loop {
             let key = self.string()?;
-            if seen.contains(&key) {
-                return None;
-            }
-            seen.push(key);
             self.eat(b':')?;
             f(self, key)?;
             match self.peek()? {
@@ -92,6 +88,12 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Fill `slot` with `v`, or `None` when a duplicate key already did (serde
+/// refuses duplicate fields).
+fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(v))
+}
+
 fn range_type(s: &str) -> RangeType {
     match s {
         "SEMVER" => RangeType::Semver,
@@ -103,34 +105,28 @@ fn range_type(s: &str) -> RangeType {
 
 fn event(c: &mut Cursor<'_>) -> Option<Event> {
     let mut ev = None;
+    // One key per event (serde: "more than one key").
     c.object(|c, key| {
-        // One key per event (serde: "more than one key").
-        if ev.is_some() {
-            return None;
-        }
         let v = c.string()?.to_string();
-        ev = Some(match key {
+        let e = match key {
             "introduced" => Event::Introduced(v),
             "fixed" => Event::Fixed(v),
             "last_affected" => Event::LastAffected(v),
             "limit" => Event::Limit(v),
             _ => return None,
-        });
-        Some(())
+        };
+        once(&mut ev, e)
     })?;
     ev
 }
 
 fn range(c: &mut Cursor<'_>) -> Option<Range> {
     let (mut kind, mut repo, mut events) = (None, None, None);
-    c.object(|c, key| {
-        match key {
-            "type" => kind = Some(range_type(c.string()?)),
-            "repo" => repo = Some(c.string()?.to_string()),
-            "events" => events = Some(c.array(event)?),
-            _ => return None,
-        }
-        Some(())
+    c.object(|c, key| match key {
+        "type" => once(&mut kind, range_type(c.string()?)),
+        "repo" => once(&mut repo, c.string()?.to_string()),
+        "events" => once(&mut events, c.array(event)?),
+        _ => None,
     })?;
     Some(Range {
         kind: kind?,
@@ -142,14 +138,11 @@ fn range(c: &mut Cursor<'_>) -> Option<Range> {
 
 fn package(c: &mut Cursor<'_>) -> Option<AffectedPackage> {
     let (mut ecosystem, mut name, mut purl) = (None, None, None);
-    c.object(|c, key| {
-        match key {
-            "ecosystem" => ecosystem = Some(Ecosystem::parse(c.string()?)),
-            "name" => name = Some(c.string()?.to_string()),
-            "purl" => purl = Some(c.string()?.to_string()),
-            _ => return None,
-        }
-        Some(())
+    c.object(|c, key| match key {
+        "ecosystem" => once(&mut ecosystem, Ecosystem::parse(c.string()?)),
+        "name" => once(&mut name, c.string()?.to_string()),
+        "purl" => once(&mut purl, c.string()?.to_string()),
+        _ => None,
     })?;
     Some(AffectedPackage {
         ecosystem: ecosystem?,
@@ -162,32 +155,30 @@ fn package(c: &mut Cursor<'_>) -> Option<AffectedPackage> {
 /// document is not in the shape this reader knows.
 pub(super) fn read(text: &str) -> Option<Affected> {
     let mut c = Cursor { s: text, at: 0 };
-    let mut out = Affected {
-        package: None,
-        severity: Vec::new(),
-        ranges: Vec::new(),
-        versions: Vec::new(),
-        ecosystem_specific: None,
-        database_specific: None,
-    };
-    c.object(|c, key| {
-        match key {
-            "package" => out.package = Some(package(c)?),
-            "ranges" => out.ranges = c.array(range)?,
-            "versions" => out.versions = c.array(|c| c.string().map(str::to_string))?,
-            "database_specific" => {
-                let mut info = None;
-                c.object(|c, key| {
-                    (key == "informational").then_some(())?;
-                    info = Some(c.string()?.to_string());
-                    Some(())
-                })?;
-                out.database_specific =
-                    crate::record::informational_only(info.map(serde_json::Value::String));
-            }
-            _ => return None,
+    let (mut package_, mut ranges, mut versions, mut database_specific) = (None, None, None, None);
+    c.object(|c, key| match key {
+        "package" => once(&mut package_, package(c)?),
+        "ranges" => once(&mut ranges, c.array(range)?),
+        "versions" => once(&mut versions, c.array(|c| c.string().map(str::to_string))?),
+        "database_specific" => {
+            let mut info = None;
+            c.object(|c, key| match key {
+                "informational" => once(&mut info, c.string()?.to_string()),
+                _ => None,
+            })?;
+            once(
+                &mut database_specific,
+                crate::record::informational_only(info.map(serde_json::Value::String)),
+            )
         }
-        Some(())
+        _ => None,
     })?;
-    (c.at == text.len()).then_some(out)
+    (c.at == text.len()).then_some(Affected {
+        package: package_,
+        severity: Vec::new(),
+        ranges: ranges.unwrap_or_default(),
+        versions: versions.unwrap_or_default(),
+        ecosystem_specific: None,
+        database_specific: database_specific.flatten(),
+    })
 }

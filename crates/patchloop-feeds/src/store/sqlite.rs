@@ -858,13 +858,10 @@ struct MatchDatabaseSpecific {
 /// shape imports write ([`super::entry::read`]), else by serde, which
 /// decides for anything else (and names what is wrong).
 fn read_entry(json: &[u8]) -> Result<Affected, String> {
-    let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
-    if let Some(a) = super::entry::read(text) {
+    if let Some(a) = std::str::from_utf8(json).ok().and_then(super::entry::read) {
         return Ok(a);
     }
-    serde_json::from_str::<MatchEntry>(text)
-        .map(MatchEntry::into_affected)
-        .map_err(|e| e.to_string())
+    from_json::<MatchEntry>(json).map(MatchEntry::into_affected)
 }
 
 impl MatchEntry {
@@ -1582,9 +1579,7 @@ mod tests {
 
     /// serde's reading of an entry (what `read_entry` falls back to).
     fn by_serde(text: &str) -> Result<Affected, String> {
-        serde_json::from_str::<MatchEntry>(text)
-            .map(MatchEntry::into_affected)
-            .map_err(|e| e.to_string())
+        from_json::<MatchEntry>(text.as_bytes()).map(MatchEntry::into_affected)
     }
 
     /// Where the fast reader answers, serde gives the same entry.
@@ -1620,6 +1615,11 @@ mod tests {
             r#"{"versions":["a\nb"]}"#,
             r#"{"versions": ["a"]}"#,
             r#"{"versions":["a"],"versions":["b"]}"#,
+            r#"{"package":{"ecosystem":"npm","name":"a","name":"b"}}"#,
+            r#"{"ranges":[{"type":"SEMVER","type":"GIT","events":[]}]}"#,
+            r#"{"ranges":[{"type":"SEMVER","events":[{"fixed":"1","fixed":"2"}]}]}"#,
+            r#"{"database_specific":{"informational":"a","informational":"b"}}"#,
+            r#"{"database_specific":{},"database_specific":{}}"#,
             r#"{"ranges":[{"type":"SEMVER","events":[{"introduced":"0","fixed":"1"}]}]}"#,
             r#"{"ranges":[{"type":"SEMVER","events":[{}]}]}"#,
             r#"{"ranges":[{"type":"SEMVER"}]}"#,
