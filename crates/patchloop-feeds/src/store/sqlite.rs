@@ -1642,6 +1642,38 @@ mod tests {
         }
     }
 
+    /// Damaged documents (every byte of real-shaped entries deleted, or
+    /// replaced by a JSON delimiter, a quote, an escape, a control or a
+    /// multi-byte character): the reader never panics, and where it still
+    /// answers, serde gives the same entry.
+    #[test]
+    fn entry_reader_on_damaged_documents() {
+        let docs = [
+            r#"{"package":{"ecosystem":"crates.io","name":"hyper","purl":"pkg:cargo/hyper"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"},{"fixed":"0.9.4"}]}],"versions":["1"],"database_specific":{"informational":"unsound"}}"#,
+            r#"{"package":{"ecosystem":"Debian:12","name":"é"},"ranges":[{"type":"GIT","repo":"r","events":[{"last_affected":"a"},{"limit":"b"}]}]}"#,
+        ];
+        let subs = [
+            "{", "}", "[", "]", ",", ":", "\"", "\\", "\n", " ", "é", "n",
+        ];
+        let (mut tried, mut read) = (0, 0);
+        for d in docs {
+            let cuts: Vec<usize> = d.char_indices().map(|(i, _)| i).collect();
+            for &i in &cuts {
+                let next = d[i..].chars().next().map_or(0, char::len_utf8);
+                let mut variants = vec![format!("{}{}", &d[..i], &d[i + next..])];
+                variants.extend(
+                    subs.iter()
+                        .map(|x| format!("{}{x}{}", &d[..i], &d[i + next..])),
+                );
+                for v in variants {
+                    tried += 1;
+                    read += usize::from(agrees(&v));
+                }
+            }
+        }
+        assert!(tried > 3000 && read > 0, "{tried} tried, {read} read");
+    }
+
     /// Every entry imports write, for all the real OSV data: read by the
     /// fast reader, and the same as serde's reading.
     #[test]
